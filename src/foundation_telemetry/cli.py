@@ -1,0 +1,41 @@
+"""The ``foundation-telemetry`` command: one entry point, one module per subcommand.
+
+Subcommands live next to what they drive (the sink, the demo, the sleep checker) and are
+imported only when chosen, so ``foundation-telemetry --help`` stays fast and optional extras are
+needed only by the subcommand that uses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+# name -> (module, help). Each module defines ``add_arguments(parser)`` and ``run(args) -> int``.
+_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("foundation_telemetry.demo._cli", "run the instrumented demo service"),
+    "sink": ("foundation_telemetry.sink._cli", "run the embedded OTLP sink"),
+    "check-sleeps": ("foundation_telemetry._check_sleeps", "find sleeps used as waits in tests"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="foundation-telemetry")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chosen = next((arg for arg in (sys.argv[1:] if argv is None else argv) if not arg.startswith("-")), None)
+    for name, (module_name, help_text) in _SUBCOMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(_run=module.run)
+    args = parser.parse_args(argv)
+    return int(args._run(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
