@@ -1,8 +1,8 @@
 """One home for the differences between OpenTelemetry SDK releases.
 
 The logs SDK still lives in ``opentelemetry.sdk._logs`` and its types moved between releases
-(``LogData`` became ``ReadWriteLogRecord`` in 1.39; exporter results were renamed to
-``LogRecordExportResult``). Everything else in the package imports these names from here, so a
+(``LogData`` became ``ReadWriteLogRecord`` in 1.39, when the exporter types gained their
+``LogRecord`` names). Everything else in the package imports these names from here, so a
 future SDK change is fixed in one place. Supported range: opentelemetry-sdk 1.39 to 1.45.
 """
 
@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from opentelemetry._logs import LoggerProvider as APILoggerProvider
+from opentelemetry._logs._internal import ProxyLoggerProvider
+from opentelemetry.metrics import Meter, MeterProvider
+from opentelemetry.metrics._internal import _ProxyMeter, _ProxyMeterProvider
 from opentelemetry.sdk._logs import (
     LoggerProvider,
     LoggingHandler,
@@ -19,35 +23,12 @@ from opentelemetry.sdk._logs import (
 )
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
+    ConsoleLogRecordExporter,
+    InMemoryLogRecordExporter,
+    LogRecordExporter,
+    LogRecordExportResult,
     SimpleLogRecordProcessor,
 )
-
-try:  # 1.40+: the "LogRecord"-prefixed names; older releases only have the short ones.
-    from opentelemetry.sdk._logs.export import (
-        ConsoleLogRecordExporter as ConsoleLogRecordExporter,
-    )
-    from opentelemetry.sdk._logs.export import (
-        InMemoryLogRecordExporter as InMemoryLogRecordExporter,
-    )
-    from opentelemetry.sdk._logs.export import (
-        LogRecordExporter as LogRecordExporter,
-    )
-    from opentelemetry.sdk._logs.export import (
-        LogRecordExportResult as LogRecordExportResult,
-    )
-except ImportError:  # pragma: no cover - exercised only on older SDKs
-    from opentelemetry.sdk._logs.export import (  # type: ignore[attr-defined,no-redef]
-        ConsoleLogExporter as ConsoleLogRecordExporter,
-    )
-    from opentelemetry.sdk._logs.export import (  # type: ignore[attr-defined,no-redef]
-        InMemoryLogExporter as InMemoryLogRecordExporter,
-    )
-    from opentelemetry.sdk._logs.export import (  # type: ignore[attr-defined,no-redef]
-        LogExporter as LogRecordExporter,
-    )
-    from opentelemetry.sdk._logs.export import (  # type: ignore[attr-defined,no-redef]
-        LogExportResult as LogRecordExportResult,
-    )
 
 __all__ = [
     "BatchLogRecordProcessor",
@@ -58,11 +39,15 @@ __all__ = [
     "LogRecordProcessor",
     "LoggerProvider",
     "LoggingHandler",
+    "ProxyMeter",
     "ReadWriteLogRecord",
     "ReadableLogRecord",
     "SimpleLogRecordProcessor",
     "api_log_record",
     "event_name_of",
+    "is_default_logger_provider",
+    "is_default_meter_provider",
+    "rebinding_meter",
 ]
 
 
@@ -74,3 +59,52 @@ def api_log_record(item: ReadableLogRecord | ReadWriteLogRecord) -> Any:
 def event_name_of(item: ReadableLogRecord | ReadWriteLogRecord) -> str | None:
     """Return the ``event_name`` of a log item, or ``None`` for a plain log record."""
     return getattr(item.log_record, "event_name", None)
+
+
+# The API's own proxy meter resolves to real instruments once and for all; ours keeps handing out
+# proxy instruments and re-creates their backing instrument on every provider change. The private
+# API classes are used here and nowhere else.
+class ProxyMeter(_ProxyMeter):
+    """A meter whose instruments re-bind each time ``on_set_meter_provider`` is called."""
+
+    def __init__(self, name: str, version: str | None, schema_url: str | None) -> None:
+        super().__init__(name, version=version, schema_url=schema_url)
+        self._instruments = _BindingInstrumentList(self)
+        self._current_meter: Meter | None = None
+
+    def on_set_meter_provider(self, meter_provider: MeterProvider) -> None:
+        """Back every instrument handed out so far by a real instrument of *meter_provider*."""
+        real_meter = meter_provider.get_meter(self._name, self._version, self._schema_url)
+        with self._lock:
+            self._current_meter = real_meter
+            for instrument in self._instruments:
+                instrument.on_meter_set(real_meter)
+
+
+class _BindingInstrumentList(list[Any]):
+    """Binds each proxy instrument to the meter's current real meter as it is created."""
+
+    def __init__(self, meter: ProxyMeter) -> None:
+        super().__init__()
+        self._meter = meter
+
+    def append(self, instrument: Any) -> None:
+        super().append(instrument)
+        current: Meter | None = getattr(self._meter, "_current_meter", None)
+        if current is not None:
+            instrument.on_meter_set(current)
+
+
+def rebinding_meter(name: str, version: str | None, schema_url: str | None) -> ProxyMeter:
+    """Create a meter whose instruments follow provider changes."""
+    return ProxyMeter(name, version, schema_url)
+
+
+def is_default_meter_provider(provider: MeterProvider) -> bool:
+    """Whether *provider* is the API's placeholder (no global MeterProvider set yet)."""
+    return isinstance(provider, _ProxyMeterProvider)
+
+
+def is_default_logger_provider(provider: APILoggerProvider) -> bool:
+    """Whether *provider* is the API's placeholder (no global LoggerProvider set yet)."""
+    return isinstance(provider, ProxyLoggerProvider)

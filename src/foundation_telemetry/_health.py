@@ -8,6 +8,7 @@ logging) reads from it.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
 import threading
@@ -56,10 +57,8 @@ def count_skip(
         with _lock:
             _counts[(component, reason)] += count
         for listener in _listeners:
-            try:
+            with contextlib.suppress(Exception):
                 listener(component, reason, count, item, error)
-            except Exception:  # noqa: BLE001 - a listener must never break counting
-                pass
     except BaseException:  # noqa: BLE001 - counting happens in finalizers too
         pass
 

@@ -26,7 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="foundation-telemetry")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    chosen = next((arg for arg in (sys.argv[1:] if argv is None else argv) if not arg.startswith("-")), None)
+    chosen = next(
+        (arg for arg in (sys.argv[1:] if argv is None else argv) if not arg.startswith("-")), None
+    )
     for name, (module_name, help_text) in _SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text)
         if name == chosen:
