@@ -4,8 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= dev,all
 PYTEST_ARGS ?= -n 2
+# Defined before the stamp rule below: target names are expanded when the line is read.
+comma := ,
 
-.PHONY: venv test lint typecheck pytest demo bench bench-quick docs clean
+.PHONY: venv test lint typecheck check-sleeps pytest demo bench bench-quick docs clean
 
 $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -13,7 +15,6 @@ $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml
 	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
-comma := ,
 venv: $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 lint: venv
@@ -26,7 +27,16 @@ typecheck: venv
 pytest: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# Tests wait on events, never on sleeps: the checker fails the build on a sleep used as a wait.
+check-sleeps: venv
+	$(PY) -m foundation_telemetry.cli check-sleeps tests
+
+test: lint typecheck check-sleeps pytest
+
+# The site is built with --strict; the docs extra is installed on top of the usual ones.
+docs:
+	$(MAKE) venv EXTRAS=$(EXTRAS),docs
+	$(PY) -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site

@@ -1,0 +1,433 @@
+"""``foundation-telemetry check-sleeps``: find sleeps that tests use to wait for something.
+
+A test that sleeps to wait for a span, a thread or a server is slow when the sleep is long and
+flaky when it is short. This checker reads Python files with :mod:`ast` (nothing is imported or
+run), resolves import aliases (``from time import sleep``, ``import time as t``), and reports every
+``time.sleep``, ``asyncio.sleep``, ``trio.sleep``, ``anyio.sleep`` and ``gevent.sleep`` call, plus
+``threading.Event().wait(n)`` on an event nothing can ever set (a sleep in disguise). Each report
+says what the sleep appears to wait for, judged from the code around it, and the event-driven
+replacement. Sleeping for zero seconds in an async library is a yield, not a wait, and is allowed
+outside ``while`` loops; a sleep that *is* the feature is allowed by a ``# allow-sleep: why``
+comment on its line, and a bare ``allow-sleep`` without a reason is itself reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import enum
+import io
+import re
+import sys
+import tokenize
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Finding", "add_arguments", "check_paths", "check_source", "run"]
+
+_SLEEPS = frozenset(
+    {
+        "time.sleep",
+        "asyncio.sleep",
+        "trio.sleep",
+        "trio.sleep_until",
+        "anyio.sleep",
+        "anyio.sleep_until",
+        "gevent.sleep",
+    }
+)
+# Sleeping zero seconds in these is a scheduler checkpoint, not a wait.
+_YIELDING_SLEEPS = frozenset({"asyncio.sleep", "trio.sleep", "anyio.sleep", "gevent.sleep"})
+_NEVER_SET_WAITABLES = frozenset({"threading.Event", "threading.Condition"})
+_ALLOW = re.compile(r"allow-sleep(?P<colon>\s*:)?(?P<reason>.*)")
+_SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages"})
+_DOCS = "docs/testing-migration.md"
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
+
+
+class _Waits(enum.Enum):
+    """What a sleep appears to wait for, and the replacement to suggest."""
+
+    SPAN = (
+        "waits for a span",
+        "use `with telemetry.expect_span(name, ...):` around the action",
+    )
+    METRIC = (
+        "waits for a metric",
+        "use `wait_for_metric_threshold(name, threshold)`",
+    )
+    EVENT = (
+        "waits for an event or log record",
+        "use `with assert_telemetry_event(name, ...):` around the action",
+    )
+    SERVICE = (
+        "waits for a service to start",
+        "use `wait_for_service_ready(name)`, or wait for its readiness signal"
+        " (a line on its stdout, a bound port)",
+    )
+    THREAD = (
+        "waits for another thread",
+        "share a `threading.Event`: the thread calls `set()`, the test calls `wait(timeout)`",
+    )
+    TASK = (
+        "waits for another task",
+        "`await` the task or an `asyncio.Event`, or `await` a telemetry collector",
+    )
+    POLL = (
+        "polls a condition in a loop",
+        "wait for the event that makes the condition true, or use"
+        " `wait_for(predicate, timeout=...)` when the code emits nothing",
+    )
+    DELAY = (
+        "is a fixed delay",
+        "wait on the event it stands for (`telemetry.expect_span(...)`,"
+        " `assert_telemetry_event(...)`, a `threading.Event`), inject a clock if it lets time"
+        " pass, or mark it `# allow-sleep: why` if time is the feature",
+    )
+
+
+# Identifier fragments that tell, from the code after the sleep, what it waits for.
+_AFTER_HINTS: tuple[tuple[_Waits, tuple[str, ...]], ...] = (
+    (_Waits.SPAN, ("span",)),
+    (_Waits.METRIC, ("metric",)),
+    # Plural on purpose: a local ``event = threading.Event()`` is not telemetry.
+    (_Waits.EVENT, ("events", "log", "records", "emitted")),
+)
+# ... and from the code before it.
+_BEFORE_HINTS: tuple[tuple[_Waits, tuple[str, ...]], ...] = (
+    (_Waits.SERVICE, ("popen", "subprocess", "server", "serve", "sink", "service", "listen")),
+    (_Waits.TASK, ("create_task", "ensure_future", "start_soon", "task_group", "taskgroup")),
+    (_Waits.THREAD, ("thread", "submit", "executor", "start")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One report: where it is (1-based line and column) and what to do about it."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+def check_source(source: str, path: str = "<string>") -> list[Finding]:
+    """Return the findings in one module's *source*, sorted by position.
+
+    Raises:
+        SyntaxError: *source* is not valid Python.
+    """
+    tree = ast.parse(source, filename=path)
+    allows, findings = _allow_comments(source, path)
+    parents = _parent_map(tree)
+    aliases = _import_aliases(tree)
+    # ``import threading`` says nothing about what a sleep waits for; ``Thread(...)`` does.
+    modules = frozenset(name for name, target in aliases.items() if "." not in target)
+    disguised = _never_set_event_waits(tree, aliases)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = _qualified_name(node.func, aliases)
+        if node in disguised:
+            what = "is a sleep in disguise: nothing can ever set this event"
+        elif callee in _SLEEPS:
+            if callee in _YIELDING_SLEEPS and _is_zero(node) and not _in_while(node, parents):
+                continue
+            what = ""
+        else:
+            continue
+        lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        if any(allows.get(line) for line in lines):
+            continue
+        name = callee or _display_name(node.func)
+        is_async = callee is not None and callee != "time.sleep"
+        waits = _classify(node, parents, modules, is_async=is_async)
+        reason, fix = waits.value
+        text = f"`{name}()` {what or reason}; {fix}"
+        findings.append(Finding(path, node.lineno, node.col_offset + 1, text))
+    return sorted(findings, key=lambda f: (f.line, f.col))
+
+
+def check_paths(paths: Iterable[Path]) -> tuple[list[Finding], list[str]]:
+    """Check every ``.py`` file under *paths*; return the findings and the files not checked."""
+    findings: list[Finding] = []
+    errors: list[str] = []
+    for root in paths:
+        if not root.exists():
+            errors.append(f"{root}: no such file or directory")
+            continue
+        for file in _python_files(root):
+            try:
+                source = file.read_text(encoding="utf-8")
+                findings.extend(check_source(source, str(file)))
+            except (OSError, UnicodeDecodeError) as exc:
+                errors.append(f"{file}: cannot read: {exc}")
+            except SyntaxError as exc:
+                errors.append(
+                    f"{file}:{exc.lineno or 0}:{exc.offset or 0}: cannot parse: {exc.msg}"
+                )
+    return findings, errors
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``check-sleeps`` arguments to *parser*."""
+    parser.description = (
+        "Report sleeps used to wait for something (exit status 1 when any is found, 2 when a path"
+        " cannot be checked). Mark a sleep that is the feature with `# allow-sleep: why`."
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or directories")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print one ``path:line:col: message`` line per finding and return the exit status."""
+    findings, errors = check_paths(args.paths)
+    for finding in findings:
+        print(finding)
+    for error in errors:
+        print(f"check-sleeps: {error}", file=sys.stderr)
+    if findings:
+        files = len({finding.path for finding in findings})
+        print(
+            f"check-sleeps: {len(findings)} finding(s) in {files} file(s); each sleep-based wait"
+            f" and its replacement are described in {_DOCS}",
+            file=sys.stderr,
+        )
+    if errors:
+        return 2
+    return 1 if findings else 0
+
+
+def _python_files(root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    for file in sorted(root.rglob("*.py")):
+        parts = file.relative_to(root).parts[:-1]
+        if not any(part.startswith(".") or part in _SKIPPED_DIRS for part in parts):
+            yield file
+
+
+def _allow_comments(source: str, path: str) -> tuple[dict[int, bool], list[Finding]]:
+    """Map line -> whether it carries an ``allow-sleep`` with a reason; report bare ones."""
+    allows: dict[int, bool] = {}
+    bare: list[Finding] = []
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        match = _ALLOW.search(token.string)
+        if match is None:
+            continue
+        line, col = token.start
+        has_reason = bool(match["colon"]) and bool(match["reason"].strip())
+        allows[line] = allows.get(line, False) or has_reason
+        if not has_reason:
+            column = col + match.start() + 1
+            message = "`allow-sleep` needs a reason: write `# allow-sleep: why time is the feature`"
+            bare.append(Finding(path, line, column, message))
+    return allows, bare
+
+
+def _parent_map(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def _import_aliases(tree: ast.AST) -> dict[str, str]:
+    """Local name -> fully qualified name, for every absolute import anywhere in the module."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    aliases[alias.asname] = alias.name
+                else:
+                    top = alias.name.partition(".")[0]
+                    aliases[top] = top
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
+
+
+def _qualified_name(node: ast.expr, aliases: dict[str, str]) -> str | None:
+    """``t.sleep`` -> ``time.sleep`` after ``import time as t``; ``None`` if not imported."""
+    dotted = _dotted_name(node)
+    if dotted is None:
+        return None
+    head, dot, rest = dotted.partition(".")
+    module = aliases.get(head)
+    return None if module is None else f"{module}{dot}{rest}"
+
+
+def _display_name(func: ast.expr) -> str:
+    """``threading.Event().wait`` for a call on a fresh object, else the dotted name."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        return f"{_display_name(func.value.func)}().{func.attr}"
+    return _dotted_name(func) or "call"
+
+
+def _dotted_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted_name(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _is_zero(call: ast.Call) -> bool:
+    args = [*call.args, *(keyword.value for keyword in call.keywords)]
+    return (
+        len(args) == 1
+        and isinstance(args[0], ast.Constant)
+        and type(args[0].value) in (int, float)
+        and args[0].value == 0
+    )
+
+
+def _has_timeout(call: ast.Call) -> bool:
+    return bool(call.args) or any(keyword.arg == "timeout" for keyword in call.keywords)
+
+
+def _never_set_event_waits(tree: ast.AST, aliases: dict[str, str]) -> set[ast.Call]:
+    """``.wait(n)`` calls on a ``threading.Event``/``Condition`` nothing else can reach.
+
+    Either the event is created in the call itself (``threading.Event().wait(1)``), or it is a
+    local variable whose every use in its function is such a ``wait``: nothing sets it, so the
+    wait always runs out its timeout.
+    """
+
+    def is_new_waitable(node: ast.expr) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and _qualified_name(node.func, aliases) in _NEVER_SET_WAITABLES
+        )
+
+    def timed_wait_on(call: ast.AST) -> ast.expr | None:
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "wait"
+            and _has_timeout(call)
+        ):
+            return call.func.value
+        return None
+
+    found: set[ast.Call] = set()
+    for node in ast.walk(tree):
+        receiver = timed_wait_on(node)
+        if receiver is not None and is_new_waitable(receiver):
+            assert isinstance(node, ast.Call)
+            found.add(node)
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        created = {
+            target.id
+            for statement in ast.walk(function)
+            if isinstance(statement, ast.Assign) and is_new_waitable(statement.value)
+            for target in statement.targets
+            if isinstance(target, ast.Name)
+        }
+        for name in created:
+            waits = [
+                node
+                for node in ast.walk(function)
+                if isinstance(receiver := timed_wait_on(node), ast.Name) and receiver.id == name
+            ]
+            loads = [
+                node
+                for node in ast.walk(function)
+                if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
+            ]
+            if waits and len(waits) == len(loads):
+                found.update(wait for wait in waits if isinstance(wait, ast.Call))
+    return found
+
+
+def _in_while(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    return isinstance(_enclosing_loop(node, parents), ast.While)
+
+
+def _enclosing_loop(
+    node: ast.AST, parents: dict[ast.AST, ast.AST]
+) -> ast.While | ast.For | ast.AsyncFor | None:
+    """Return the nearest loop around *node* in the same function, or ``None``."""
+    current = parents.get(node)
+    while current is not None and not isinstance(current, _SCOPES):
+        if isinstance(current, ast.While | ast.For | ast.AsyncFor):
+            return current
+        current = parents.get(current)
+    return None
+
+
+def _classify(
+    call: ast.Call,
+    parents: dict[ast.AST, ast.AST],
+    ignored: frozenset[str],
+    *,
+    is_async: bool,
+) -> _Waits:
+    """Judge what the sleep waits for from the statements around it."""
+    loop = _enclosing_loop(call, parents)
+    if loop is not None and _exits_early(loop):
+        condition = loop.test if isinstance(loop, ast.While) else loop.iter
+        return _hinted([condition, *loop.body], _AFTER_HINTS, ignored) or _Waits.POLL
+    before, after = _surroundings(call, parents)
+    waits = (
+        _hinted(after, _AFTER_HINTS, ignored)
+        or _hinted(before, _BEFORE_HINTS, ignored)
+        or _Waits.DELAY
+    )
+    return _Waits.TASK if waits is _Waits.THREAD and is_async else waits
+
+
+def _surroundings(
+    node: ast.AST, parents: dict[ast.AST, ast.AST]
+) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """Return the statements before and after *node* in its function, innermost block first."""
+    before: list[ast.stmt] = []
+    after: list[ast.stmt] = []
+    current = node
+    while (parent := parents.get(current)) is not None and not isinstance(current, _SCOPES):
+        if isinstance(current, ast.stmt):
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(parent, field, None)
+                if isinstance(block, list) and current in block:
+                    index = block.index(current)
+                    before.extend(reversed(block[:index]))
+                    after.extend(block[index + 1 :])
+        current = parent
+    return before, after
+
+
+def _exits_early(loop: ast.AST) -> bool:
+    """Tell whether *loop* can stop early (``break``/``return``): such a loop is a poll."""
+    if isinstance(loop, ast.While):
+        return True
+    return any(isinstance(node, ast.Break | ast.Return) for node in ast.walk(loop))
+
+
+def _hinted(
+    nodes: Sequence[ast.AST],
+    hints: tuple[tuple[_Waits, tuple[str, ...]], ...],
+    ignored: frozenset[str],
+) -> _Waits | None:
+    words = " ".join(word for word in _identifiers(nodes) if word not in ignored).lower()
+    for waits, fragments in hints:
+        if any(fragment in words for fragment in fragments):
+            return waits
+    return None
+
+
+def _identifiers(nodes: Sequence[ast.AST]) -> Iterator[str]:
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Name):
+                yield node.id
+            elif isinstance(node, ast.Attribute):
+                yield node.attr
