@@ -1,0 +1,338 @@
+"""Synchronous in-process handlers on event names: the ``:telemetry`` model in Python.
+
+``attach(handler_id, pattern, fn)`` registers ``fn(name, measurements, metadata, config)`` for
+every event whose name matches the glob *pattern*; ``emit()`` calls it in the emitting thread
+right after the event entered the OpenTelemetry pipeline. Handlers are isolated: an exception in
+one never reaches the emitter or the other handlers; after ``max_failures`` failures (default 1,
+like ``:telemetry``) the handler is detached and a ``foundation.telemetry.handler.failure`` event
+says so. The registry is read without locks: ``attach``/``detach`` swap in a new immutable
+snapshot under a lock, and the handlers for each event name are resolved once per snapshot and
+cached, so dispatch cost does not grow with handlers attached to other patterns.
+"""
+
+from __future__ import annotations
+
+import collections
+import fnmatch
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, NamedTuple, TypeAlias, cast
+
+from ._health import SkipReason, count_skip
+
+__all__ = [
+    "HandlerFunction",
+    "HandlerInfo",
+    "attach",
+    "attach_many",
+    "detach",
+    "handler_states",
+    "handlers",
+]
+
+HandlerFunction: TypeAlias = Callable[[str, Mapping[str, Any], Mapping[str, Any], Any], object]
+"""``fn(name, measurements, metadata, config)``; the return value is ignored."""
+
+_COMPONENT: Final = "handlers"
+_CACHE_LIMIT: Final = 4096  # distinct event names resolved per snapshot before we stop caching
+_HISTORY_LIMIT: Final = 100  # handlers detached after failures kept for health()
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerInfo:
+    """A read-only view of one handler, as listed by :func:`handlers` and :func:`handler_states`.
+
+    ``state`` is ``"attached"``, ``"detached"`` (by :func:`detach`) or ``"failed"`` (detached
+    after ``max_failures`` failures; ``last_error`` says why).
+    """
+
+    handler_id: str
+    patterns: tuple[str, ...]
+    function: HandlerFunction
+    config: Any
+    max_failures: int | None
+    failures: int
+    state: str
+    last_error: str | None
+
+
+class _Handler:
+    __slots__ = (
+        "active",
+        "config",
+        "exact",
+        "failures",
+        "function",
+        "handler_id",
+        "last_error",
+        "max_failures",
+        "patterns",
+        "regex",
+        "state",
+    )
+
+    def __init__(
+        self,
+        handler_id: str,
+        patterns: tuple[str, ...],
+        function: HandlerFunction,
+        config: Any,
+        max_failures: int | None,
+    ) -> None:
+        self.handler_id = handler_id
+        self.patterns = patterns
+        self.function = function
+        self.config = config
+        self.max_failures = max_failures
+        self.failures = 0
+        self.last_error: str | None = None
+        self.active = True
+        self.state = "attached"
+        globs = [p for p in patterns if _is_glob(p)]
+        self.exact = frozenset(p for p in patterns if not _is_glob(p))
+        self.regex = (
+            re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in globs)) if globs else None
+        )
+
+    def matches(self, name: str) -> bool:
+        return name in self.exact or (self.regex is not None and self.regex.match(name) is not None)
+
+    def info(self) -> HandlerInfo:
+        return HandlerInfo(
+            handler_id=self.handler_id,
+            patterns=self.patterns,
+            function=self.function,
+            config=self.config,
+            max_failures=self.max_failures,
+            failures=self.failures,
+            state=self.state,
+            last_error=self.last_error,
+        )
+
+
+class _Snapshot(NamedTuple):
+    handlers: tuple[_Handler, ...]
+    by_name: dict[str, tuple[_Handler, ...]]
+
+
+_lock = threading.Lock()
+_snapshot = _Snapshot((), {})
+_history: collections.deque[_Handler] = collections.deque(maxlen=_HISTORY_LIMIT)
+
+
+def _is_glob(pattern: str) -> bool:
+    return any(char in pattern for char in "*?[")
+
+
+def attach(
+    handler_id: str,
+    pattern: str,
+    fn: HandlerFunction,
+    config: Any = None,
+    *,
+    max_failures: int | None = 1,
+) -> None:
+    """Call ``fn(name, measurements, metadata, config)`` for every event matching *pattern*.
+
+    Args:
+        handler_id: A unique id; attaching a second handler with the same id raises.
+        pattern: An event name or a glob (``"foundation.retry.*"``; ``*`` also matches dots).
+        fn: Runs synchronously in the emitting thread; keep it fast and let it raise freely.
+        config: Passed to *fn* unchanged as its fourth argument.
+        max_failures: Detach the handler after this many exceptions (``None``: never).
+
+    Raises:
+        ValueError: *handler_id* is already attached, or an argument is empty or out of range.
+        TypeError: An argument has the wrong type.
+
+    .. versionadded:: 0.1.0
+    """
+    if not isinstance(pattern, str):
+        msg = f"`pattern` must be a str such as 'foundation.retry.*', got {pattern!r}."
+        raise TypeError(msg)
+    attach_many(handler_id, (pattern,), fn, config, max_failures=max_failures)
+
+
+def attach_many(
+    handler_id: str,
+    patterns: Iterable[str],
+    fn: HandlerFunction,
+    config: Any = None,
+    *,
+    max_failures: int | None = 1,
+) -> None:
+    """Like :func:`attach`, for several patterns under one handler id.
+
+    .. versionadded:: 0.1.0
+    """
+    global _snapshot
+    handler = _Handler(
+        _check_id(handler_id),
+        _check_patterns(patterns),
+        _check_fn(fn),
+        config,
+        _check_max(max_failures),
+    )
+    with _lock:
+        current = _snapshot.handlers
+        for existing in current:
+            if existing.handler_id == handler_id:
+                msg = (
+                    f"A handler with id {handler_id!r} is already attached "
+                    f"(patterns {list(existing.patterns)!r}); detach it first or choose another id."
+                )
+                raise ValueError(msg)
+        _snapshot = _Snapshot((*current, handler), {})
+
+
+def detach(handler_id: str) -> bool:
+    """Detach the handler *handler_id*; return whether one was attached.
+
+    Once ``detach`` returns, no new call of the handler starts (a call already running in another
+    thread finishes).
+
+    .. versionadded:: 0.1.0
+    """
+    handler = _remove(handler_id, state="detached")
+    return handler is not None
+
+
+def handlers() -> list[HandlerInfo]:
+    """Return the currently attached handlers, in attach order.
+
+    .. versionadded:: 0.1.0
+    """
+    return [handler.info() for handler in _snapshot.handlers]
+
+
+def handler_states() -> list[HandlerInfo]:
+    """Return attached handlers plus the most recent ones detached after failures (for ``health()``).
+
+    .. versionadded:: 0.1.0
+    """
+    with _lock:
+        failed = [handler.info() for handler in _history]
+    return handlers() + failed
+
+
+def _remove(handler_id: str, *, state: str) -> _Handler | None:
+    global _snapshot
+    with _lock:
+        current = _snapshot.handlers
+        for handler in current:
+            if handler.handler_id == handler_id:
+                handler.active = False
+                handler.state = state
+                _snapshot = _Snapshot(tuple(h for h in current if h is not handler), {})
+                return handler
+    return None
+
+
+def _matching(name: str) -> tuple[_Handler, ...]:
+    """Return the handlers whose patterns match *name* (resolved once per name and snapshot)."""
+    snapshot = _snapshot
+    if not snapshot.handlers:
+        return ()
+    found = snapshot.by_name.get(name)
+    if found is None:
+        found = tuple(handler for handler in snapshot.handlers if handler.matches(name))
+        if len(snapshot.by_name) < _CACHE_LIMIT:
+            snapshot.by_name[name] = found
+    return found
+
+
+def _dispatch(
+    matched: tuple[_Handler, ...],
+    name: str,
+    measurements: Mapping[str, Any],
+    metadata: Mapping[str, Any],
+) -> None:
+    """Run *matched* handlers for one event; a raising handler is counted and maybe detached."""
+    for handler in matched:
+        if not handler.active:
+            continue
+        try:
+            handler.function(name, measurements, metadata, handler.config)
+        except Exception as error:  # noqa: BLE001 - handlers are isolated from the emitter
+            _handler_failed(handler, name, error)
+
+
+def _handler_failed(handler: _Handler, name: str, error: Exception) -> None:
+    count_skip(
+        _COMPONENT, SkipReason.UNEXPECTED, item=f"{handler.handler_id} on {name}", error=error
+    )
+    with _lock:
+        handler.failures += 1
+        handler.last_error = f"{type(error).__name__}: {error}"
+        exhausted = handler.max_failures is not None and handler.failures >= handler.max_failures
+        failures = handler.failures
+    if not exhausted or _remove(handler.handler_id, state="failed") is not handler:
+        return
+    with _lock:
+        _history.append(handler)
+    from .events import emit  # deferred: events imports this module
+    from .taxonomy import TELEMETRY_HANDLER_FAILURE
+
+    emit(
+        TELEMETRY_HANDLER_FAILURE,
+        None,
+        **{
+            "handler.id": handler.handler_id,
+            "event.name": name,
+            "error.type": type(error).__qualname__,
+            "error.message": str(error),
+            "failures": failures,
+        },
+    )
+
+
+def _check_id(handler_id: object) -> str:
+    if not isinstance(handler_id, str) or not handler_id:
+        msg = f"`handler_id` must be a non-empty str, got {handler_id!r}."
+        raise TypeError(msg)
+    return handler_id
+
+
+def _check_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(patterns, str):
+        msg = (
+            f"`patterns` must be a list of patterns, got the single str {patterns!r}; use attach()."
+        )
+        raise TypeError(msg)
+    result = tuple(patterns)
+    if not result:
+        msg = "`patterns` is empty; give at least one event name or glob such as 'foundation.*'."
+        raise ValueError(msg)
+    for pattern in result:
+        if not isinstance(pattern, str) or not pattern:
+            msg = f"Every pattern must be a non-empty str such as 'foundation.retry.*', got {pattern!r}."
+            raise TypeError(msg)
+    return result
+
+
+def _check_fn(fn: object) -> HandlerFunction:
+    if not callable(fn):
+        msg = f"`fn` must be callable as fn(name, measurements, metadata, config), got {fn!r}."
+        raise TypeError(msg)
+    return cast("HandlerFunction", fn)
+
+
+def _check_max(max_failures: object) -> int | None:
+    if max_failures is None:
+        return None
+    if not isinstance(max_failures, int) or isinstance(max_failures, bool) or max_failures < 1:
+        msg = f"`max_failures` must be an int >= 1 or None (never detach), got {max_failures!r}."
+        raise ValueError(msg)
+    return max_failures
+
+
+def _reset_for_tests() -> None:
+    """Detach everything and forget failure history (test isolation only)."""
+    global _snapshot
+    with _lock:
+        for handler in _snapshot.handlers:
+            handler.active = False
+        _snapshot = _Snapshot((), {})
+        _history.clear()
