@@ -1,0 +1,333 @@
+"""Decode OTLP export requests (protobuf or OTLP/JSON) into the shared record views.
+
+Both transports hand this module a request body and get back the request message, how many items
+it carries, and the ``SpanRecord`` / ``EventRecord`` / ``MetricPoint`` views the Recorder also
+produces, each carrying its resource attributes and instrumentation scope. OTLP/JSON differs from
+the protobuf JSON mapping only in its ids (hex instead of base64), which are translated here
+before the standard parser runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+from opentelemetry.proto.logs.v1 import logs_pb2
+from opentelemetry.proto.metrics.v1 import metrics_pb2
+from opentelemetry.proto.trace.v1 import trace_pb2
+
+from .._records import EventRecord, MetricPoint, RecordKind, SpanEventView, SpanRecord
+
+__all__ = [
+    "DecodeFailure",
+    "Record",
+    "Signal",
+    "any_value",
+    "attributes",
+    "count_items",
+    "decode_records",
+    "parse_request",
+]
+
+Record = SpanRecord | EventRecord | MetricPoint
+
+_ID_KEYS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
+
+
+class DecodeFailure(ValueError):
+    """A request body that is not a valid OTLP message of the expected kind."""
+
+
+@dataclass(frozen=True)
+class _SignalInfo:
+    path: str
+    request_type: type[Message]
+    response_type: type[Message]
+    partial_type: type[Message]
+    rejected_field: str
+    noun: str
+
+
+class Signal(enum.Enum):
+    """One of the three OTLP signals, with what each transport needs to know about it."""
+
+    TRACES = _SignalInfo(
+        "/v1/traces",
+        trace_service_pb2.ExportTraceServiceRequest,
+        trace_service_pb2.ExportTraceServiceResponse,
+        trace_service_pb2.ExportTracePartialSuccess,
+        "rejected_spans",
+        "span",
+    )
+    METRICS = _SignalInfo(
+        "/v1/metrics",
+        metrics_service_pb2.ExportMetricsServiceRequest,
+        metrics_service_pb2.ExportMetricsServiceResponse,
+        metrics_service_pb2.ExportMetricsPartialSuccess,
+        "rejected_data_points",
+        "data point",
+    )
+    LOGS = _SignalInfo(
+        "/v1/logs",
+        logs_service_pb2.ExportLogsServiceRequest,
+        logs_service_pb2.ExportLogsServiceResponse,
+        logs_service_pb2.ExportLogsPartialSuccess,
+        "rejected_log_records",
+        "log record",
+    )
+
+    @property
+    def info(self) -> _SignalInfo:
+        """The signal's message types and names."""
+        value: _SignalInfo = self.value
+        return value
+
+    def response(self, rejected: int = 0, message: str = "") -> Message:
+        """Build the export response, with a partial-success part when items were rejected."""
+        response = self.info.response_type()
+        if rejected or message:
+            partial = self.info.partial_type(**{self.info.rejected_field: rejected})
+            if message:
+                partial.error_message = message  # type: ignore[attr-defined]
+            response.partial_success.CopyFrom(partial)  # type: ignore[attr-defined]
+        return response
+
+
+def parse_request(signal: Signal, body: bytes, *, json_encoded: bool = False) -> Message:
+    """Parse *body* as *signal*'s export request; raises `DecodeFailure` with a readable reason."""
+    message = signal.info.request_type()
+    if json_encoded:
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, ValueError) as error:
+            msg = f"body is not valid JSON: {error}"
+            raise DecodeFailure(msg) from error
+        if not isinstance(document, dict):
+            msg = f"OTLP/JSON body must be an object, got {type(document).__name__}"
+            raise DecodeFailure(msg)
+        try:
+            json_format.ParseDict(_hex_ids_to_base64(document), message)
+        except (json_format.ParseError, ValueError, TypeError) as error:
+            msg = f"body is not a valid OTLP/JSON {signal.info.request_type.__name__}: {error}"
+            raise DecodeFailure(msg) from error
+        return message
+    try:
+        message.ParseFromString(body)
+    except (DecodeError, RuntimeError, ValueError) as error:
+        msg = f"body is not a valid protobuf {signal.info.request_type.__name__}: {error}"
+        raise DecodeFailure(msg) from error
+    return message
+
+
+def _hex_ids_to_base64(node: Any) -> Any:
+    """Translate OTLP/JSON hex trace and span ids into the base64 the protobuf parser expects."""
+    if isinstance(node, dict):
+        return {
+            key: _id_to_base64(key, value)
+            if key in _ID_KEYS and isinstance(value, str)
+            else _hex_ids_to_base64(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_hex_ids_to_base64(item) for item in node]
+    return node
+
+
+def _id_to_base64(key: str, value: str) -> str:
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError as error:
+        msg = f"{key} must be a hex string (OTLP/JSON), got {value!r}"
+        raise DecodeFailure(msg) from error
+    return base64.b64encode(raw).decode("ascii")
+
+
+def count_items(signal: Signal, request: Message) -> int:
+    """How many spans, data points or log records *request* carries."""
+    return sum(1 for _ in _walk(signal, request))
+
+
+def decode_records(signal: Signal, request: Message, *, skip_last: int = 0) -> list[Record]:
+    """Decode *request* into record views; the last *skip_last* items are left out (rejected)."""
+    items = list(_walk(signal, request))
+    keep = items[: max(len(items) - skip_last, 0)]
+    return [decode(item, resource, scope) for decode, item, resource, scope in keep]
+
+
+_Decoder = Callable[[Any, Mapping[str, Any], InstrumentationScope], Record]
+_Item = tuple[_Decoder, Any, Mapping[str, Any], InstrumentationScope]
+
+
+def _walk(signal: Signal, request: Message) -> Iterator[_Item]:
+    """Yield each item of *request* with its decoder, resource attributes and scope."""
+    if signal is Signal.TRACES:
+        traces: trace_service_pb2.ExportTraceServiceRequest = request  # type: ignore[assignment]
+        for resource_spans in traces.resource_spans:
+            resource = attributes(resource_spans.resource.attributes)
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    yield _span, span, resource, scope_spans.scope
+    elif signal is Signal.LOGS:
+        logs: logs_service_pb2.ExportLogsServiceRequest = request  # type: ignore[assignment]
+        for resource_logs in logs.resource_logs:
+            resource = attributes(resource_logs.resource.attributes)
+            for scope_logs in resource_logs.scope_logs:
+                for log in scope_logs.log_records:
+                    yield _log, log, resource, scope_logs.scope
+    else:
+        metrics: metrics_service_pb2.ExportMetricsServiceRequest = request  # type: ignore[assignment]
+        for resource_metrics in metrics.resource_metrics:
+            resource = attributes(resource_metrics.resource.attributes)
+            for scope_metrics in resource_metrics.scope_metrics:
+                for metric in scope_metrics.metrics:
+                    for point in _points(metric):
+                        yield _metric_point, (metric, point), resource, scope_metrics.scope
+
+
+def any_value(value: AnyValue) -> Any:
+    """Return the Python value of an OTLP ``AnyValue`` (arrays become tuples, kvlists dicts)."""
+    which = value.WhichOneof("value")
+    if which is None:
+        return None
+    if which == "array_value":
+        return tuple(any_value(item) for item in value.array_value.values)
+    if which == "kvlist_value":
+        return attributes(value.kvlist_value.values)
+    return getattr(value, which)
+
+
+def attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
+    """OTLP key-value pairs as a plain dict."""
+    return {pair.key: any_value(pair.value) for pair in pairs}
+
+
+def _id(raw: bytes) -> int:
+    return int.from_bytes(raw, "big")
+
+
+def _optional_id(raw: bytes) -> int | None:
+    return _id(raw) if raw and any(raw) else None
+
+
+def _span(span: trace_pb2.Span, resource: Mapping[str, Any], scope: InstrumentationScope) -> Record:
+    kind = trace_pb2.Span.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_")
+    status = trace_pb2.Status.StatusCode.Name(span.status.code).removeprefix("STATUS_CODE_")
+    return SpanRecord(
+        name=span.name,
+        attributes=attributes(span.attributes),
+        trace_id=_id(span.trace_id),
+        span_id=_id(span.span_id),
+        parent_span_id=_optional_id(span.parent_span_id),
+        start_time_ns=span.start_time_unix_nano,
+        end_time_ns=span.end_time_unix_nano,
+        kind="INTERNAL" if kind == "UNSPECIFIED" else kind,
+        status=status,
+        status_description=span.status.message or None,
+        events=tuple(
+            SpanEventView(event.name, attributes(event.attributes), event.time_unix_nano)
+            for event in span.events
+        ),
+        links=tuple((_id(link.trace_id), _id(link.span_id)) for link in span.links),
+        resource=resource,
+        scope=scope.name or None,
+    )
+
+
+def _log(
+    log: logs_pb2.LogRecord, resource: Mapping[str, Any], scope: InstrumentationScope
+) -> Record:
+    body = any_value(log.body) if log.HasField("body") else None
+    name = log.event_name or (body if isinstance(body, str) else "")
+    return EventRecord(
+        name=name,
+        attributes=attributes(log.attributes),
+        timestamp_ns=log.time_unix_nano or log.observed_time_unix_nano,
+        kind=RecordKind.EVENT if log.event_name else RecordKind.LOG,
+        body=body,
+        severity=log.severity_text or _severity_name(log.severity_number),
+        trace_id=_optional_id(log.trace_id),
+        span_id=_optional_id(log.span_id),
+        resource=resource,
+        scope=scope.name or None,
+    )
+
+
+def _severity_name(number: int) -> str | None:
+    if not number:
+        return None
+    try:
+        return logs_pb2.SeverityNumber.Name(number).removeprefix("SEVERITY_NUMBER_")  # type: ignore[arg-type]
+    except ValueError:
+        return str(number)
+
+
+_DataPoint = (
+    metrics_pb2.NumberDataPoint
+    | metrics_pb2.HistogramDataPoint
+    | metrics_pb2.ExponentialHistogramDataPoint
+    | metrics_pb2.SummaryDataPoint
+)
+
+
+def _points(metric: metrics_pb2.Metric) -> Iterable[_DataPoint]:
+    which = metric.WhichOneof("data")
+    if which is None:
+        return ()
+    points: Iterable[_DataPoint] = getattr(metric, which).data_points
+    return points
+
+
+def _temporality(value: int) -> str | None:
+    if value == metrics_pb2.AGGREGATION_TEMPORALITY_DELTA:
+        return "delta"
+    if value == metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE:
+        return "cumulative"
+    return None
+
+
+def _metric_point(
+    item: tuple[metrics_pb2.Metric, _DataPoint],
+    resource: Mapping[str, Any],
+    scope: InstrumentationScope,
+) -> Record:
+    metric, point = item
+    which = metric.WhichOneof("data")
+    count = 1
+    temporality: str | None = None
+    if isinstance(point, metrics_pb2.NumberDataPoint):
+        value = float(getattr(point, point.WhichOneof("value") or "as_double"))
+        if which == "sum":
+            kind = "counter" if metric.sum.is_monotonic else "up_down_counter"
+            temporality = _temporality(metric.sum.aggregation_temporality)
+        else:
+            kind = "gauge"
+    else:
+        value = point.sum
+        count = point.count
+        kind = "summary" if which == "summary" else "histogram"
+        if which == "histogram":
+            temporality = _temporality(metric.histogram.aggregation_temporality)
+        elif which == "exponential_histogram":
+            temporality = _temporality(metric.exponential_histogram.aggregation_temporality)
+    return MetricPoint(
+        name=metric.name,
+        attributes=attributes(point.attributes),
+        value=value,
+        timestamp_ns=point.time_unix_nano,
+        instrument_kind=kind,
+        unit=metric.unit,
+        count=count,
+        temporality=temporality,
+        resource=resource,
+        scope=scope.name or None,
+    )

@@ -1,0 +1,263 @@
+"""`Sink`: the embedded OTLP receiver a test, the demo or the CLI runs in-process.
+
+It owns the two front ends (gRPC and HTTP), the transport-neutral `Ingest`, the fault plan, the
+bounded in-memory store and the optional SQLite file, and the lifecycle: start, stop, and outages
+that close and re-open the listeners on the same ports while keeping what was received.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import final
+
+from .._records import EventRecord, MetricPoint, SpanRecord
+from ._decode import Record, Signal
+from ._faults import Faults
+from ._grpc import GrpcReceiver
+from ._http import HttpReceiver
+from ._ingest import Ingest, SinkStats
+from ._query_api import answer
+from ._store import MemoryStore, SqliteStore
+
+__all__ = ["Sink"]
+
+_DEFAULT_MAX_ITEMS = 100_000
+_DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+
+@final
+class Sink:
+    """An OTLP/gRPC and OTLP/HTTP receiver on 127.0.0.1 that keeps what it receives.
+
+    Use it as a context manager or call `start()` / `stop()`. Ports default to 0 (the system
+    picks free ones); `grpc_endpoint` and `http_endpoint` are valid once `start()` returns and
+    are what an OTLP exporter or ``configure(exporter="otlp", endpoint=...)`` takes. Calls after
+    `stop()` warn and do nothing.
+
+    Args:
+        host: the address to listen on; loopback by default.
+        grpc_port: the OTLP/gRPC port (0: any free port).
+        http_port: the OTLP/HTTP and query API port (0: any free port).
+        max_items: how many records to keep in memory; older ones are evicted and counted in
+            `overflow`.
+        max_request_bytes: bodies over this size are refused (413 / RESOURCE_EXHAUSTED).
+        token: when set, both transports require ``authorization: Bearer <token>``.
+        store: a path for an SQLite file that keeps every received record (see `read_store`).
+
+    Raises:
+        ValueError: a port, size or limit is out of range.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        grpc_port: int = 0,
+        http_port: int = 0,
+        *,
+        max_items: int = _DEFAULT_MAX_ITEMS,
+        max_request_bytes: int = _DEFAULT_MAX_REQUEST_BYTES,
+        token: str | None = None,
+        store: str | Path | None = None,
+    ) -> None:
+        for name, port in (("grpc_port", grpc_port), ("http_port", http_port)):
+            if not 0 <= port <= 65535:
+                msg = f"`{name}` must be between 0 and 65535 (0 picks a free port), got {port!r}."
+                raise ValueError(msg)
+        if max_items < 1:
+            msg = f"`max_items` must be >= 1, got {max_items!r}."
+            raise ValueError(msg)
+        if max_request_bytes < 1:
+            msg = f"`max_request_bytes` must be >= 1, got {max_request_bytes!r}."
+            raise ValueError(msg)
+        if token is not None and not token.strip():
+            msg = "`token` must be a non-empty string or None."
+            raise ValueError(msg)
+        self._host = host
+        self._ports = [grpc_port, http_port]
+        self._max_request_bytes = max_request_bytes
+        self._store_path = None if store is None else Path(store)
+        self._memory = MemoryStore(max_items)
+        self._sqlite: SqliteStore | None = None
+        self.faults = Faults()
+        self._ingest = Ingest(token=token, faults=self.faults, deliver=self._deliver)
+        self._lock = threading.RLock()
+        self._grpc: GrpcReceiver | None = None
+        self._http: HttpReceiver | None = None
+        self._state = "new"
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    def start(self) -> Sink:
+        """Open the store and start listening; returns the sink for chaining."""
+        with self._lock:
+            if self._state != "new":
+                self._warn("start")
+                return self
+            if self._store_path is not None:
+                self._sqlite = SqliteStore(self._store_path)
+            self._listen()
+            self._state = "running"
+        return self
+
+    def stop(self) -> None:
+        """Stop listening (in-flight requests are cut off) and close the store. Idempotent."""
+        with self._lock:
+            if self._state == "stopped":
+                return
+            self._close_listeners()
+            if self._sqlite is not None:
+                self._sqlite.close()
+            self._state = "stopped"
+
+    def restart(self) -> None:
+        """Close both listeners and open them again on the same ports; records are kept."""
+        with self.offline():
+            pass
+
+    @contextlib.contextmanager
+    def offline(self) -> Iterator[None]:
+        """Inside the block the sink does not listen at all (connections are refused and cut).
+
+        On exit it listens again on the same ports, keeping what it had received.
+        """
+        with self._lock:
+            if self._state != "running":
+                self._warn("offline")
+                yield
+                return
+            self._close_listeners()
+            self._state = "offline"
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._state == "offline":
+                    self._listen()
+                    self._state = "running"
+
+    def __enter__(self) -> Sink:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _listen(self) -> None:
+        grpc = GrpcReceiver(
+            self._ingest, self._host, self._ports[0], max_request_bytes=self._max_request_bytes
+        )
+        try:
+            http = HttpReceiver(
+                self._ingest,
+                self._host,
+                self._ports[1],
+                query=lambda path, query: answer(self, path, query),
+                max_request_bytes=self._max_request_bytes,
+            )
+        except BaseException:
+            grpc.stop()
+            raise
+        self._grpc, self._http = grpc, http
+        self._ports = [grpc.port, http.port]
+
+    def _close_listeners(self) -> None:
+        for receiver in (self._grpc, self._http):
+            if receiver is not None:
+                receiver.stop()
+        self._grpc = self._http = None
+
+    def _warn(self, call: str) -> None:
+        warnings.warn(
+            f"Sink.{call}() called on a sink that is {self._state}; ignoring the call",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+    # addresses -------------------------------------------------------------------------------
+
+    @property
+    def grpc_port(self) -> int:
+        """The gRPC port (0 until `start()` returned)."""
+        return self._ports[0] if self._state != "new" else 0
+
+    @property
+    def http_port(self) -> int:
+        """The HTTP port (0 until `start()` returned)."""
+        return self._ports[1] if self._state != "new" else 0
+
+    @property
+    def grpc_endpoint(self) -> str:
+        """``http://host:port`` for an OTLP/gRPC exporter (``insecure=True``)."""
+        return self._endpoint(self.grpc_port)
+
+    @property
+    def http_endpoint(self) -> str:
+        """``http://host:port``, the OTLP/HTTP base URL (``/v1/traces`` etc. are appended)."""
+        return self._endpoint(self.http_port)
+
+    def _endpoint(self, port: int) -> str:
+        if self._state == "new":
+            msg = "the sink has no endpoint before start() (use it as a context manager)"
+            raise RuntimeError(msg)
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{port}"
+
+    # what arrived ----------------------------------------------------------------------------
+
+    def _deliver(self, signal: Signal, records: Sequence[Record]) -> None:
+        if not records:
+            return
+        self._memory.add(records)
+        if self._sqlite is not None:
+            self._sqlite.write(records)
+
+    def spans(self) -> list[SpanRecord]:
+        """Every received span still in memory, in arrival order."""
+        return self._memory.records(SpanRecord)  # type: ignore[return-value]
+
+    def events(self) -> list[EventRecord]:
+        """Every received log record and event still in memory, in arrival order."""
+        return self._memory.records(EventRecord)  # type: ignore[return-value]
+
+    def metric_points(self) -> list[MetricPoint]:
+        """Every received metric data point still in memory, in arrival order."""
+        return self._memory.records(MetricPoint)  # type: ignore[return-value]
+
+    def clear(self) -> None:
+        """Forget the records kept in memory (the SQLite file and `stats` are unchanged)."""
+        self._memory.clear()
+
+    def subscribe(self, listener: Callable[[Sequence[Record]], None]) -> Callable[[], None]:
+        """Call *listener* with each batch of records as it arrives; returns the unsubscriber.
+
+        The listener runs on the receiving thread and must not block.
+        """
+        return self._memory.subscribe(listener)
+
+    @property
+    def overflow(self) -> int:
+        """How many records were evicted from memory to stay within ``max_items``."""
+        return self._memory.overflow
+
+    @property
+    def stats(self) -> SinkStats:
+        """Counts of requests, accepted and rejected items, and refused requests."""
+        return self._ingest.stats
+
+    def __repr__(self) -> str:
+        if self._state == "new":
+            return "Sink(state='new')"
+        return (
+            f"Sink(state={self._state!r}, grpc={self.grpc_endpoint!r}, http={self.http_endpoint!r})"
+        )
