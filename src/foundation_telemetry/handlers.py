@@ -13,14 +13,13 @@ cached, so dispatch cost does not grow with handlers attached to other patterns.
 from __future__ import annotations
 
 import collections
-import fnmatch
-import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypeAlias, cast
 
 from ._health import SkipReason, count_skip
+from ._patterns import NameMatcher, check_patterns
 
 __all__ = [
     "HandlerFunction",
@@ -62,14 +61,13 @@ class _Handler:
     __slots__ = (
         "active",
         "config",
-        "exact",
         "failures",
         "function",
         "handler_id",
         "last_error",
+        "matcher",
         "max_failures",
         "patterns",
-        "regex",
         "state",
     )
 
@@ -90,14 +88,7 @@ class _Handler:
         self.last_error: str | None = None
         self.active = True
         self.state = "attached"
-        globs = [p for p in patterns if _is_glob(p)]
-        self.exact = frozenset(p for p in patterns if not _is_glob(p))
-        self.regex = (
-            re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in globs)) if globs else None
-        )
-
-    def matches(self, name: str) -> bool:
-        return name in self.exact or (self.regex is not None and self.regex.match(name) is not None)
+        self.matcher = NameMatcher(patterns)
 
     def info(self) -> HandlerInfo:
         return HandlerInfo(
@@ -120,10 +111,6 @@ class _Snapshot(NamedTuple):
 _lock = threading.Lock()
 _snapshot = _Snapshot((), {})
 _history: collections.deque[_Handler] = collections.deque(maxlen=_HISTORY_LIMIT)
-
-
-def _is_glob(pattern: str) -> bool:
-    return any(char in pattern for char in "*?[")
 
 
 def attach(
@@ -237,7 +224,7 @@ def _matching(name: str) -> tuple[_Handler, ...]:
         return ()
     found = snapshot.by_name.get(name)
     if found is None:
-        found = tuple(handler for handler in snapshot.handlers if handler.matches(name))
+        found = tuple(handler for handler in snapshot.handlers if handler.matcher.matches(name))
         if len(snapshot.by_name) < _CACHE_LIMIT:
             snapshot.by_name[name] = found
     return found
@@ -301,15 +288,7 @@ def _check_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
             f"`patterns` must be a list of patterns, got the single str {patterns!r}; use attach()."
         )
         raise TypeError(msg)
-    result = tuple(patterns)
-    if not result:
-        msg = "`patterns` is empty; give at least one event name or glob such as 'foundation.*'."
-        raise ValueError(msg)
-    for pattern in result:
-        if not isinstance(pattern, str) or not pattern:
-            msg = f"Every pattern must be a non-empty str such as 'foundation.retry.*', got {pattern!r}."
-            raise TypeError(msg)
-    return result
+    return check_patterns(patterns, "patterns")
 
 
 def _check_fn(fn: object) -> HandlerFunction:

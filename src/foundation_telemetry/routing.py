@@ -1,0 +1,498 @@
+"""Route, filter, sample and redact spans and log records before they reach exporters.
+
+Each piece is a span processor or log record processor that wraps the processors (or exporters)
+it feeds, so they compose in ``configure(span_processors=[...], log_processors=[...])``:
+
+- :class:`RoutingSpanProcessor` / :class:`RoutingLogRecordProcessor` send each item to the
+  targets of the :class:`Route` s whose name patterns and attribute predicate match it (all of
+  them, or only the first with ``first_match=True``), else to a default.
+- :class:`FilteringSpanProcessor` / :class:`FilteringLogRecordProcessor` apply :class:`Drop`,
+  :class:`Keep` and :class:`Sample` rules in order; the first rule that matches decides.
+- :class:`RedactingSpanProcessor` / :class:`RedactingLogRecordProcessor` replace sensitive
+  attribute values (``authorization``, ``password``, ``token``... see :class:`Redactor`) in a
+  copy handed to the wrapped processor, so nothing else in the pipeline sees the change.
+
+Log records are matched by ``event_name`` (plain logs have the name ``""``). A target given as an
+exporter is wrapped in a ``BatchSpanProcessor`` / ``BatchLogRecordProcessor`` (``batch=False``:
+the simple, synchronous one).
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Final, TypeAlias
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import Span as SDKSpan
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+
+from ._compat import (
+    BatchLogRecordProcessor,
+    LogRecordExporter,
+    LogRecordProcessor,
+    ReadWriteLogRecord,
+    SimpleLogRecordProcessor,
+)
+from ._patterns import NameMatcher, check_patterns
+from ._redact import DEFAULT_SENSITIVE_KEYS, DEFAULT_VALUE_PATTERNS, REDACTED, Redactor
+
+__all__ = [
+    "DEFAULT_SENSITIVE_KEYS",
+    "DEFAULT_VALUE_PATTERNS",
+    "REDACTED",
+    "AttributePredicate",
+    "Drop",
+    "FilteringLogRecordProcessor",
+    "FilteringSpanProcessor",
+    "Keep",
+    "RedactingLogRecordProcessor",
+    "RedactingSpanProcessor",
+    "Redactor",
+    "Route",
+    "RoutingLogRecordProcessor",
+    "RoutingSpanProcessor",
+    "Sample",
+]
+
+AttributePredicate: TypeAlias = Callable[[Mapping[str, Any]], bool]
+"""``where(attributes) -> bool``; an exception counts as "does not match"."""
+
+_RATIO_BITS: Final = 64
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+
+class _Rule:
+    """Name patterns plus an optional attribute predicate."""
+
+    __slots__ = ("_matcher", "where")
+
+    def __init__(self, names: str | Iterable[str], where: AttributePredicate | None) -> None:
+        self._matcher = NameMatcher(check_patterns(names, "names"))
+        if where is not None and not callable(where):
+            msg = f"`where` must be a callable taking the attributes mapping, got {where!r}."
+            raise TypeError(msg)
+        self.where = where
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name patterns this rule matches."""
+        return self._matcher.patterns
+
+    def matches(self, name: str, attributes: Mapping[str, Any] | None) -> bool:
+        """Whether an item called *name* with *attributes* matches."""
+        if not self._matcher.matches(name):
+            return False
+        if self.where is None:
+            return True
+        try:
+            return bool(self.where(attributes or _EMPTY))
+        except Exception:  # noqa: BLE001 - a failing predicate means "no match", never an error
+            return False
+
+    def _describe(self) -> str:
+        where = "" if self.where is None else f", where={self.where!r}"
+        return f"names={list(self.names)!r}{where}"
+
+
+class Route(_Rule):
+    """Send matching items to *target*: a processor, or an exporter (wrapped in a batch processor).
+
+    Args:
+        target: A ``SpanProcessor``/``LogRecordProcessor`` or a ``SpanExporter``/``LogRecordExporter``.
+        names: Name patterns (``"db.*"``); default all.
+        where: A predicate on the attributes.
+        batch: For an exporter target: batch (default) or export synchronously.
+    """
+
+    __slots__ = ("batch", "target")
+
+    def __init__(
+        self,
+        target: Any,
+        names: str | Iterable[str] = "*",
+        *,
+        where: AttributePredicate | None = None,
+        batch: bool = True,
+    ) -> None:
+        super().__init__(names, where)
+        self.target = target
+        self.batch = batch
+
+    def __repr__(self) -> str:
+        return f"Route({self.target!r}, {self._describe()})"
+
+
+class Drop(_Rule):
+    """Filter rule: drop matching items."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, names: str | Iterable[str] = "*", *, where: AttributePredicate | None = None
+    ) -> None:
+        super().__init__(names, where)
+
+    def __repr__(self) -> str:
+        return f"Drop({self._describe()})"
+
+
+class Keep(_Rule):
+    """Filter rule: keep matching items (stops later rules from dropping them)."""
+
+    __slots__ = ()
+
+    def __init__(
+        self, names: str | Iterable[str] = "*", *, where: AttributePredicate | None = None
+    ) -> None:
+        super().__init__(names, where)
+
+    def __repr__(self) -> str:
+        return f"Keep({self._describe()})"
+
+
+class Sample(_Rule):
+    """Filter rule: keep a *rate* fraction (0..1) of matching items.
+
+    Items with a trace id are sampled by it (like ``TraceIdRatioBased``), so a trace's spans and
+    events are kept or dropped together; others use a random generator (seedable for tests).
+    """
+
+    __slots__ = ("_bound", "_random", "rate")
+
+    def __init__(
+        self,
+        rate: float,
+        names: str | Iterable[str] = "*",
+        *,
+        where: AttributePredicate | None = None,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(names, where)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
+            msg = f"`rate` must be a number from 0.0 to 1.0, got {rate!r}."
+            raise ValueError(msg)
+        self.rate = float(rate)
+        self._bound = round(self.rate * (1 << _RATIO_BITS))
+        self._random = random.Random(seed)
+
+    def __repr__(self) -> str:
+        return f"Sample({self.rate!r}, {self._describe()})"
+
+    def keeps(self, trace_id: int) -> bool:
+        """Whether an item of *trace_id* (0: none) is kept."""
+        if trace_id:
+            return (trace_id & ((1 << _RATIO_BITS) - 1)) < self._bound
+        return self._random.random() < self.rate
+
+
+FilterRule: TypeAlias = Drop | Keep | Sample
+
+
+def _keeps(rules: Sequence[FilterRule], name: str, attributes: Any, trace_id: int) -> bool:
+    for rule in rules:
+        if rule.matches(name, attributes):
+            if isinstance(rule, Sample):
+                return rule.keeps(trace_id)
+            return isinstance(rule, Keep)
+    return True
+
+
+def _check_rules(rules: Iterable[FilterRule]) -> tuple[FilterRule, ...]:
+    result = tuple(rules)
+    for rule in result:
+        if not isinstance(rule, Drop | Keep | Sample):
+            msg = f"Filter rules must be Drop(...), Keep(...) or Sample(...), got {rule!r}."
+            raise TypeError(msg)
+    return result
+
+
+# --- spans -----------------------------------------------------------------------------------
+
+
+def _span_target(target: Any, batch: bool) -> SpanProcessor:
+    if isinstance(target, SpanProcessor):
+        return target
+    if isinstance(target, SpanExporter):
+        return BatchSpanProcessor(target) if batch else SimpleSpanProcessor(target)
+    msg = f"A span route target must be a SpanProcessor or SpanExporter, got {target!r}."
+    raise TypeError(msg)
+
+
+class _ForwardingSpanProcessor(SpanProcessor):
+    """Forward ``shutdown``/``force_flush`` to every wrapped processor (one shared deadline)."""
+
+    def __init__(self, targets: Sequence[SpanProcessor]) -> None:
+        self._targets = tuple(targets)
+
+    def shutdown(self) -> None:
+        """Shut every wrapped processor down."""
+        for target in self._targets:
+            target.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush every wrapped processor within one deadline."""
+        return _flush_all(self._targets, timeout_millis)
+
+
+class RoutingSpanProcessor(_ForwardingSpanProcessor):
+    """Send each ended span to the targets of the matching routes (see the module docstring).
+
+    Args:
+        routes: The :class:`Route` s, checked in order.
+        default: Where spans no route matched go (a processor or exporter); ``None`` drops them.
+        first_match: Stop at the first matching route instead of fanning out to all.
+    """
+
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        *,
+        default: Any = None,
+        first_match: bool = False,
+    ) -> None:
+        self._routes = tuple(_checked_route(route) for route in routes)
+        self._route_targets = tuple(_span_target(r.target, r.batch) for r in self._routes)
+        self._default = None if default is None else _span_target(default, True)
+        self._first_match = first_match
+        extra = () if self._default is None else (self._default,)
+        super().__init__((*self._route_targets, *extra))
+
+    def _targets_for(self, name: str, attributes: Any) -> list[SpanProcessor]:
+        chosen = []
+        for route, target in zip(self._routes, self._route_targets, strict=True):
+            if route.matches(name, attributes):
+                chosen.append(target)
+                if self._first_match:
+                    break
+        if not chosen and self._default is not None:
+            chosen.append(self._default)
+        return chosen
+
+    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
+        """Forward the start to the targets matching the span's name and start attributes."""
+        for target in self._targets_for(span.name, span.attributes):
+            target.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Forward the ended span to the targets matching its name and final attributes."""
+        for target in self._targets_for(span.name, span.attributes):
+            target.on_end(span)
+
+
+class FilteringSpanProcessor(_ForwardingSpanProcessor):
+    """Pass ended spans to *processor* unless a :class:`Drop`/:class:`Sample` rule removes them.
+
+    ``dropped`` counts the spans removed by rules (intended, so not counted as skips).
+    """
+
+    def __init__(self, processor: Any, rules: Iterable[FilterRule], *, batch: bool = True) -> None:
+        self._next = _span_target(processor, batch)
+        self._rules = _check_rules(rules)
+        self.dropped = 0
+        super().__init__((self._next,))
+
+    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
+        """Forward the start unchanged (rules apply to ended spans)."""
+        self._next.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Forward *span* if the rules keep it."""
+        trace_id = span.context.trace_id if span.context is not None else 0
+        if _keeps(self._rules, span.name, span.attributes, trace_id):
+            self._next.on_end(span)
+        else:
+            self.dropped += 1
+
+
+class RedactingSpanProcessor(_ForwardingSpanProcessor):
+    """Hand *processor* a copy of each ended span with sensitive attribute values replaced.
+
+    Span, span-event and link attributes are redacted; spans with nothing sensitive are passed
+    as they are. ``on_start`` is forwarded unchanged (attributes are final only at the end).
+    """
+
+    def __init__(
+        self, processor: Any, redactor: Redactor | None = None, *, batch: bool = True
+    ) -> None:
+        self._next = _span_target(processor, batch)
+        self.redactor = Redactor() if redactor is None else redactor
+        super().__init__((self._next,))
+
+    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
+        """Forward the start unchanged."""
+        self._next.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Forward a redacted copy of *span* (or *span* itself when nothing is sensitive)."""
+        self._next.on_end(self._redacted(span))
+
+    def _redacted(self, span: ReadableSpan) -> ReadableSpan:
+        redact = self.redactor.redact
+        attributes = redact(span.attributes)
+        events = [(event, redact(event.attributes)) for event in span.events]
+        events_changed = any(new is not None for _, new in events)
+        links = [(link, redact(link.attributes)) for link in span.links]
+        links_changed = any(new is not None for _, new in links)
+        if attributes is None and not events_changed and not links_changed:
+            return span
+        return ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=span.attributes if attributes is None else attributes,
+            events=[
+                event if new is None else Event(event.name, new, event.timestamp)
+                for event, new in events
+            ],
+            links=[link if new is None else type(link)(link.context, new) for link, new in links],
+            kind=span.kind,
+            status=span.status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+
+# --- log records -----------------------------------------------------------------------------
+
+
+def _log_target(target: Any, batch: bool) -> LogRecordProcessor:
+    if isinstance(target, LogRecordProcessor):
+        return target
+    if isinstance(target, LogRecordExporter):
+        return BatchLogRecordProcessor(target) if batch else SimpleLogRecordProcessor(target)
+    msg = f"A log route target must be a LogRecordProcessor or LogRecordExporter, got {target!r}."
+    raise TypeError(msg)
+
+
+def _log_name(item: ReadWriteLogRecord) -> str:
+    return getattr(item.log_record, "event_name", None) or ""
+
+
+class _ForwardingLogRecordProcessor(LogRecordProcessor):
+    """Forward ``shutdown``/``force_flush`` to every wrapped processor (one shared deadline)."""
+
+    def __init__(self, targets: Sequence[LogRecordProcessor]) -> None:
+        self._targets = tuple(targets)
+
+    def emit(self, log_record: ReadWriteLogRecord) -> None:
+        """Older SDK spelling of ``on_emit``."""
+        self.on_emit(log_record)
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:  # pragma: no cover - overridden
+        """Handle one log record."""
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        """Shut every wrapped processor down."""
+        for target in self._targets:
+            target.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush every wrapped processor within one deadline."""
+        return _flush_all(self._targets, timeout_millis)
+
+
+class RoutingLogRecordProcessor(_ForwardingLogRecordProcessor):
+    """Send each log record / event to the targets of the matching routes (by ``event_name``)."""
+
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        *,
+        default: Any = None,
+        first_match: bool = False,
+    ) -> None:
+        self._routes = tuple(_checked_route(route) for route in routes)
+        self._route_targets = tuple(_log_target(r.target, r.batch) for r in self._routes)
+        self._default = None if default is None else _log_target(default, True)
+        self._first_match = first_match
+        extra = () if self._default is None else (self._default,)
+        super().__init__((*self._route_targets, *extra))
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        """Forward *log_record* to every matching route's target (or the default)."""
+        name = _log_name(log_record)
+        attributes = log_record.log_record.attributes
+        sent = False
+        for route, target in zip(self._routes, self._route_targets, strict=True):
+            if route.matches(name, attributes):
+                target.on_emit(log_record)
+                sent = True
+                if self._first_match:
+                    break
+        if not sent and self._default is not None:
+            self._default.on_emit(log_record)
+
+
+class FilteringLogRecordProcessor(_ForwardingLogRecordProcessor):
+    """Pass log records to *processor* unless a :class:`Drop`/:class:`Sample` rule removes them."""
+
+    def __init__(self, processor: Any, rules: Iterable[FilterRule], *, batch: bool = True) -> None:
+        self._next = _log_target(processor, batch)
+        self._rules = _check_rules(rules)
+        self.dropped = 0
+        super().__init__((self._next,))
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        """Forward *log_record* if the rules keep it."""
+        record = log_record.log_record
+        if _keeps(self._rules, _log_name(log_record), record.attributes, record.trace_id or 0):
+            self._next.on_emit(log_record)
+        else:
+            self.dropped += 1
+
+
+class RedactingLogRecordProcessor(_ForwardingLogRecordProcessor):
+    """Hand *processor* a copy of each log record with sensitive attributes and body parts replaced."""
+
+    def __init__(
+        self, processor: Any, redactor: Redactor | None = None, *, batch: bool = True
+    ) -> None:
+        self._next = _log_target(processor, batch)
+        self.redactor = Redactor() if redactor is None else redactor
+        super().__init__((self._next,))
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        """Forward a redacted copy (or the record itself when nothing is sensitive)."""
+        record = log_record.log_record
+        attributes = self.redactor.redact(record.attributes)
+        body = self.redactor.scrub(record.body)
+        if attributes is None and body is record.body:
+            self._next.on_emit(log_record)
+            return
+        redacted = copy.copy(record)
+        redacted.attributes = record.attributes if attributes is None else attributes
+        redacted.body = body
+        self._next.on_emit(
+            ReadWriteLogRecord(
+                log_record=redacted,
+                resource=log_record.resource,
+                instrumentation_scope=log_record.instrumentation_scope,
+                limits=log_record.limits,
+            )
+        )
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def _checked_route(route: object) -> Route:
+    if not isinstance(route, Route):
+        msg = f"`routes` must contain Route(...) objects, got {route!r}."
+        raise TypeError(msg)
+    return route
+
+
+def _flush_all(targets: Sequence[Any], timeout_millis: int) -> bool:
+    deadline = time.monotonic() + timeout_millis / 1000
+    flushed = True
+    for target in targets:
+        remaining = max(0, int((deadline - time.monotonic()) * 1000))
+        flushed = bool(target.force_flush(remaining)) and flushed
+    return flushed
