@@ -1,0 +1,422 @@
+"""The TelemetryService: an OpenTelemetry ``MetricReader`` that keeps, analyses and alerts.
+
+Register it like any reader (``configure(metric_readers=[service])`` or
+``MeterProvider(metric_readers=[service])``). Every collection (``force_flush()``, ``collect()``
+or the optional periodic thread) lands in the bounded store, then every alert rule is evaluated
+against the store at the same instant of the service clock. The clock is injectable so tests
+drive retention, for-durations and escalation without sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, final
+
+from opentelemetry.sdk.metrics import (
+    Counter,
+    Histogram,
+    ObservableCounter,
+    ObservableUpDownCounter,
+    UpDownCounter,
+)
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    MetricReader,
+    MetricsData,
+)
+
+from .._health import SkipReason, count_skip, skip_counts
+from ._alerting import Alert, Alerter, Dispatcher, Outcome
+from ._analytics import Anomaly, Method, Point, Source, anomaly, moving_average, signal, trend
+from ._analytics import windowed_percentile as _windowed_percentile
+from ._durations import Duration, to_seconds
+from ._notifiers import Notifier, notifier_name
+from ._rules import AlertRule
+from ._stats import DEFAULT_EWMA_ALPHA, Stats, compute_stats
+
+__all__ = ["DEFAULT_RESOLUTION", "DEFAULT_RETENTION", "TelemetryService"]
+
+#: Default retention: 15 minutes.
+DEFAULT_RETENTION = 900.0
+#: Default resolution: one sample per 10 seconds per series.
+DEFAULT_RESOLUTION = 10.0
+_COMPONENT = "service"
+
+_DELTA = AggregationTemporality.DELTA
+_CUMULATIVE = AggregationTemporality.CUMULATIVE
+_LEVELS: dict[type, AggregationTemporality] = {
+    UpDownCounter: _CUMULATIVE,
+    ObservableUpDownCounter: _CUMULATIVE,
+}
+
+
+def _temporality(choice: str | None) -> dict[type, AggregationTemporality]:
+    if choice is None:
+        return {Counter: _DELTA, ObservableCounter: _DELTA, Histogram: _DELTA, **_LEVELS}
+    if choice not in ("delta", "cumulative"):
+        msg = f"`temporality` must be 'delta', 'cumulative' or None, got {choice!r}."
+        raise ValueError(msg)
+    chosen = _DELTA if choice == "delta" else _CUMULATIVE
+    kinds: tuple[type, ...] = (Counter, ObservableCounter, Histogram, *_LEVELS)
+    return dict.fromkeys(kinds, chosen)
+
+
+@final
+class TelemetryService(MetricReader):
+    """An in-process metric store with aggregation, analytics and alerting.
+
+    Args:
+        retention: how long samples are kept (seconds, ``timedelta`` or ``"15m"``).
+        resolution: the sample slot width; collections within one slot are merged
+            (downsampling). Memory per series is bounded by ``retention / resolution`` samples.
+        clock: a function returning seconds (monotonic); default ``time.monotonic``. Inject a
+            fake one in tests.
+        interval: collect (and evaluate rules) every *interval* seconds on a daemon thread once
+            the reader is registered; ``None`` (default): only on ``force_flush()``/``collect()``.
+        temporality: ``"delta"`` or ``"cumulative"`` for every instrument, or ``None``: delta for
+            counters and histograms, cumulative for up-down counters. Both are read correctly.
+        ewma_alpha: the smoothing factor of ``Stats.ewma`` (``0 < alpha <= 1``).
+        max_series: the series cap; points of further series are skipped and counted.
+        notify_attempts: deliveries per notification before a failing notifier gives up.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        retention: Duration = DEFAULT_RETENTION,
+        resolution: Duration = DEFAULT_RESOLUTION,
+        clock: Callable[[], float] | None = None,
+        *,
+        interval: Duration | None = None,
+        temporality: Literal["delta", "cumulative"] | None = None,
+        ewma_alpha: float = DEFAULT_EWMA_ALPHA,
+        max_series: int = 10_000,
+        notify_attempts: int = 3,
+    ) -> None:
+        from ._store import MetricStore
+
+        retention_s = to_seconds(retention, "retention", allow_zero=False)
+        resolution_s = to_seconds(resolution, "resolution", allow_zero=False)
+        if resolution_s > retention_s:
+            msg = f"`resolution` ({resolution_s}s) must not exceed `retention` ({retention_s}s)."
+            raise ValueError(msg)
+        if clock is not None and not callable(clock):
+            msg = f"`clock` must be a callable returning seconds, got {clock!r}."
+            raise TypeError(msg)
+        if not 0 < ewma_alpha <= 1:
+            msg = f"`ewma_alpha` must be in (0, 1], got {ewma_alpha!r}."
+            raise ValueError(msg)
+        for what, number in (("max_series", max_series), ("notify_attempts", notify_attempts)):
+            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+                msg = f"`{what}` must be a positive int, got {number!r}."
+                raise ValueError(msg)
+        self._interval = (
+            None if interval is None else to_seconds(interval, "interval", allow_zero=False)
+        )
+        super().__init__(preferred_temporality=_temporality(temporality))
+        self._clock: Callable[[], float] = clock or time.monotonic
+        self._alpha = ewma_alpha
+        self._store = MetricStore(retention_s, resolution_s, max_series)
+        self._dispatcher = Dispatcher(max_attempts=notify_attempts)
+        self._alerter = Alerter(self._dispatcher)
+        self._since = self._clock()
+        self._collect_lock = threading.Lock()
+        self._cycles = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._shut_down = False
+        self._runtime: Any = None
+
+    # --- MetricReader ----------------------------------------------------------------------
+
+    def _receive_metrics(
+        self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+    ) -> None:
+        """Store a collection and evaluate the rules (called by ``collect()``)."""
+        if self._shut_down:
+            count_skip(_COMPONENT, SkipReason.SHUTDOWN, item="collection")
+            return
+        try:
+            with self._collect_lock:
+                now = self._clock()
+                self._store.ingest(metrics_data, self._since, now)
+                self._since = now
+                self._cycles += 1
+                self._alerter.evaluate(lambda rule: self._measure(rule, now), now)
+        except Exception as error:  # noqa: BLE001 - a reader must never raise into the SDK
+            count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="collection", error=error)
+
+    def _set_meter_provider(self, meter_provider: Any) -> None:
+        super()._set_meter_provider(meter_provider)
+        self._provider = weakref.ref(meter_provider)
+        if self._interval is not None and self._thread is None:
+            self._thread = threading.Thread(
+                target=self._periodic, name="foundation-telemetry-service", daemon=True
+            )
+            self._thread.start()
+
+    def _periodic(self) -> None:
+        assert self._interval is not None
+        while not self._stop.wait(self._interval):
+            try:
+                self.collect()
+            except Exception as error:  # noqa: BLE001 - the periodic thread must survive
+                count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="periodic", error=error)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        """Collect now, evaluate the rules and wait for the notifications they sent.
+
+        Returns ``False`` if the notifications did not finish within *timeout_millis*.
+        """
+        deadline = time.monotonic() + timeout_millis / 1000
+        try:
+            self.collect(timeout_millis=timeout_millis)
+        except Exception as error:  # noqa: BLE001 - the SDK raises on collection errors
+            count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="force_flush", error=error)
+            return False
+        return self._dispatcher.flush(max(0.0, deadline - time.monotonic()))
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        """Stop the periodic thread and deliver what is queued (bounded by the timeout)."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout_millis / 1000)
+        self._dispatcher.close(timeout_millis / 1000)
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def _window(self, window: Duration | None) -> float | None:
+        return None if window is None else to_seconds(window, "window", allow_zero=False)
+
+    def query(
+        self,
+        name: str,
+        attributes: Mapping[str, Any] | None = None,
+        window: Duration | None = None,
+    ) -> Stats:
+        """Return the :class:`Stats` of metric *name* over the last *window* (default: all kept).
+
+        Args:
+            name: the metric name.
+            attributes: only series whose attributes include these; several matching series
+                are summed slot by slot. ``None``: all series of the metric.
+            window: seconds, ``timedelta`` or ``"5m"``; ``None`` means the whole retention.
+
+        An unknown metric or an empty window gives an empty ``Stats`` (``count == 0``).
+        """
+        now = self._clock()
+        kind, samples = self._store.window(name, attributes, self._window(window), now)
+        if kind is None:
+            return Stats()
+        return compute_stats(samples, kind, ewma_alpha=self._alpha, until=now)
+
+    def series(
+        self,
+        name: str,
+        attributes: Mapping[str, Any] | None = None,
+        window: Duration | None = None,
+        *,
+        source: Source | None = None,
+    ) -> list[Point]:
+        """Return ``(time, value)`` points: per-interval rate for counters, else the value.
+
+        *source* forces ``"rate"`` or ``"value"``; times are on the service clock.
+        """
+        now = self._clock()
+        kind, samples = self._store.window(name, attributes, self._window(window), now)
+        return [] if kind is None else signal(samples, kind, source)
+
+    def moving_average(
+        self,
+        name: str,
+        span: Duration,
+        attributes: Mapping[str, Any] | None = None,
+        window: Duration | None = None,
+        *,
+        source: Source | None = None,
+    ) -> list[Point]:
+        """Return the trailing mean over *span* at each point of :meth:`series`."""
+        seconds = to_seconds(span, "span", allow_zero=False)
+        return moving_average(self.series(name, attributes, window, source=source), seconds)
+
+    def windowed_percentile(
+        self,
+        name: str,
+        q: float,
+        span: Duration,
+        attributes: Mapping[str, Any] | None = None,
+        window: Duration | None = None,
+        *,
+        source: Source | None = None,
+    ) -> list[Point]:
+        """Return the trailing *q* quantile over *span* at each point of :meth:`series`."""
+        seconds = to_seconds(span, "span", allow_zero=False)
+        points = self.series(name, attributes, window, source=source)
+        return _windowed_percentile(points, q, seconds)
+
+    def anomaly(
+        self,
+        name: str,
+        attributes: Mapping[str, Any] | None = None,
+        window: Duration | None = None,
+        *,
+        method: Method = "zscore",
+        threshold: float = 3.0,
+        min_points: int = 5,
+        source: Source | None = None,
+    ) -> Anomaly:
+        """Judge the newest point of :meth:`series` against the ones before it.
+
+        See ``_analytics`` (z-score, or EWMA mean and deviation; ``|score| >= threshold``).
+        """
+        points = self.series(name, attributes, window, source=source)
+        return anomaly(
+            points, method=method, threshold=threshold, min_points=min_points, alpha=self._alpha
+        )
+
+    def trend(
+        self,
+        name: str,
+        attributes: Mapping[str, Any] | None = None,
+        window: Duration | None = None,
+        *,
+        source: Source | None = None,
+    ) -> float:
+        """Return the least-squares slope of :meth:`series` per second (``nan`` if < 2 points)."""
+        return trend(self.series(name, attributes, window, source=source))
+
+    def metrics(self) -> list[str]:
+        """Return the names of the metrics currently stored."""
+        return self._store.names()
+
+    # --- alerting ----------------------------------------------------------------------------
+
+    def add_rule(self, rule: AlertRule, notifiers: Sequence[Notifier] | None = None) -> AlertRule:
+        """Evaluate *rule* on every collection and send its alerts to *notifiers*.
+
+        Without *notifiers*, the service's default notifiers (:meth:`add_notifier`) are used.
+
+        Raises:
+            ValueError: a rule of that name was already added (bad conditions and windows are
+                refused when the ``AlertRule`` is built).
+            TypeError: *rule* is not an ``AlertRule`` or a notifier is not callable.
+        """
+        self._alerter.add(rule, list(notifiers or ()))
+        return rule
+
+    def remove_rule(self, name: str) -> bool:
+        """Remove the rule called *name*; ``False`` if there was none."""
+        return self._alerter.remove(name)
+
+    def rules(self) -> list[AlertRule]:
+        """Return the rules in the order they were added."""
+        return self._alerter.rules()
+
+    def add_notifier(self, notifier: Notifier) -> None:
+        """Add a default notifier, used by every rule added without its own notifiers."""
+        if not callable(notifier):
+            msg = f"A notifier must be callable with an Alert, got {notifier!r}."
+            raise TypeError(msg)
+        self._alerter.default_notifiers = (*self._alerter.default_notifiers, notifier)
+
+    def active_alerts(self) -> list[Alert]:
+        """Return the alerts firing now."""
+        return self._alerter.active()
+
+    def _measure(self, rule: AlertRule, now: float) -> Outcome | None:
+        condition = rule.parsed
+        kind, samples = self._store.window(rule.metric, rule.attributes, rule.window_seconds, now)
+        if kind is None:
+            return None
+        if condition.is_anomaly:
+            verdict = anomaly(
+                signal(samples, kind),
+                method="ewma" if condition.method == "ewma" else "zscore",
+                threshold=condition.threshold,
+                alpha=self._alpha,
+            )
+            return Outcome(verdict.is_anomaly, verdict.score)
+        assert condition.aggregate is not None
+        value = compute_stats(samples, kind, ewma_alpha=self._alpha, until=now).get(
+            condition.aggregate
+        )
+        return Outcome(condition.holds(value), value)
+
+    # --- runtime metrics and health -------------------------------------------------------
+
+    def enable_runtime_metrics(self, meter_provider: Any = None) -> None:
+        """Observe process CPU, memory, GC and threads (``opentelemetry-instrumentation-system-metrics``).
+
+        *meter_provider* defaults to the one this service is registered with.
+
+        Raises:
+            RuntimeError: the service is not registered with a meter provider yet.
+            ImportError: the ``service`` extra is not installed (message says how).
+        """
+        from ._runtime import enable_runtime_metrics
+
+        provider = meter_provider
+        if provider is None:
+            ref = getattr(self, "_provider", None)
+            provider = ref() if ref is not None else None
+        if provider is None:
+            msg = (
+                "The service is not registered with a MeterProvider yet; pass it to "
+                "configure(metric_readers=[service]) first, or pass `meter_provider`."
+            )
+            raise RuntimeError(msg)
+        enable_runtime_metrics(provider)
+
+    def health(self) -> dict[str, Any]:
+        """Return handler states, skip counts, component (exporter) states and service state."""
+        report: dict[str, Any] = {}
+        try:
+            from .. import _health
+
+            core = getattr(_health, "health", None)
+            if core is not None:
+                report.update(core())
+            else:
+                report["skipped"] = {f"{c}:{r.value}": n for (c, r), n in skip_counts().items()}
+        except Exception as error:  # noqa: BLE001 - health must answer even when parts fail
+            report["skipped_error"] = f"{type(error).__name__}: {error}"
+        try:
+            from .. import handlers
+
+            states = getattr(handlers, "handler_states", None) or handlers.handlers
+            report["handlers"] = [
+                {
+                    "id": info.handler_id,
+                    "state": info.state,
+                    "failures": info.failures,
+                    "last_error": info.last_error,
+                }
+                for info in states()
+            ]
+        except Exception as error:  # noqa: BLE001
+            report["handlers"] = {"error": f"{type(error).__name__}: {error}"}
+        report["service"] = {
+            "series": len(self._store),
+            "metrics": len(self._store.names()),
+            "cycles": self._cycles,
+            "rules": len(self._alerter.rules()),
+            "active_alerts": [alert.rule for alert in self._alerter.active()],
+            "notifiers": {name: dict(stats) for name, stats in self._dispatcher.stats.items()},
+            "pending_retries": self._dispatcher.pending_retries,
+            "default_notifiers": [notifier_name(n) for n in self._alerter.default_notifiers],
+            "shutdown": self._shut_down,
+        }
+        return report
+
+    def __repr__(self) -> str:
+        return (
+            f"TelemetryService(retention={self._store.retention:g}, "
+            f"resolution={self._store.resolution:g}, series={len(self._store)})"
+        )

@@ -1,0 +1,312 @@
+"""The metric store: one bounded time series per (metric name, attribute set).
+
+Collected SDK points are normalised here into :class:`~._stats.Sample` intervals: a cumulative
+point is differenced against the series' previous one (a new start time or a counter that went
+down is a restart, and the whole value is then the increase), a delta point is taken as is, and
+both end up as "what happened since the previous collection". Samples are downsampled into slots
+of ``resolution`` seconds (several collections in one slot are merged) and dropped after
+``retention`` seconds; a series that reports nothing for a whole retention period is forgotten.
+The number of series is capped; points of series over the cap are counted as skips.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    ExponentialHistogram,
+    ExponentialHistogramDataPoint,
+    Gauge,
+    Histogram,
+    HistogramDataPoint,
+    MetricsData,
+    NumberDataPoint,
+    Sum,
+)
+
+from .._health import SkipReason, count_skip
+from ._stats import Kind, Sample, merge_across, merge_into
+
+__all__ = ["MetricStore", "Series"]
+
+_COMPONENT = "service.store"
+_NAN = math.nan
+AttrKey = frozenset[tuple[str, Any]]
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def attr_key(attributes: Mapping[str, Any] | None) -> AttrKey:
+    """Return the hashable identity of an attribute set."""
+    if not attributes:
+        return frozenset()
+    return frozenset((k, _freeze(v)) for k, v in attributes.items())
+
+
+def _exponential_buckets(point: ExponentialHistogramDataPoint) -> dict[float, int]:
+    base = 2.0 ** (2.0**-point.scale)
+    buckets: dict[float, int] = {}
+    negative = point.negative
+    for index in range(len(negative.bucket_counts) - 1, -1, -1):
+        buckets[-(base ** (negative.offset + index))] = negative.bucket_counts[index]
+    if point.zero_count:
+        buckets[0.0] = point.zero_count
+    positive = point.positive
+    for index, count in enumerate(positive.bucket_counts):
+        buckets[base ** (positive.offset + index + 1)] = count
+    return buckets
+
+
+class Series:
+    """One (metric, attribute set): its samples and the state needed to difference new points."""
+
+    __slots__ = (
+        "attributes",
+        "kind",
+        "last_seen",
+        "level",
+        "name",
+        "prev",
+        "prev_start",
+        "samples",
+    )
+
+    def __init__(self, name: str, attributes: dict[str, Any], kind: Kind, maxlen: int) -> None:
+        self.name = name
+        self.attributes = attributes
+        self.kind: Kind = kind
+        self.samples: deque[Sample] = deque(maxlen=maxlen)
+        self.level = 0.0
+        self.prev: Sample | None = None
+        self.prev_start = -1
+        self.last_seen = -math.inf
+
+    def _sample(self, point: Any, cumulative: bool, start: float, end: float) -> Sample | None:
+        if isinstance(point, NumberDataPoint):
+            value = float(point.value)
+            if self.kind == "gauge":
+                return Sample(start, end, 1, value, value, value, value)
+            if cumulative:
+                restarted = (
+                    self.prev_start < 0
+                    or point.start_time_unix_nano != self.prev_start
+                    or (self.kind == "counter" and value < self.level)
+                )
+                increase = value if restarted else value - self.level
+                level = value
+            else:
+                increase = value
+                level = self.level + value
+            self.level = level
+            self.prev_start = point.start_time_unix_nano
+            return Sample(start, end, 1, increase, level, level, level)
+        if isinstance(point, HistogramDataPoint | ExponentialHistogramDataPoint):
+            return self._histogram_sample(point, cumulative, start, end)
+        return None
+
+    def _histogram_sample(
+        self,
+        point: HistogramDataPoint | ExponentialHistogramDataPoint,
+        cumulative: bool,
+        start: float,
+        end: float,
+    ) -> Sample:
+        if isinstance(point, HistogramDataPoint):
+            bounds: tuple[float, ...] = (*point.explicit_bounds, math.inf)
+            counts: tuple[int, ...] = tuple(point.bucket_counts)
+        else:
+            mapping = _exponential_buckets(point)
+            bounds, counts = tuple(mapping), tuple(mapping.values())
+        previous = self.prev
+        if previous is not None and previous.bounds == bounds:
+            bounds = previous.bounds  # share one tuple between samples of a series
+        count, total = float(point.count), float(point.sum)
+        vmin = float(point.min) if count else _NAN
+        vmax = float(point.max) if count else _NAN
+        current = Sample(start, end, count, total, _NAN, vmin, vmax, bounds, counts)
+        self.prev = current
+        restarted = (
+            previous is None or point.start_time_unix_nano != self.prev_start or count < previous.n
+        )
+        self.prev_start = point.start_time_unix_nano
+        if not cumulative or restarted:
+            sample = current.copy()
+        else:
+            assert previous is not None
+            sample = _difference(current, previous)
+        sample.value = sample.total / sample.n if sample.n else _NAN
+        return sample
+
+    def add(
+        self, point: Any, cumulative: bool, since: float, now: float, resolution: float
+    ) -> None:
+        """Normalise *point* into a sample ending *now* and store it (merging within a slot)."""
+        start = self.samples[-1].end if self.samples else since
+        sample = self._sample(point, cumulative, min(start, now), now)
+        if sample is None:
+            count_skip(_COMPONENT, SkipReason.CONTRACT_VIOLATION, item=self.name)
+            return
+        self.last_seen = now
+        if self.samples and math.floor(self.samples[-1].end / resolution) == math.floor(
+            now / resolution
+        ):
+            merge_into(self.samples[-1], sample, self.kind)
+        else:
+            self.samples.append(sample)
+
+
+def _difference(current: Sample, previous: Sample) -> Sample:
+    """Return the interval between two cumulative histogram points (min/max: docs/service.md)."""
+    count = current.n - previous.n
+    total = current.total - previous.total
+    counts: tuple[int, ...] | None = None
+    if current.bounds == previous.bounds and current.counts and previous.counts:
+        counts = tuple(a - b for a, b in zip(current.counts, previous.counts, strict=True))
+    if not count:
+        return Sample(current.start, current.end, 0, 0.0, _NAN, _NAN, _NAN, current.bounds, counts)
+    # A cumulative min/max is exact for this interval only when it moved in it; otherwise the
+    # interval's extremes lie within its non-empty buckets, which bound the estimate.
+    vmin, vmax = current.vmin, current.vmax
+    if counts is not None and current.bounds is not None:
+        filled = [i for i, c in enumerate(counts) if c > 0]
+        if filled:
+            if not current.vmin < previous.vmin and filled[0] > 0:
+                vmin = max(vmin, current.bounds[filled[0] - 1])
+            if not current.vmax > previous.vmax and not math.isinf(current.bounds[filled[-1]]):
+                vmax = min(vmax, current.bounds[filled[-1]])
+    return Sample(
+        current.start, current.end, count, total, _NAN, vmin, vmax, current.bounds, counts
+    )
+
+
+def _kind_of(data: Any) -> tuple[Kind, bool] | None:
+    if isinstance(data, Sum):
+        cumulative = data.aggregation_temporality == AggregationTemporality.CUMULATIVE
+        return ("counter" if data.is_monotonic else "updowncounter"), cumulative
+    if isinstance(data, Gauge):
+        return "gauge", False
+    if isinstance(data, Histogram | ExponentialHistogram):
+        return "histogram", data.aggregation_temporality == AggregationTemporality.CUMULATIVE
+    return None
+
+
+class MetricStore:
+    """Thread-safe bounded storage of :class:`Series`, fed with collected ``MetricsData``."""
+
+    def __init__(self, retention: float, resolution: float, max_series: int) -> None:
+        self.retention = retention
+        self.resolution = resolution
+        self.max_series = max_series
+        self.maxlen = math.ceil(retention / resolution) + 2
+        self.lock = threading.RLock()
+        self._series: dict[str, dict[AttrKey, Series]] = {}
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def ingest(self, data: MetricsData, since: float, now: float) -> None:
+        """Store every point of *data* as covering ``[since, now]``, then apply retention."""
+        with self.lock:
+            for resource_metrics in data.resource_metrics:
+                for scope_metrics in resource_metrics.scope_metrics:
+                    for metric in scope_metrics.metrics:
+                        shape = _kind_of(metric.data)
+                        if shape is None:
+                            count_skip(_COMPONENT, SkipReason.CONTRACT_VIOLATION, item=metric.name)
+                            continue
+                        kind, cumulative = shape
+                        for point in metric.data.data_points:
+                            series = self._series_for(metric.name, point.attributes, kind)
+                            if series is not None:
+                                series.add(point, cumulative, since, now, self.resolution)
+            self.evict(now)
+
+    def _series_for(
+        self, name: str, attributes: Mapping[str, Any] | None, kind: Kind
+    ) -> Series | None:
+        by_attrs = self._series.setdefault(name, {})
+        key = attr_key(attributes)
+        series = by_attrs.get(key)
+        if series is None:
+            if self._count >= self.max_series:
+                count_skip(_COMPONENT, SkipReason.SYSTEM_LIMIT, item=name)
+                return None
+            series = Series(name, dict(attributes or {}), kind, self.maxlen)
+            by_attrs[key] = series
+            self._count += 1
+        return series
+
+    def evict(self, now: float) -> None:
+        """Drop samples older than the retention, and series that reported nothing in it."""
+        horizon = now - self.retention
+        with self.lock:
+            for name in list(self._series):
+                by_attrs = self._series[name]
+                for key in list(by_attrs):
+                    series = by_attrs[key]
+                    samples = series.samples
+                    while samples and samples[0].end < horizon:
+                        samples.popleft()
+                    if not samples and series.last_seen < horizon:
+                        del by_attrs[key]
+                        self._count -= 1
+                if not by_attrs:
+                    del self._series[name]
+
+    def names(self) -> list[str]:
+        """Return the metric names currently stored, sorted."""
+        with self.lock:
+            return sorted(self._series)
+
+    def matching(self, name: str, attributes: Mapping[str, Any] | None) -> list[Series]:
+        """Return the series of *name* whose attributes include all of *attributes*."""
+        with self.lock:
+            by_attrs = self._series.get(name)
+            if not by_attrs:
+                return []
+            if not attributes:
+                return list(by_attrs.values())
+            wanted = attr_key(attributes)
+            return [s for key, s in by_attrs.items() if wanted <= key]
+
+    def window(
+        self,
+        name: str,
+        attributes: Mapping[str, Any] | None,
+        window: float | None,
+        now: float,
+    ) -> tuple[Kind | None, list[Sample]]:
+        """Return the kind and the samples of the matching series in the window, summed per slot.
+
+        ``(None, [])`` means the metric has no matching series at all (no data, as opposed to an
+        empty window).
+        """
+        horizon = max(now - self.retention, -math.inf if window is None else now - window)
+        with self.lock:
+            series = self.matching(name, attributes)
+            if not series:
+                return None, []
+            kind = series[0].kind
+            if len(series) == 1:
+                return kind, [s for s in series[0].samples if s.end > horizon]
+            slots: dict[int, list[Sample]] = {}
+            for one in series:
+                for sample in one.samples:
+                    if sample.end > horizon:
+                        slots.setdefault(math.floor(sample.end / self.resolution), []).append(
+                            sample
+                        )
+            return kind, [merge_across(slots[key], kind) for key in sorted(slots)]
+
+    def __iter__(self) -> Iterator[Series]:
+        with self.lock:
+            everything = [s for by_attrs in self._series.values() for s in by_attrs.values()]
+        return iter(everything)
