@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from ._health import SkipReason as SkipReason
+from .lifecycle import ServiceLifecycle as ServiceLifecycle
+from .lifecycle import service_lifecycle as service_lifecycle
 
 __all__ = [
+    "ServiceLifecycle",
     "SkipReason",
+    "service_lifecycle",
 ]
