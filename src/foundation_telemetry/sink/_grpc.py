@@ -113,8 +113,12 @@ class GrpcReceiver:
             )
         )
         target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        self.port = self._server.add_insecure_port(target)
+        try:
+            self.port = self._server.add_insecure_port(target)
+        except RuntimeError:  # grpcio >= 1.5x raises instead of returning 0
+            self.port = 0
         if self.port == 0:
+            self._server.stop(grace=None)
             msg = f"the OTLP/gRPC sink could not listen on {target} (port in use?)"
             raise OSError(msg)
         self._server.start()

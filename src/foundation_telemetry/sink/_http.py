@@ -238,7 +238,11 @@ class HttpReceiver:
     def __init__(
         self, ingest: Ingest, host: str, port: int, *, query: Query, max_request_bytes: int
     ) -> None:
-        self._server = _Server((host, port), ingest, query, max_request_bytes)
+        try:
+            self._server = _Server((host, port), ingest, query, max_request_bytes)
+        except OSError as error:
+            msg = f"the OTLP/HTTP sink could not listen on {host}:{port}: {error.strerror or error}"
+            raise OSError(error.errno, msg) from error
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

@@ -102,7 +102,12 @@ class Sink:
                 return self
             if self._store_path is not None:
                 self._sqlite = SqliteStore(self._store_path)
-            self._listen()
+            try:
+                self._listen()
+            except BaseException:
+                if self._sqlite is not None:
+                    self._sqlite.close()
+                raise
             self._state = "running"
         return self
 
