@@ -12,10 +12,24 @@ import contextlib
 import enum
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["SkipReason", "count_skip", "skip_counts", "subscribe_skips"]
+__all__ = [
+    "HealthReport",
+    "SkipReason",
+    "available",
+    "component_states",
+    "count_skip",
+    "health",
+    "mark_shutdown",
+    "register_health_source",
+    "set_component_state",
+    "skip_counts",
+    "subscribe_skips",
+]
 
 
 class SkipReason(enum.Enum):
@@ -83,11 +97,125 @@ def subscribe_skips(listener: SkipListener) -> Callable[[], None]:
     return unsubscribe
 
 
+HealthSource = Callable[[], Any]
+HealthReport = dict[str, Any]
+
+#: States an exporter wrapper reports; "ok" and "idle" mean data is flowing (or could).
+FLOWING_STATES = frozenset({"idle", "ok"})
+
+_states: dict[str, dict[str, Any]] = {}
+_sources: dict[str, HealthSource] = {}
+_shut_down = False
+
+
+def set_component_state(component: str, state: str, *, error: BaseException | None = None) -> None:
+    """Record the current *state* of *component* (an exporter: ``ok``, ``failing``, ``hung``...).
+
+    Called on transitions only, never per item. Never raises.
+    """
+    try:
+        entry = {
+            "state": state,
+            "since": time.time(),
+            "last_error": None if error is None else f"{type(error).__name__}: {error}",
+        }
+        with _lock:
+            _states[component] = entry
+    except BaseException:  # noqa: BLE001 - state tracking happens in finalizers too
+        pass
+
+
+def component_states() -> dict[str, dict[str, Any]]:
+    """Return a snapshot of the component states keyed by component name."""
+    with _lock:
+        return {name: dict(entry) for name, entry in _states.items()}
+
+
+def mark_shutdown(done: bool = True) -> None:
+    """Note that telemetry was shut down (or, with ``False``, started again by ``configure()``)."""
+    global _shut_down
+    _shut_down = done
+
+
+def register_health_source(name: str, source: HealthSource) -> Callable[[], None]:
+    """Add ``source()``'s result to :func:`health` under *name*; returns an unregister function.
+
+    Args:
+        name: The key the result appears under, e.g. ``"handlers"``.
+        source: A callable returning something printable (usually a dict). It is called on every
+            ``health()``; if it raises, the report carries the error text instead.
+
+    Raises:
+        ValueError: *name* is empty or is one of the report's own keys.
+        TypeError: *source* is not callable.
+    """
+    if not name or name in _RESERVED_KEYS:
+        msg = f"`name` must be a non-empty key other than {sorted(_RESERVED_KEYS)}, got {name!r}."
+        raise ValueError(msg)
+    if not callable(source):
+        msg = f"`source` must be a callable returning the report part, got {source!r}."
+        raise TypeError(msg)
+    with _lock:
+        _sources[name] = source
+
+    def unregister() -> None:
+        with _lock:
+            if _sources.get(name) is source:
+                del _sources[name]
+
+    return unregister
+
+
+_RESERVED_KEYS = frozenset({"available", "shutdown", "skipped", "skipped_total", "components"})
+
+
+def available() -> bool:
+    """Return whether telemetry is currently flowing.
+
+    ``False`` after shutdown, or while any exporter's most recent export failed, timed out or is
+    hanging; ``True`` again after its next successful export.
+    """
+    if _shut_down:
+        return False
+    with _lock:
+        return all(entry["state"] in FLOWING_STATES for entry in _states.values())
+
+
+def health() -> HealthReport:
+    """Return the health report: skip counts, component states and registered sources.
+
+    Keys: ``available`` (see :func:`available`), ``shutdown``, ``skipped`` (``{component:
+    {reason: count}}``), ``skipped_total``, ``components`` (``{name: {"state", "since",
+    "last_error"}}``) and one key per :func:`register_health_source` source.
+    """
+    skipped: dict[str, dict[str, int]] = {}
+    total = 0
+    for (component, reason), count in skip_counts().items():
+        skipped.setdefault(component, {})[reason.value] = count
+        total += count
+    report: HealthReport = {
+        "available": available(),
+        "shutdown": _shut_down,
+        "skipped": skipped,
+        "skipped_total": total,
+        "components": component_states(),
+    }
+    with _lock:
+        sources = dict(_sources)
+    for name, source in sources.items():
+        try:
+            report[name] = source()
+        except Exception as error:  # noqa: BLE001 - a broken source must not break health()
+            report[name] = {"error": f"{type(error).__name__}: {error}"}
+    return report
+
+
 def _reset_for_fork() -> None:
-    """Give a forked child a fresh ledger (its parent's counts are not its own)."""
+    """Give a forked child a fresh ledger (its parent's counts and states are not its own)."""
     global _lock
     _lock = threading.Lock()
     _counts.clear()
+    _states.clear()
 
 
 os.register_at_fork(after_in_child=_reset_for_fork)

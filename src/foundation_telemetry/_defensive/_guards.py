@@ -1,0 +1,352 @@
+"""The logic every wrapper shares: bounded shutdown/flush for components, guarded export for exporters.
+
+:class:`GuardedComponent` is the base of the processor and reader wrappers: shutdown and flush run
+on helper threads against the coordinator's deadline (or the default budget), are idempotent, and
+count what they abandon. :class:`GuardedExporter` is the base of the exporter wrappers: it counts
+exceptions and non-success results per item, tracks the exporter's state for ``health()``, can
+bound each export with a deadline, and after shutdown drops and counts instead of exporting.
+The per-signal modules add only the signal's hook signatures.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from opentelemetry import context as otel_context
+
+from .._health import SkipReason, count_skip, mark_shutdown, set_component_state
+from . import _shutdown
+from ._bounded import BoundedCall, Deadline
+from ._debug import guard_sdk_diagnostics
+from ._policy import contain
+
+__all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
+
+R = TypeVar("R")
+_COUNTED: Any = object()  # a bounded export that timed out and was already counted
+_SUPPRESS_KEY = otel_context._SUPPRESS_INSTRUMENTATION_KEY
+
+
+def component_name(inner: object, name: str | None) -> str:
+    """Return *name*, or a readable default derived from the wrapped object's class."""
+    if name is not None:
+        if not isinstance(name, str) or not name:
+            msg = f"`name` must be a non-empty string, got {name!r}."
+            raise ValueError(msg)
+        return name
+    return type(inner).__name__
+
+
+def _deadline(timeout_millis: float | None = None) -> Deadline:
+    """Return the budget for one flush or shutdown, capped by a coordinated deadline."""
+    budget = _shutdown.default_timeout() if timeout_millis is None else timeout_millis / 1000
+    return Deadline(budget).earliest(_shutdown.active_deadline())
+
+
+def _queued(inner: object) -> int:
+    """How many items a batch processor still holds (0 when it is not one)."""
+    queue = getattr(getattr(inner, "_batch_processor", None), "_queue", None)
+    try:
+        return len(queue) if queue is not None else 0
+    except TypeError:
+        return 0
+
+
+class GuardedComponent:
+    """Shutdown and flush handling shared by the processor and reader wrappers."""
+
+    def _init_guard(self, inner: object, name: str | None) -> None:
+        self._name = component_name(inner, name)
+        self._inner_obj = inner
+        self._closed = False
+        self._guard_lock = threading.Lock()
+        self._shutdown_call: BoundedCall[Any] | None = None
+        self._timeout_noted = False
+        guard_sdk_diagnostics()
+        mark_shutdown(False)
+        _shutdown.register_component(self)
+
+    @property
+    def component_name(self) -> str:
+        """Name used for this component in skip counts and ``health()``."""
+        return self._name
+
+    def _inner_shutdown(self, timeout_millis: float) -> None:
+        raise NotImplementedError
+
+    def _inner_flush(self, timeout_millis: float) -> bool:
+        raise NotImplementedError
+
+    def _dropped(self, item: str | None, count: int = 1) -> None:
+        """Count an item arriving after shutdown."""
+        count_skip(self._name, SkipReason.SHUTDOWN, count, item=item)
+
+    @property
+    def shutdown_started(self) -> bool:
+        """Whether shutdown was already started (by anyone)."""
+        return self._shutdown_call is not None
+
+    def start_shutdown(self) -> BoundedCall[Any]:
+        """Start (once) the wrapped component's shutdown on a helper thread and return the call."""
+        with self._guard_lock:
+            if self._shutdown_call is None:
+                self._closed = True
+                budget = _deadline().remaining() or 0.0
+
+                def run() -> None:
+                    with _suppressed():
+                        self._inner_shutdown(budget * 1000)
+
+                self._shutdown_call = BoundedCall(run, f"{self._name}-shutdown").start()
+            return self._shutdown_call
+
+    def start_flush(self, deadline: Deadline) -> BoundedCall[Any] | None:
+        """Start a flush on a helper thread; ``None`` once shut down."""
+        if self._closed:
+            return None
+        millis = (deadline.remaining() or 0.0) * 1000
+
+        def run() -> bool:
+            with _suppressed():
+                return self._inner_flush(millis) is not False
+
+        return BoundedCall(run, f"{self._name}-flush").start()
+
+    def _after_fork(self) -> None:
+        """Forget the parent's locks (called in a forked child)."""
+        self._guard_lock = threading.Lock()
+
+    def note_timeout(self, call: BoundedCall[Any]) -> None:
+        """Count (once) the items an abandoned shutdown leaves in the component."""
+        with self._guard_lock:
+            if self._timeout_noted:
+                return
+            self._timeout_noted = True
+        count_skip(
+            self._name, SkipReason.TIMEOUT, max(_queued(self._inner_obj), 1), item="shutdown"
+        )
+
+    def _bounded_shutdown(self) -> None:
+        """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising."""
+        try:
+            call = self.start_shutdown()
+            if not call.wait(_deadline()):
+                self.note_timeout(call)
+            elif call.error is not None:
+                contain(self._name, call.error, item="shutdown")
+        except BaseException as error:  # noqa: BLE001 - shutdown never raises
+            contain(self._name, error, item="shutdown")
+
+    def _bounded_flush(self, timeout_millis: float | None) -> bool:
+        """``force_flush()`` for the SDK: bounded by *timeout_millis*, never raising."""
+        try:
+            call = self.start_flush(_deadline(timeout_millis))
+            if call is None:
+                return False
+            if not call.wait(_deadline(timeout_millis)):
+                return False  # nothing is lost yet: the items stay queued
+            if call.error is not None:
+                contain(self._name, call.error, item="force_flush")
+                return False
+            return call.result is not False
+        except BaseException as error:  # noqa: BLE001 - flushing never raises
+            contain(self._name, error, item="force_flush")
+            return False
+
+
+class _suppressed:
+    """Suppress instrumentation around a call and always detach, even on BaseException."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = otel_context.attach(otel_context.set_value(_SUPPRESS_KEY, True))
+
+    def __exit__(self, *exc: object) -> None:
+        otel_context.detach(self._token)
+
+
+class GuardedExporter(Generic[R]):
+    """Export, shutdown and flush handling shared by the three exporter wrappers."""
+
+    def _init_guard(
+        self,
+        inner: object,
+        name: str | None,
+        export_timeout: float | None,
+        success: R,
+        failure: R,
+    ) -> None:
+        if export_timeout is not None and (
+            isinstance(export_timeout, bool)
+            or not isinstance(export_timeout, int | float)
+            or export_timeout <= 0
+        ):
+            msg = f"`export_timeout` must be a positive number of seconds or None, got {export_timeout!r}."
+            raise ValueError(msg)
+        self._name = component_name(inner, name)
+        self._inner_obj = inner
+        self._export_timeout = export_timeout
+        self._success = success
+        self._failure = failure
+        self._closed = False
+        self._aborted = False
+        self._state = "idle"
+        self._inflight: BoundedCall[Any] | None = None
+        self._stop_lock = threading.Lock()
+        self._stop_call: BoundedCall[Any] | None = None
+        set_component_state(self._name, "idle")
+        guard_sdk_diagnostics()
+        _shutdown.register_exporter(self)
+
+    @property
+    def component_name(self) -> str:
+        """Name used for this exporter in skip counts and ``health()``."""
+        return self._name
+
+    @property
+    def state(self) -> str:
+        """``idle``, ``ok``, ``failing``, ``hung`` or ``shutdown``."""
+        return self._state
+
+    def _after_fork(self) -> None:
+        """Forget the parent's locks and in-flight exports (called in a forked child)."""
+        self._stop_lock = threading.Lock()
+        self._inflight = None
+        if self._state == "hung":
+            self._set_state("idle")
+
+    def _set_state(self, state: str, error: BaseException | None = None) -> None:
+        if self._state != state or error is not None:
+            self._state = state
+            set_component_state(self._name, state, error=error)
+
+    def _export_inner(self, batch: Any) -> R:
+        raise NotImplementedError
+
+    def _count(self, batch: Any) -> int:
+        return len(batch)
+
+    def _describe(self, batch: Any) -> str:
+        return f"{self._count(batch)} item(s)"
+
+    def _guarded_export(self, batch: Any) -> R:
+        """Export *batch*; count every item not delivered; return the inner result or FAILURE."""
+        if self._closed:
+            self._skip(SkipReason.SHUTDOWN, batch)
+            return self._failure
+        try:
+            if self._export_timeout is None:
+                result = self._export_inner(batch)
+            else:
+                result = self._export_bounded(batch)
+        except BaseException as error:
+            self._set_state("failing", error)
+            if contain(
+                self._name,
+                error,
+                item=self._safe(self._describe, batch, "?"),
+                count=self._safe(self._count, batch, 1),
+            ):
+                raise
+            return self._failure
+        if result is self._success:
+            if self._state != "ok":
+                self._set_state("ok")
+            return result
+        if result is _COUNTED:
+            return self._failure
+        if not isinstance(result, type(self._failure)):  # e.g. None: not an export result
+            self._set_state("failing")
+            self._skip(SkipReason.CONTRACT_VIOLATION, batch)
+            return self._failure
+        reason = SkipReason.TIMEOUT if self._aborted else SkipReason.BACKEND_UNAVAILABLE
+        if self._closed and not self._aborted:
+            reason = SkipReason.SHUTDOWN
+        self._set_state("failing")
+        self._skip(reason, batch)
+        return result
+
+    def _skip(self, reason: SkipReason, batch: Any) -> None:
+        count_skip(
+            self._name,
+            reason,
+            self._safe(self._count, batch, 1),
+            item=self._safe(self._describe, batch, "?"),
+        )
+
+    @staticmethod
+    def _safe(fn: Callable[[Any], Any], batch: Any, default: Any) -> Any:
+        try:
+            return fn(batch)
+        except BaseException:  # noqa: BLE001 - describing a malformed batch must not fail
+            return default
+
+    def _export_bounded(self, batch: Any) -> Any:
+        inflight = self._inflight
+        if inflight is not None and not inflight.done:
+            self._skip(SkipReason.TIMEOUT, batch)
+            return _COUNTED
+        call = BoundedCall(lambda: self._export_inner(batch), f"{self._name}-export").start()
+        self._inflight = call
+        deadline = Deadline(self._export_timeout).earliest(_shutdown.active_deadline())
+        if not call.wait(deadline):
+            self._set_state("hung")
+            self._skip(SkipReason.TIMEOUT, batch)
+            return _COUNTED
+        if call.error is not None:
+            raise call.error
+        return call.result
+
+    def _inner_shutdown(self) -> None:
+        raise NotImplementedError
+
+    def _inner_flush(self, timeout_millis: float) -> bool:
+        raise NotImplementedError
+
+    def _start_stop(self) -> BoundedCall[Any] | None:
+        with self._stop_lock:
+            if self._stop_call is not None:
+                return None
+            self._closed = True
+            self._stop_call = BoundedCall(self._inner_shutdown, f"{self._name}-shutdown").start()
+            return self._stop_call
+
+    def abort(self) -> BoundedCall[Any] | None:
+        """Shut the wrapped exporter down now (interrupts OTLP back-off); ``None`` if already."""
+        self._aborted = True
+        return self._start_stop()
+
+    def _bounded_exporter_shutdown(self, timeout_millis: float | None) -> None:
+        """Shut the wrapped exporter down first, then wait (bounded) for it; never raises."""
+        try:
+            call = self._start_stop()
+            if call is None:
+                return
+            if not call.wait(_deadline(timeout_millis)):
+                count_skip(self._name, SkipReason.TIMEOUT, item="shutdown")
+            elif call.error is not None:
+                contain(self._name, call.error, item="shutdown")
+            self._set_state("shutdown")
+        except BaseException as error:  # noqa: BLE001 - shutdown never raises
+            contain(self._name, error, item="shutdown")
+
+    def _bounded_exporter_flush(self, timeout_millis: float | None) -> bool:
+        if self._closed:
+            return False
+        try:
+            call = BoundedCall(
+                lambda: self._inner_flush((_deadline(timeout_millis).remaining() or 0.0) * 1000),
+                f"{self._name}-flush",
+            ).start()
+            if not call.wait(_deadline(timeout_millis)):
+                return False
+            if call.error is not None:
+                contain(self._name, call.error, item="force_flush")
+                return False
+            return call.result is not False
+        except BaseException as error:  # noqa: BLE001 - flushing never raises
+            contain(self._name, error, item="force_flush")
+            return False

@@ -1,0 +1,305 @@
+"""The shutdown coordinator: flush and shut down every signal in parallel within one deadline.
+
+Wrapped processors and readers register here when they are built. :func:`shutdown_all` and
+:func:`flush_all` start every component's (and provider's) flush or shutdown on its own helper
+thread at once, wait until one shared deadline, and then stop waiting. When the budget is spent,
+every still-open exporter wrapper is shut down, which interrupts OTLP retry back-off. The same
+sequence runs once at interpreter exit, from an ``atexit`` hook registered after ``logging`` was
+imported, so it runs *before* ``logging.shutdown()`` (``atexit`` is last-in, first-out) and after
+non-daemon threads were joined.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from .._health import mark_shutdown
+from ._bounded import BoundedCall, Deadline
+from ._classify import set_exiting
+
+__all__ = [
+    "Abortable",
+    "Coordinated",
+    "active_deadline",
+    "default_timeout",
+    "ensure_exit_hook",
+    "flush_all",
+    "has_components",
+    "register_component",
+    "register_exporter",
+    "set_shutdown_timeout",
+    "shutdown_all",
+    "shutdown_registered",
+]
+
+#: Extra time after the deadline for aborting exporters (their ``shutdown()`` sets an event).
+_ABORT_GRACE = 0.2
+
+
+class Coordinated(Protocol):
+    """A wrapped processor or reader, as the coordinator drives it."""
+
+    @property
+    def component_name(self) -> str:
+        """Name used in skip counts."""
+
+    @property
+    def shutdown_started(self) -> bool:
+        """Whether shutdown was already started (by anyone)."""
+
+    def start_shutdown(self) -> BoundedCall[Any]:
+        """Start (or return the already started) shutdown of the wrapped component."""
+
+    def start_flush(self, deadline: Deadline) -> BoundedCall[Any] | None:
+        """Start a flush bounded by *deadline*; ``None`` when already shut down."""
+
+    def note_timeout(self, call: BoundedCall[Any]) -> None:
+        """Count what *call* (an abandoned shutdown) leaves behind."""
+
+
+class Abortable(Protocol):
+    """A wrapped exporter, as the coordinator drives it."""
+
+    def abort(self) -> BoundedCall[Any] | None:
+        """Shut the wrapped exporter down now; ``None`` when it already is."""
+
+
+_components: weakref.WeakSet[Any] = weakref.WeakSet()
+_exporters: weakref.WeakSet[Any] = weakref.WeakSet()
+_state_lock = threading.Lock()
+_default_timeout = 3.0
+_active: Deadline | None = None
+_exit_hook_registered = False
+_exited = False
+
+
+def register_component(component: Coordinated) -> None:
+    """Have *component* shut down by the exit sequence and by :func:`shutdown_all`."""
+    with _state_lock:
+        _components.add(component)
+    ensure_exit_hook()
+
+
+def register_exporter(exporter: Abortable) -> None:
+    """Have *exporter* aborted when a coordinated deadline is spent."""
+    with _state_lock:
+        _exporters.add(exporter)
+
+
+def has_components() -> bool:
+    """Return whether any wrapped component is alive."""
+    return len(_components) > 0
+
+
+def set_shutdown_timeout(timeout: float) -> None:
+    """Set the total budget, in seconds, for shutdown at exit and for uncoordinated shutdowns.
+
+    Raises:
+        ValueError: *timeout* is not a positive number.
+    """
+    global _default_timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        msg = f"`timeout` must be a positive number of seconds, got {timeout!r}."
+        raise ValueError(msg)
+    _default_timeout = float(timeout)
+
+
+def default_timeout() -> float:
+    """Return the configured shutdown budget in seconds."""
+    return _default_timeout
+
+
+def active_deadline() -> Deadline | None:
+    """Return the deadline of the coordinated flush or shutdown in progress, if any."""
+    return _active
+
+
+def _providers_components(providers: Iterable[Any]) -> list[Any]:
+    """Find the wrapped components held by *providers* (SDK private attributes, read defensively)."""
+    found: list[Any] = []
+    for provider in providers:
+        provider = getattr(provider, "delegate", provider)  # our rebinding global proxies
+        candidates: list[Any] = []
+        multi = getattr(provider, "_active_span_processor", None)
+        candidates.extend(getattr(multi, "_span_processors", ()))
+        multi = getattr(provider, "_multi_log_record_processor", None)
+        candidates.extend(getattr(multi, "_log_record_processors", ()))
+        consumer = getattr(provider, "_measurement_consumer", None)
+        candidates.extend(getattr(consumer, "_reader_storages", {}).keys())
+        with _state_lock:
+            found.extend(item for item in candidates if item in _components)
+    return found
+
+
+def _run_parallel(
+    starts: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]],
+    deadline: Deadline,
+) -> list[tuple[Any, BoundedCall[Any]]]:
+    """Start every call, wait for all of them until *deadline*; return the unfinished ones."""
+    calls: list[tuple[Any, BoundedCall[Any]]] = []
+    for owner, start in starts:
+        try:
+            call = start()
+        except BaseException:  # noqa: BLE001 - a broken component must not stop the others
+            continue
+        if call is not None:
+            calls.append((owner, call))
+    for _, call in calls:
+        call.wait(deadline)
+    return [(owner, call) for owner, call in calls if not call.done]
+
+
+def _abort_exporters() -> None:
+    """Shut down every open exporter wrapper (interrupting retry back-off); wait only briefly."""
+    with _state_lock:
+        exporters = list(_exporters)
+    grace = Deadline(_ABORT_GRACE)
+    _run_parallel([(exporter, exporter.abort) for exporter in exporters], grace)
+
+
+def _flush_starter(component: Any, deadline: Deadline) -> Callable[[], BoundedCall[Any] | None]:
+    def start() -> BoundedCall[Any] | None:
+        return component.start_flush(deadline)  # type: ignore[no-any-return]
+
+    return start
+
+
+def _provider_shutdown_starter(provider: Any) -> Callable[[], BoundedCall[Any] | None]:
+    def start() -> BoundedCall[Any] | None:
+        return BoundedCall(provider.shutdown, "provider-shutdown").start()
+
+    return start
+
+
+def _coordinate(
+    components: list[Any],
+    providers: list[Any],
+    timeout: float | None,
+    *,
+    flush: bool,
+    shutdown: bool,
+) -> bool:
+    global _active
+    budget = _default_timeout if timeout is None else timeout
+    deadline = Deadline(budget)
+    previous, _active = _active, deadline
+    try:
+        unfinished: list[tuple[Any, BoundedCall[Any]]] = []
+        if flush:
+            flushes: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]] = [
+                (c, _flush_starter(c, deadline)) for c in components
+            ]
+            unfinished += _run_parallel(flushes, deadline)
+        if shutdown:
+            starts: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]] = [
+                (c, c.start_shutdown) for c in components if not c.shutdown_started
+            ]
+            starts += [(p, _provider_shutdown_starter(p)) for p in providers if p is not None]
+            unfinished += _run_parallel(starts, deadline)
+            for owner, call in unfinished:
+                note = getattr(owner, "note_timeout", None)
+                if note is not None:  # providers hold no items of their own: not counted
+                    note(call)
+            if unfinished:
+                _abort_exporters()
+        return not unfinished
+    finally:
+        _active = previous
+
+
+def shutdown_all(
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
+    logger_provider: Any = None,
+    timeout: float | None = None,
+) -> bool:
+    """Shut down the three providers together within *timeout* seconds in total.
+
+    Every wrapped processor and reader of the providers is shut down (which exports what it still
+    holds: batch processors drain their queue, periodic readers collect once more), each on its
+    own helper thread, all at once; the providers' own ``shutdown()`` runs alongside. When the
+    budget is spent, waiting stops, what was left is counted as ``TIMEOUT`` and every open
+    exporter is shut down to interrupt retry back-off. Idempotent; never raises.
+
+    Args:
+        tracer_provider: An SDK ``TracerProvider`` (or ``None``).
+        meter_provider: An SDK ``MeterProvider`` (or ``None``).
+        logger_provider: An SDK ``LoggerProvider`` (or ``None``).
+        timeout: Total budget in seconds; default :func:`set_shutdown_timeout`'s value (3 s).
+
+    Returns:
+        ``True`` when everything finished in time.
+    """
+    providers = [tracer_provider, meter_provider, logger_provider]
+    try:
+        components = _providers_components(p for p in providers if p is not None)
+        return _coordinate(components, providers, timeout, flush=False, shutdown=True)
+    except BaseException:  # noqa: BLE001 - shutdown never raises into the application
+        return False
+    finally:
+        mark_shutdown()
+
+
+def flush_all(
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
+    logger_provider: Any = None,
+    timeout: float | None = None,
+) -> bool:
+    """Flush the three providers' wrapped components in parallel within *timeout* seconds.
+
+    Returns:
+        ``True`` when every flush finished in time and reported success.
+    """
+    providers = [p for p in (tracer_provider, meter_provider, logger_provider) if p is not None]
+    try:
+        components = _providers_components(providers)
+        deadline = Deadline(_default_timeout if timeout is None else timeout)
+        calls = [c.start_flush(deadline) for c in components]
+        ok = True
+        for call in calls:
+            if call is not None:
+                ok = call.wait(deadline) and call.error is None and call.result is not False and ok
+        return ok
+    except BaseException:  # noqa: BLE001 - flushing never raises into the application
+        return False
+
+
+def shutdown_registered(timeout: float | None = None) -> bool:
+    """Shut down every live wrapped component (the exit and pytest-finish sequence)."""
+    global _exited
+    with _state_lock:
+        if _exited:
+            return True
+        _exited = True
+        components = list(_components)
+    try:
+        return _coordinate(components, [], timeout, flush=False, shutdown=True)
+    except BaseException:  # noqa: BLE001 - runs at exit
+        return False
+    finally:
+        mark_shutdown()
+
+
+def _at_exit() -> None:
+    set_exiting(True)
+    shutdown_registered()
+
+
+def ensure_exit_hook() -> None:
+    """Register the exit sequence once (after ``logging``, so it runs before logging's own hook)."""
+    global _exit_hook_registered
+    if _exit_hook_registered:
+        return
+    _exit_hook_registered = True
+    atexit.register(_at_exit)
+
+
+def _reset_for_fork() -> None:
+    global _state_lock, _active
+    _state_lock = threading.Lock()
+    _active = None

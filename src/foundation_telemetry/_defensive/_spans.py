@@ -1,0 +1,146 @@
+"""Span wrappers: :class:`DefensiveSpanProcessor` and :class:`DefensiveSpanExporter`.
+
+Every hook is one plain ``try``/``except`` around the wrapped call (no lock, no allocation on the
+success path); a failure is classified, counted per span and swallowed, except for the interrupt
+policy in :mod:`._policy`. After shutdown, spans are dropped and counted as ``SHUTDOWN``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, final
+
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from ._guards import GuardedComponent, GuardedExporter
+from ._policy import contain
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import Span
+
+__all__ = ["DefensiveSpanExporter", "DefensiveSpanProcessor"]
+
+
+@final
+class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
+    """Forward to *processor*; never raise into the caller (but for the interrupt policy).
+
+    Args:
+        processor: Any SDK ``SpanProcessor``.
+        name: Component name in skip counts; default: the processor's class name.
+    """
+
+    def __init__(self, processor: SpanProcessor, *, name: str | None = None) -> None:
+        if not isinstance(processor, SpanProcessor):
+            msg = f"`processor` must be a SpanProcessor, got {type(processor).__name__}."
+            raise TypeError(msg)
+        self._processor = processor
+        self._init_guard(processor, name)
+
+    @property
+    def wrapped(self) -> SpanProcessor:
+        """The wrapped processor."""
+        return self._processor
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        """Forward ``on_start``; count and swallow any failure."""
+        if self._closed:
+            return
+        try:
+            self._processor.on_start(span, parent_context=parent_context)
+        except BaseException as error:
+            if contain(self._name, error, item=span.name):
+                raise
+
+    def _on_ending(self, span: Span) -> None:
+        if self._closed:
+            return
+        try:
+            self._processor._on_ending(span)
+        except BaseException as error:
+            if contain(self._name, error, item=span.name):
+                raise
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Forward ``on_end``; count and swallow any failure; after shutdown, count the drop."""
+        if self._closed:
+            self._dropped(span.name)
+            return
+        try:
+            self._processor.on_end(span)
+        except BaseException as error:
+            if contain(self._name, error, item=span.name):
+                raise
+
+    def shutdown(self) -> None:
+        """Shut the processor down within the shutdown budget; idempotent, never raises."""
+        self._bounded_shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush within *timeout_millis* (really: the stock batch processor ignores it)."""
+        return self._bounded_flush(timeout_millis)
+
+    def _inner_shutdown(self, timeout_millis: float) -> None:
+        self._processor.shutdown()
+
+    def _inner_flush(self, timeout_millis: float) -> bool:
+        return self._processor.force_flush(int(timeout_millis))
+
+
+@final
+class DefensiveSpanExporter(GuardedExporter[SpanExportResult], SpanExporter):
+    """Forward to *exporter*; count exceptions and ``FAILURE`` results per span; never raise.
+
+    Args:
+        exporter: Any SDK ``SpanExporter``.
+        name: Component name in skip counts; default: the exporter's class name.
+        export_timeout: When set, each export runs on a helper thread and is abandoned after
+            this many seconds (counted as ``TIMEOUT``); while it still hangs, later batches are
+            dropped and counted instead of piling up. Default ``None``: export inline.
+    """
+
+    def __init__(
+        self,
+        exporter: SpanExporter,
+        *,
+        name: str | None = None,
+        export_timeout: float | None = None,
+    ) -> None:
+        if not isinstance(exporter, SpanExporter):
+            msg = f"`exporter` must be a SpanExporter, got {type(exporter).__name__}."
+            raise TypeError(msg)
+        self._exporter = exporter
+        self._init_guard(
+            exporter, name, export_timeout, SpanExportResult.SUCCESS, SpanExportResult.FAILURE
+        )
+
+    @property
+    def wrapped(self) -> SpanExporter:
+        """The wrapped exporter."""
+        return self._exporter
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Export *spans*; on any failure count them and return ``FAILURE``."""
+        return self._guarded_export(spans)
+
+    def _export_inner(self, batch: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self._exporter.export(batch)
+
+    def _describe(self, batch: Sequence[ReadableSpan]) -> str:
+        return batch[0].name if len(batch) == 1 else f"{len(batch)} spans"
+
+    def shutdown(self) -> None:
+        """Shut the exporter down (interrupting retries first), bounded; never raises."""
+        self._bounded_exporter_shutdown(None)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush within *timeout_millis*; never raises."""
+        return self._bounded_exporter_flush(timeout_millis)
+
+    def _inner_shutdown(self) -> None:
+        self._exporter.shutdown()
+
+    def _inner_flush(self, timeout_millis: float) -> bool:
+        return self._exporter.force_flush(int(timeout_millis))
