@@ -33,6 +33,14 @@ check-sleeps: venv
 
 test: lint typecheck check-sleeps pytest
 
+# Benchmarks report every target as a ratio against the stock SDK in the same run; a missed
+# target is printed as FAIL but does not fail the command (JSON lands in benchmarks/results/).
+bench: venv
+	$(PY) -m benchmarks.run
+
+bench-quick: venv
+	$(PY) -m benchmarks.run --quick
+
 # The site is built with --strict; the docs extra is installed on top of the usual ones.
 docs:
 	$(MAKE) venv EXTRAS=$(EXTRAS),docs

@@ -1,0 +1,131 @@
+"""One OTLP sender process for the OTLP and exit benchmarks (a fresh interpreter per config).
+
+``python -m benchmarks._otlp_child throughput CONFIG PROTOCOL ENDPOINT SPANS`` builds the span
+pipeline (``stock``: ``BatchSpanProcessor`` + ``OTLPSpanExporter``; ``ours``: ``configure()``),
+produces SPANS spans with 5 attributes as fast as it can, flushes, and prints one JSON line with
+the wall time to flush and the process CPU time. ``exit CONFIG PROTOCOL ENDPOINT SPANS TIMEOUT``
+produces a few spans against a backend that is down, prints ``produced <epoch>`` and returns from
+``main`` without shutting anything down, so the interpreter's exit path does the work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+ATTRS = {
+    "http.request.method": "GET",
+    "http.route": "/orders/{id}",
+    "http.response.status_code": 200,
+    "server.address": "orders.internal",
+    "order.count": 3,
+}
+SERVICE = "bench-otlp"
+_KEEP: list[Any] = []
+
+
+def _stock_provider(protocol: str, endpoint: str) -> tuple[TracerProvider, Any]:
+    exporter: Any
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True)
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter as HTTPSpanExporter,
+        )
+
+        exporter = HTTPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces")
+    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}))
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider, provider
+
+
+def _ours_provider(
+    protocol: str, endpoint: str, shutdown_timeout: float, set_global: bool
+) -> tuple[Any, Any]:
+    from foundation_telemetry import configure
+
+    telemetry = configure(
+        service_name=SERVICE,
+        endpoint=endpoint,
+        protocol="grpc" if protocol == "grpc" else "http/protobuf",
+        shutdown_timeout=shutdown_timeout,
+        set_global=set_global,
+    )
+    return telemetry.tracer_provider, telemetry
+
+
+def _build(
+    config: str, protocol: str, endpoint: str, shutdown_timeout: float, *, set_global: bool
+) -> tuple[Any, Any]:
+    # Only traces are measured: the other signals stay off for both configs.
+    os.environ.update(
+        OTEL_TRACES_EXPORTER="otlp", OTEL_METRICS_EXPORTER="none", OTEL_LOGS_EXPORTER="none"
+    )
+    if config == "stock":
+        return _stock_provider(protocol, endpoint)
+    return _ours_provider(protocol, endpoint, shutdown_timeout, set_global)
+
+
+def throughput(config: str, protocol: str, endpoint: str, spans: int) -> dict[str, Any]:
+    """Produce *spans* spans, flush, and return wall and CPU figures."""
+    cpu0 = time.process_time()
+    provider, owner = _build(config, protocol, endpoint, 3.0, set_global=False)
+    tracer = provider.get_tracer("benchmarks")
+    start = time.perf_counter()
+    for _ in range(spans):
+        with tracer.start_as_current_span("order", attributes=ATTRS):
+            pass
+    produced = time.perf_counter()
+    if config == "stock":
+        flushed = owner.force_flush(timeout_millis=120_000)
+    else:
+        flushed = owner.force_flush(timeout=120)
+    done = time.perf_counter()
+    cpu = time.process_time() - cpu0
+    owner.shutdown()
+    return {
+        "config": config,
+        "protocol": protocol,
+        "spans": spans,
+        "flushed": bool(flushed),
+        "produce_s": produced - start,
+        "flush_s": done - start,
+        "cpu_s": cpu,
+    }
+
+
+def exit_run(
+    config: str, protocol: str, endpoint: str, spans: int, shutdown_timeout: float
+) -> None:
+    """Produce spans against a dead backend, then let the interpreter exit on its own."""
+    # Like an application: the global default, whose exit hook bounds the shutdown.
+    provider, owner = _build(config, protocol, endpoint, shutdown_timeout, set_global=True)
+    _KEEP.append(owner)  # held like an application's global, until the interpreter exits
+    tracer = provider.get_tracer("benchmarks")
+    for _ in range(spans):
+        with tracer.start_as_current_span("order", attributes=ATTRS):
+            pass
+    print(f"produced {time.time()}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch ``throughput`` or ``exit`` (see the module docstring)."""
+    kind, config, protocol, endpoint, spans = argv[:5]
+    if kind == "throughput":
+        print(json.dumps(throughput(config, protocol, endpoint, int(spans))), flush=True)
+    else:
+        exit_run(config, protocol, endpoint, int(spans), float(argv[5]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,133 @@
+"""The span pipelines the benchmarks compare: the stock SDK ones and ours.
+
+The stock baseline for recording is ``SimpleSpanProcessor`` + ``InMemorySpanExporter``, which is
+what OpenTelemetry's own test utilities use. Ours is the Recorder's capture processor behind the
+defensive wrapper, exactly as ``configure(exporter="memory")`` assembles it. Every builder returns
+the processor to install plus a ``clear`` callable that empties what was retained (called between
+rounds, outside the timed region).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Tracer, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from benchmarks._harness import require
+
+__all__ = [
+    "ATTRS",
+    "NoopProcessor",
+    "Pipeline",
+    "ours_recording",
+    "ours_wrapped_stock",
+    "plain_span",
+    "rich_span",
+    "stock_memory",
+    "tracer_for",
+]
+
+ATTRS = {
+    "http.request.method": "GET",
+    "http.route": "/orders/{id}",
+    "http.response.status_code": 200,
+    "server.address": "orders.internal",
+    "order.count": 3,
+}
+
+
+@dataclass
+class Pipeline:
+    """A span processor to install and the means to empty and read what it retained."""
+
+    processor: SpanProcessor
+    clear: Callable[[], None]
+    retained: Callable[[], int]
+    owner: Any = None
+
+
+class NoopProcessor(SpanProcessor):
+    """A processor that does nothing: the floor for per-call wrapper overhead."""
+
+    def on_start(self, span: Span, parent_context: object = None) -> None:
+        """Do nothing."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Do nothing."""
+
+
+def tracer_for(*processors: SpanProcessor) -> Tracer:
+    """A tracer from a fresh provider with *processors* (no atexit hook)."""
+    provider = TracerProvider(shutdown_on_exit=False)
+    for processor in processors:
+        provider.add_span_processor(processor)
+    return provider.get_tracer("benchmarks")
+
+
+def plain_span(tracer: Tracer) -> Callable[[], None]:
+    """An op that starts and ends one span with no attributes."""
+
+    def op() -> None:
+        with tracer.start_as_current_span("plain"):
+            pass
+
+    return op
+
+
+def rich_span(tracer: Tracer) -> Callable[[], None]:
+    """An op that starts and ends one span with 5 attributes and 1 event."""
+
+    def op() -> None:
+        with tracer.start_as_current_span("rich", attributes=ATTRS) as span:
+            span.add_event("cache.miss", {"cache.key": "order:42"})
+
+    return op
+
+
+def stock_memory() -> Pipeline:
+    """Stock: ``SimpleSpanProcessor(InMemorySpanExporter())``."""
+    exporter = InMemorySpanExporter()
+    return Pipeline(
+        SimpleSpanProcessor(exporter),
+        exporter.clear,
+        lambda: len(exporter.get_finished_spans()),
+        exporter,
+    )
+
+
+def ours_wrapped_stock() -> Pipeline:
+    """Stock Simple + InMemory with every component behind our defensive wrappers."""
+    defensive = require(
+        "foundation_telemetry.defensive", "DefensiveSpanProcessor", "DefensiveSpanExporter"
+    )
+    exporter = InMemorySpanExporter()
+    processor = defensive.DefensiveSpanProcessor(
+        SimpleSpanProcessor(defensive.DefensiveSpanExporter(exporter))
+    )
+    return Pipeline(processor, exporter.clear, lambda: len(exporter.get_finished_spans()), exporter)
+
+
+def ours_recording(capacity: int = 100_000, *, api: bool = False) -> Pipeline:
+    """Ours: the Recorder's capture processor behind ``DefensiveSpanProcessor``.
+
+    *capacity* counts spans (each span takes a start and an end entry in the buffer). With
+    *api*, the recorder is the one from ``foundation_telemetry.testing`` (collectors, waits).
+    """
+    if api:
+        recorder_cls = require("foundation_telemetry.testing", "Recorder")
+    else:
+        recorder_cls = require("foundation_telemetry.recording", "Recorder")
+    defensive_cls = require("foundation_telemetry.defensive", "DefensiveSpanProcessor")
+    kinds = require("foundation_telemetry._records", "RecordKind")
+    recorder = recorder_cls(capacity=2 * capacity)
+    processor = defensive_cls(recorder.span_processor)
+
+    def retained() -> int:
+        _, entries, _ = recorder.buffer.read(0)
+        return sum(1 for entry in entries if entry[0] is kinds.SPAN_END)
+
+    return Pipeline(processor, recorder.buffer.clear, retained, recorder)

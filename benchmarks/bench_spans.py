@@ -1,0 +1,186 @@
+"""Span recording and defensive-wrapper cost, interleaved against the stock SDK.
+
+Targets: recording a span (capture + wake support + defensive wrapper) <= 1.05x of stock
+``SimpleSpanProcessor`` + ``InMemorySpanExporter``, plain and with 5 attributes + 1 event; a fully
+wrapped pipeline <= 1.03x of the unwrapped one; a wrapped hook call <= 100 ns over a direct call.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.sdk.trace import TracerProvider
+
+from benchmarks._harness import (
+    ComponentMissing,
+    GroupResult,
+    Settings,
+    Target,
+    Variant,
+    interleave,
+    require,
+)
+from benchmarks._pipelines import (
+    NoopProcessor,
+    ours_recording,
+    ours_wrapped_stock,
+    plain_span,
+    rich_span,
+    stock_memory,
+    tracer_for,
+)
+
+GROUP = "spans"
+
+RECORD_TARGETS = ("span record, plain", "span record, 5 attributes + 1 event")
+WRAP_TARGETS = (
+    "wrapped vs unwrapped pipeline",
+    "per wrapped on_end call",
+    "per wrapped on_start call",
+)
+
+
+def run(settings: Settings) -> GroupResult:
+    """Measure the recording and wrapper targets."""
+    result = GroupResult(GROUP)
+    _record(settings, result)
+    _wrapped(settings, result)
+    return result
+
+
+def _record(settings: Settings, result: GroupResult) -> None:
+    try:
+        ours = [ours_recording(), ours_recording()]
+    except ComponentMissing as exc:
+        ours = []
+        result.skip(RECORD_TARGETS, str(exc))
+    stock = [stock_memory(), stock_memory()]
+    for index, (label, make_op) in enumerate(
+        (("plain", plain_span), ("5 attrs + 1 event", rich_span))
+    ):
+        variants = [
+            Variant("none", "no processor (floor)", make_op(tracer_for())),
+            Variant(
+                "stock",
+                "stock Simple + InMemorySpanExporter",
+                make_op(tracer_for(stock[index].processor)),
+                stock[index].clear,
+            ),
+        ]
+        if ours:
+            variants.append(
+                Variant(
+                    "ours",
+                    "ours: Recorder behind DefensiveSpanProcessor",
+                    make_op(tracer_for(ours[index].processor)),
+                    ours[index].clear,
+                )
+            )
+        table = interleave(f"span record, {label}", variants, "stock", settings)
+        result.tables.append(table)
+        if ours:
+            result.add(
+                Target(
+                    GROUP,
+                    RECORD_TARGETS[index],
+                    table.ratio("ours"),
+                    1.05,
+                    detail=(
+                        f"ours {table.rows['ours'].median_ns / 1e3:.2f} us, "
+                        f"stock {table.rows['stock'].median_ns / 1e3:.2f} us (medians)"
+                    ),
+                )
+            )
+    _record_configured(settings, result)
+
+
+def _record_configured(settings: Settings, result: GroupResult) -> None:
+    """Reference: the tracer ``configure(exporter="memory")`` really hands out."""
+    name = "span record via configure(exporter='memory')"
+    try:
+        configure = require("foundation_telemetry", "configure")
+        telemetry = configure(service_name="bench", exporter="memory", set_global=False)
+    except ComponentMissing as exc:
+        result.skip((name,), str(exc))
+        return
+    recorder = telemetry.recorder
+    stock = stock_memory()
+    provider: TracerProvider = telemetry.tracer_provider
+    table = interleave(
+        "span record via configure()",
+        [
+            Variant(
+                "stock",
+                "stock Simple + InMemory",
+                plain_span(tracer_for(stock.processor)),
+                stock.clear,
+            ),
+            Variant(
+                "configured",
+                "configure(exporter='memory') tracer",
+                plain_span(provider.get_tracer("benchmarks")),
+                recorder.buffer.clear,
+            ),
+        ],
+        "stock",
+        settings,
+    )
+    telemetry.shutdown()
+    result.tables.append(table)
+    result.add(Target(GROUP, name, table.ratio("configured"), None, detail="reference, no limit"))
+
+
+def _wrapped(settings: Settings, result: GroupResult) -> None:
+    try:
+        wrapped = ours_wrapped_stock()
+        defensive_cls = require("foundation_telemetry.defensive", "DefensiveSpanProcessor")
+    except ComponentMissing as exc:
+        result.skip(WRAP_TARGETS, str(exc))
+        return
+    plain = stock_memory()
+    table = interleave(
+        "wrapped vs unwrapped pipeline",
+        [
+            Variant(
+                "plain", "Simple + InMemory", plain_span(tracer_for(plain.processor)), plain.clear
+            ),
+            Variant(
+                "wrapped",
+                "Defensive(Simple(Defensive(InMemory)))",
+                plain_span(tracer_for(wrapped.processor)),
+                wrapped.clear,
+            ),
+        ],
+        "plain",
+        settings,
+    )
+    result.tables.append(table)
+    result.add(Target(GROUP, WRAP_TARGETS[0], table.ratio("wrapped"), 1.03))
+
+    inner = NoopProcessor()
+    outer = defensive_cls(inner)
+    span = tracer_for().start_span("probe")
+    span.end()
+
+    calls = interleave(
+        "per wrapped hook call (no-op processor)",
+        [
+            Variant("end_direct", "on_end direct", lambda: inner.on_end(span)),
+            Variant("end_wrapped", "on_end via DefensiveSpanProcessor", lambda: outer.on_end(span)),
+            Variant("start_direct", "on_start direct", lambda: inner.on_start(span, None)),
+            Variant(
+                "start_wrapped",
+                "on_start via DefensiveSpanProcessor",
+                lambda: outer.on_start(span, None),
+            ),
+        ],
+        "end_direct",
+        settings,
+    )
+    result.tables.append(calls)
+    result.add(
+        Target(
+            GROUP, WRAP_TARGETS[1], calls.diff_ns("end_wrapped", "end_direct"), 100.0, unit="ns"
+        ),
+        Target(
+            GROUP, WRAP_TARGETS[2], calls.diff_ns("start_wrapped", "start_direct"), 100.0, unit="ns"
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The event-driven version of the suite: expectations instead of sleeps."""

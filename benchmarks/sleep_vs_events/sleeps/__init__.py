@@ -1,0 +1,1 @@
+"""The sleep-based version of the suite: the baseline being measured."""
