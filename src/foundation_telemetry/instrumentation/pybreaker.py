@@ -42,15 +42,23 @@ UNNAMED: Final = "unnamed"
 
 @dataclass(slots=True)
 class _Active:
-    """One call in progress through one breaker (innermost last)."""
+    """One ``CircuitBreaker.call`` in progress (innermost last); ``started``: it got through."""
 
     breaker: object
-    started: float | None = None
+    started: bool = False
 
 
 _active: contextvars.ContextVar[tuple[_Active, ...]] = contextvars.ContextVar(
     "foundation_telemetry_breaker_calls", default=()
 )
+
+# Start times of guarded calls by breaker id, innermost last. Kept apart from ``_active`` because
+# with ``calling()`` the guarded block runs after ``call()`` has returned; the listener's
+# ``success``/``failure`` still run in the same context, so they find their start here.
+_starts: contextvars.ContextVar[tuple[tuple[int, float], ...]] = contextvars.ContextVar(
+    "foundation_telemetry_breaker_starts", default=()
+)
+_MAX_STARTS: Final = 64
 
 
 def _innermost(breaker: object) -> _Active | None:
@@ -110,7 +118,8 @@ class _BreakerTelemetry:
         """Report a call that passed the breaker and is about to run."""
         frame = _innermost(breaker)
         if frame is not None:
-            frame.started = time.monotonic()
+            frame.started = True
+        _starts.set((*_starts.get()[-_MAX_STARTS + 1 :], (id(breaker), time.monotonic())))
         emit(
             taxonomy.CIRCUIT_BREAKER_CALL_START,
             **{_A.BREAKER_NAME: _name(breaker), _A.BREAKER_STATE: breaker.current_state},
@@ -174,10 +183,14 @@ class _BreakerTelemetry:
 
 
 def _duration(breaker: object) -> dict[str, float] | None:
-    frame = _innermost(breaker)
-    if frame is None or frame.started is None:
-        return None
-    return {_A.DURATION: time.monotonic() - frame.started}
+    """Take the innermost start time of *breaker*'s calls off the stack; measure from it."""
+    starts = _starts.get()
+    key = id(breaker)
+    for index in range(len(starts) - 1, -1, -1):
+        if starts[index][0] == key:
+            _starts.set(starts[:index] + starts[index + 1 :])
+            return {_A.DURATION: time.monotonic() - starts[index][1]}
+    return None
 
 
 def _make_listener(telemetry: _BreakerTelemetry) -> Any:
@@ -223,7 +236,7 @@ def _wrap_call(original: Callable[..., Any], telemetry: _BreakerTelemetry) -> Ca
         try:
             return original(self, func, *args, **kwargs)
         except pybreaker.CircuitBreakerError:
-            if frame.started is None:
+            if not frame.started:
                 telemetry.rejected(self)
             raise
         finally:
