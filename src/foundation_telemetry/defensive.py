@@ -17,9 +17,15 @@ from __future__ import annotations
 from ._defensive import _fork as _fork  # registers the fork hook
 from ._defensive._classify import classify
 from ._defensive._debug import debug_enabled, set_debug
+from ._defensive._logging_bridge import DefensiveLoggingHandler
 from ._defensive._logs import DefensiveLogExporter, DefensiveLogRecordProcessor
 from ._defensive._metrics import DefensiveMetricExporter, DefensiveMetricReader
-from ._defensive._shutdown import flush_all, set_shutdown_timeout, shutdown_all
+from ._defensive._shutdown import (
+    flush_all,
+    register_for_exit,
+    set_shutdown_timeout,
+    shutdown_all,
+)
 from ._defensive._skip_metric import METRIC_NAME as SKIPPED_METRIC
 from ._defensive._spans import DefensiveSpanExporter, DefensiveSpanProcessor
 from ._health import SkipReason, available, health, register_health_source
@@ -28,6 +34,7 @@ __all__ = [
     "SKIPPED_METRIC",
     "DefensiveLogExporter",
     "DefensiveLogRecordProcessor",
+    "DefensiveLoggingHandler",
     "DefensiveMetricExporter",
     "DefensiveMetricReader",
     "DefensiveSpanExporter",
@@ -38,6 +45,7 @@ __all__ = [
     "debug_enabled",
     "flush_all",
     "health",
+    "register_for_exit",
     "register_health_source",
     "set_debug",
     "set_shutdown_timeout",

@@ -56,15 +56,20 @@ class BoundedCall(Generic[T]):
         self.result: T | None = None
         self.error: BaseException | None = None
 
-    def start(self) -> BoundedCall[T]:
-        """Start the call; runs it inline when the interpreter refuses new threads."""
+    def start(self, *, inline_fallback: bool = True) -> BoundedCall[T]:
+        """Start the call; when the interpreter refuses new threads, run it inline (or skip it).
+
+        Args:
+            inline_fallback: ``False`` leaves the call not done (and not run) instead.
+        """
         thread = threading.Thread(
             target=self._run, name=f"{HELPER_THREAD_PREFIX}-{self._name}", daemon=True
         )
         try:
             thread.start()
         except RuntimeError:  # "can't create new thread at interpreter shutdown"
-            self._run()
+            if inline_fallback:
+                self._run()
         return self
 
     def _run(self) -> None:

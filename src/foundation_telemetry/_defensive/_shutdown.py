@@ -31,6 +31,7 @@ __all__ = [
     "has_components",
     "register_component",
     "register_exporter",
+    "register_for_exit",
     "set_shutdown_timeout",
     "shutdown_all",
     "shutdown_registered",
@@ -75,6 +76,7 @@ _default_timeout = 3.0
 _active: Deadline | None = None
 _exit_hook_registered = False
 _exited = False
+_exit_telemetry: weakref.ref[Any] | None = None
 
 
 def register_component(component: Coordinated) -> None:
@@ -269,6 +271,20 @@ def flush_all(
         return False
 
 
+def register_for_exit(telemetry: Any) -> None:
+    """Make *telemetry* (a ``Telemetry``) the one the exit sequence shuts down, with its budget.
+
+    The exit sequence then shuts down its three providers together with every other live wrapped
+    component, within ``telemetry.settings.shutdown_timeout`` seconds in total.
+    """
+    global _exit_telemetry
+    timeout = getattr(getattr(telemetry, "settings", None), "shutdown_timeout", None)
+    if timeout is not None:
+        set_shutdown_timeout(timeout)
+    _exit_telemetry = weakref.ref(telemetry)
+    ensure_exit_hook()
+
+
 def shutdown_registered(timeout: float | None = None) -> bool:
     """Shut down every live wrapped component (the exit and pytest-finish sequence)."""
     global _exited
@@ -277,8 +293,15 @@ def shutdown_registered(timeout: float | None = None) -> bool:
             return True
         _exited = True
         components = list(_components)
+    telemetry = _exit_telemetry() if _exit_telemetry is not None else None
+    providers = [
+        getattr(telemetry, name, None)
+        for name in ("tracer_provider", "meter_provider", "logger_provider")
+    ]
+    if getattr(telemetry, "is_shut_down", False):
+        providers = []
     try:
-        return _coordinate(components, [], timeout, flush=False, shutdown=True)
+        return _coordinate(components, providers, timeout, flush=False, shutdown=True)
     except BaseException:  # noqa: BLE001 - runs at exit
         return False
     finally:
