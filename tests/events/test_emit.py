@@ -1,0 +1,207 @@
+"""emit(): log-based events with standard fields, coercion of bad input, threads and tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import math
+import os
+import socket
+import threading
+
+from foundation_telemetry import handlers
+from foundation_telemetry._attributes import MAX_SEQUENCE_LENGTH, MAX_STRING_LENGTH
+from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.correlation import correlated
+from foundation_telemetry.events import emit
+
+
+def _invalid_inputs() -> int:
+    return skip_counts().get(("events", SkipReason.INVALID_INPUT), 0)
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+class TestEmit:
+    def test_event_name_measurements_and_metadata_become_attributes(self, pipeline):
+        """The event carries its name, measurements and metadata as attributes."""
+        emit("foundation.retry.backoff", {"delay": 0.5}, **{"retry.name": "fetch", "attempt": 2})
+        (record,) = pipeline.events("foundation.retry.backoff")
+        assert record.attributes["delay"] == 0.5
+        assert record.attributes["retry.name"] == "fetch"
+        assert record.attributes["attempt"] == 2
+
+    def test_standard_fields(self, pipeline):
+        """Timestamp, host name and process id are stamped on every event."""
+        emit("app.ping")
+        (record,) = pipeline.events("app.ping")
+        assert record.timestamp > 0
+        assert record.attributes["host.name"] == socket.gethostname()
+        assert record.attributes["process.pid"] == os.getpid()
+        assert "correlation_id" not in record.attributes
+
+    def test_correlation_id_when_set(self, pipeline):
+        """Inside correlated() the event carries the correlation id."""
+        with correlated("req-42"):
+            emit("app.ping")
+        emit("app.after")
+        assert pipeline.events("app.ping")[0].attributes["correlation_id"] == "req-42"
+        assert "correlation_id" not in pipeline.events("app.after")[0].attributes
+
+    def test_trace_context_of_current_span(self, pipeline):
+        """An event emitted inside a span carries that span's trace and span id."""
+        tracer = pipeline.tracer_provider.get_tracer("t")
+        with tracer.start_as_current_span("outer") as span:
+            emit("app.inside")
+        (record,) = pipeline.events("app.inside")
+        context = span.get_span_context()
+        assert (record.trace_id, record.span_id) == (context.trace_id, context.span_id)
+
+    def test_tuple_name_is_joined(self, pipeline):
+        """A tuple of parts is joined with dots, like :telemetry's event lists."""
+        emit(("foundation", "service", "started"))
+        assert pipeline.event_names() == ["foundation.service.started"]
+
+    def test_non_string_name_is_coerced_and_counted(self, pipeline):
+        """A name that is not a string goes out as str(name) and is counted."""
+        before = _invalid_inputs()
+        emit(42)  # type: ignore[arg-type]
+        assert pipeline.event_names() == ["42"]
+        assert _invalid_inputs() == before + 1
+
+    def test_nan_inf_and_none_are_dropped_rest_goes_out(self, pipeline):
+        """Values OpenTelemetry cannot carry are dropped per attribute and counted."""
+        before = _invalid_inputs()
+        emit("app.bad", {"nan": math.nan, "inf": math.inf, "ok": 1.5}, missing=None, kept="yes")
+        (record,) = pipeline.events("app.bad")
+        assert "nan" not in record.attributes
+        assert "inf" not in record.attributes
+        assert "missing" not in record.attributes
+        assert record.attributes["ok"] == 1.5
+        assert record.attributes["kept"] == "yes"
+        assert _invalid_inputs() == before + 3
+
+    def test_huge_values_are_coerced(self, pipeline):
+        """Huge ints become strings; huge strings and sequences are truncated; all counted."""
+        before = _invalid_inputs()
+        emit(
+            "app.huge",
+            {"big": 10**30},
+            text="x" * (MAX_STRING_LENGTH + 10),
+            items=list(range(MAX_SEQUENCE_LENGTH + 5)),
+        )
+        attributes = pipeline.events("app.huge")[0].attributes
+        assert attributes["big"] == str(10**30)
+        assert len(attributes["text"]) == MAX_STRING_LENGTH
+        assert len(attributes["items"]) == MAX_SEQUENCE_LENGTH
+        assert _invalid_inputs() == before + 3
+
+    def test_objects_are_coerced_without_loss_when_natural(self, pipeline):
+        """Enums and homogeneous sequences are converted without counting a skip."""
+        before = _invalid_inputs()
+        emit("app.natural", color=Color.RED, tags=["a", "b"], flags=(True, False))
+        attributes = pipeline.events("app.natural")[0].attributes
+        assert attributes["color"] == "red"
+        assert tuple(attributes["tags"]) == ("a", "b")
+        assert tuple(attributes["flags"]) == (True, False)
+        assert _invalid_inputs() == before
+
+    def test_unprintable_object_is_dropped(self, pipeline):
+        """A value whose str() raises is dropped; the event still goes out."""
+
+        class Unprintable:
+            def __str__(self) -> str:
+                raise RuntimeError("no")
+
+        emit("app.obj", thing=Unprintable(), fine=1)
+        attributes = pipeline.events("app.obj")[0].attributes
+        assert "thing" not in attributes
+        assert attributes["fine"] == 1
+
+    def test_mixed_sequence_becomes_strings(self, pipeline):
+        """A mixed-type sequence is carried as strings and counted."""
+        before = _invalid_inputs()
+        emit("app.mixed", values=[1, "a", 2.5])
+        assert tuple(pipeline.events("app.mixed")[0].attributes["values"]) == ("1", "a", "2.5")
+        assert _invalid_inputs() == before + 1
+
+    def test_non_string_measurement_key_is_coerced(self, pipeline):
+        """A measurement keyed by a non-string is carried under str(key)."""
+        emit("app.keys", {1: 2.0})  # type: ignore[dict-item]
+        assert pipeline.events("app.keys")[0].attributes["1"] == 2.0
+
+    def test_handlers_get_raw_inputs(self, pipeline):
+        """Handlers receive measurements and metadata as the caller passed them."""
+        seen = []
+        marker = object()
+        handlers.attach("raw", "app.raw", lambda *args: seen.append(args))
+        emit("app.raw", {"n": 1}, obj=marker)
+        assert seen == [("app.raw", {"n": 1}, {"obj": marker}, None)]
+
+    def test_broken_pipeline_never_raises(self, pipeline):
+        """A processor that raises inside the logger is counted, and handlers still run."""
+
+        class Exploding:
+            def on_emit(self, log_record):
+                raise RuntimeError("processor down")
+
+            def shutdown(self):
+                pass
+
+            def force_flush(self, timeout_millis=30000):
+                return True
+
+        pipeline.logger_provider.add_log_record_processor(Exploding())  # type: ignore[arg-type]
+        seen = []
+        handlers.attach("still", "app.x", lambda *args: seen.append(args[0]))
+        before = skip_counts().get(("events", SkipReason.UNEXPECTED), 0)
+        emit("app.x")
+        assert seen == ["app.x"]
+        assert skip_counts().get(("events", SkipReason.UNEXPECTED), 0) == before + 1
+
+    def test_emit_from_threads(self, pipeline):
+        """Events emitted concurrently from threads all arrive, each with its own attributes."""
+        start = threading.Barrier(4)
+
+        def worker(index: int) -> None:
+            start.wait()
+            for step in range(25):
+                emit("app.thread", worker=index, step=step)
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        pairs = {(r.attributes["worker"], r.attributes["step"]) for r in pipeline.events()}
+        assert pairs == {(w, s) for w in range(4) for s in range(25)}
+
+    async def test_emit_from_tasks_keeps_each_tasks_context(self, pipeline):
+        """Tasks emitting concurrently stamp their own correlation id and span."""
+        tracer = pipeline.tracer_provider.get_tracer("t")
+        both_started = asyncio.Event()
+        started = 0
+
+        async def task(name: str) -> int:
+            nonlocal started
+            with correlated(name), tracer.start_as_current_span(name) as span:
+                started += 1
+                if started == 2:
+                    both_started.set()
+                await both_started.wait()
+                emit("app.task", task=name)
+                return span.get_span_context().span_id
+
+        ids = await asyncio.gather(task("a"), task("b"))
+        records = {r.attributes["task"]: r for r in pipeline.events("app.task")}
+        assert records["a"].attributes["correlation_id"] == "a"
+        assert records["b"].attributes["correlation_id"] == "b"
+        assert (records["a"].span_id, records["b"].span_id) == tuple(ids)
+
+    def test_no_pipeline_is_harmless(self):
+        """Without a configured pipeline emit() does nothing and counts no failure."""
+        before = skip_counts().get(("events", SkipReason.UNEXPECTED), 0)
+        emit("app.nowhere", value=1)
+        assert skip_counts().get(("events", SkipReason.UNEXPECTED), 0) == before
