@@ -15,14 +15,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import final
 
-from .._records import EventRecord, MetricPoint, SpanRecord
+from .._records import EventRecord, MetricPoint, RecordKind, SpanRecord
+from ..recording import RecordBuffer, entry_records
 from ._decode import Record, Signal
 from ._faults import Faults
 from ._grpc import GrpcReceiver
 from ._http import HttpReceiver
 from ._ingest import Ingest, SinkStats
 from ._query_api import answer
-from ._store import MemoryStore, SqliteStore
+from ._store import SqliteStore
 
 __all__ = ["Sink"]
 
@@ -43,8 +44,8 @@ class Sink:
         host: the address to listen on; loopback by default.
         grpc_port: the OTLP/gRPC port (0: any free port).
         http_port: the OTLP/HTTP and query API port (0: any free port).
-        max_items: how many records to keep in memory; older ones are evicted and counted in
-            `overflow`.
+        max_items: how many records to keep in memory (a ring shared in design with the
+            Recorder); older ones are evicted and counted in `overflow`.
         max_request_bytes: bodies over this size are refused (413 / RESOURCE_EXHAUSTED).
         token: when set, both transports require ``authorization: Bearer <token>``.
         store: a path for an SQLite file that keeps every received record (see `read_store`).
@@ -83,7 +84,8 @@ class Sink:
         self._ports = [grpc_port, http_port]
         self._max_request_bytes = max_request_bytes
         self._store_path = None if store is None else Path(store)
-        self._memory = MemoryStore(max_items)
+        self._buffer = RecordBuffer(max_items)
+        self._listeners: tuple[Callable[[Sequence[Record]], None], ...] = ()
         self._sqlite: SqliteStore | None = None
         self.faults = Faults()
         self._ingest = Ingest(token=token, faults=self.faults, deliver=self._deliver)
@@ -223,37 +225,56 @@ class Sink:
     def _deliver(self, signal: Signal, records: Sequence[Record]) -> None:
         if not records:
             return
-        self._memory.add(records)
+        buffer = self._buffer
+        for record in records:
+            buffer.append(_kind(record), record, buffer.scope)
         if self._sqlite is not None:
             self._sqlite.write(records)
+        for listener in self._listeners:
+            listener(records)
+
+    def _records(self) -> list[Record]:
+        _, entries, _ = self._buffer.read(0)
+        return [record for entry in entries for record in entry_records(entry)]
 
     def spans(self) -> list[SpanRecord]:
         """Every received span still in memory, in arrival order."""
-        return self._memory.records(SpanRecord)  # type: ignore[return-value]
+        return [record for record in self._records() if isinstance(record, SpanRecord)]
 
     def events(self) -> list[EventRecord]:
-        """Every received log record and event still in memory, in arrival order."""
-        return self._memory.records(EventRecord)  # type: ignore[return-value]
+        """Every received log record and event still in memory, in arrival order.
+
+        Like the Recorder's, this includes each received span's span events (kind
+        ``RecordKind.SPAN_EVENT``) right after their span arrived.
+        """
+        return [record for record in self._records() if isinstance(record, EventRecord)]
 
     def metric_points(self) -> list[MetricPoint]:
         """Every received metric data point still in memory, in arrival order."""
-        return self._memory.records(MetricPoint)  # type: ignore[return-value]
+        return [record for record in self._records() if isinstance(record, MetricPoint)]
 
     def clear(self) -> None:
         """Forget the records kept in memory (the SQLite file and `stats` are unchanged)."""
-        self._memory.clear()
+        self._buffer.clear()
 
     def subscribe(self, listener: Callable[[Sequence[Record]], None]) -> Callable[[], None]:
         """Call *listener* with each batch of records as it arrives; returns the unsubscriber.
 
         The listener runs on the receiving thread and must not block.
         """
-        return self._memory.subscribe(listener)
+        with self._lock:
+            self._listeners = (*self._listeners, listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._listeners = tuple(item for item in self._listeners if item is not listener)
+
+        return unsubscribe
 
     @property
     def overflow(self) -> int:
         """How many records were evicted from memory to stay within ``max_items``."""
-        return self._memory.overflow
+        return self._buffer.overflowed
 
     @property
     def stats(self) -> SinkStats:
@@ -266,3 +287,11 @@ class Sink:
         return (
             f"Sink(state={self._state!r}, grpc={self.grpc_endpoint!r}, http={self.http_endpoint!r})"
         )
+
+
+def _kind(record: Record) -> RecordKind:
+    if isinstance(record, SpanRecord):
+        return RecordKind.SPAN_END
+    if isinstance(record, EventRecord):
+        return record.kind
+    return RecordKind.METRIC

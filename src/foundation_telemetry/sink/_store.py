@@ -12,8 +12,7 @@ import base64
 import json
 import sqlite3
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from .._records import EventRecord, MetricPoint, RecordKind, SpanEventView, Span
 from ._decode import Record
 
 __all__ = [
-    "MemoryStore",
     "SqliteStore",
     "kind_of",
     "read_store",
@@ -174,57 +172,6 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
         unit=data["unit"],
         temporality=data["temporality"],
     )
-
-
-Listener = Callable[[Sequence[Record]], None]
-
-
-class MemoryStore:
-    """The newest *max_items* records, with an overflow count and arrival listeners."""
-
-    def __init__(self, max_items: int) -> None:
-        self._lock = threading.Lock()
-        self._records: deque[Record] = deque(maxlen=max_items)
-        self._overflow = 0
-        self._listeners: tuple[Listener, ...] = ()
-
-    def add(self, records: Sequence[Record]) -> None:
-        """Keep *records* (evicting the oldest beyond the bound) and tell the listeners."""
-        with self._lock:
-            maxlen = self._records.maxlen or 0
-            self._overflow += max(len(self._records) + len(records) - maxlen, 0)
-            self._records.extend(records)
-            listeners = self._listeners
-        for listener in listeners:
-            listener(records)
-
-    def records(self, kind: type[Record] | None = None) -> list[Record]:
-        """Return a snapshot, oldest first, optionally of one record type."""
-        with self._lock:
-            snapshot = list(self._records)
-        return snapshot if kind is None else [r for r in snapshot if isinstance(r, kind)]
-
-    @property
-    def overflow(self) -> int:
-        """How many records were evicted to stay within the bound."""
-        with self._lock:
-            return self._overflow
-
-    def clear(self) -> None:
-        """Forget every record (the overflow count stays)."""
-        with self._lock:
-            self._records.clear()
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call *listener* with every batch added from now on; returns the unsubscriber."""
-        with self._lock:
-            self._listeners = (*self._listeners, listener)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                self._listeners = tuple(item for item in self._listeners if item is not listener)
-
-        return unsubscribe
 
 
 class SqliteStore:
