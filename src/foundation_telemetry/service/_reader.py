@@ -44,6 +44,7 @@ DEFAULT_RETENTION = 900.0
 #: Default resolution: one sample per 10 seconds per series.
 DEFAULT_RESOLUTION = 10.0
 _COMPONENT = "service"
+_EMPTY = MetricsData(resource_metrics=[])
 
 _DELTA = AggregationTemporality.DELTA
 _CUMULATIVE = AggregationTemporality.CUMULATIVE
@@ -163,9 +164,17 @@ class TelemetryService(MetricReader):
         assert self._interval is not None
         while not self._stop.wait(self._interval):
             try:
-                self.collect()
+                self._collect_now()
             except Exception as error:  # noqa: BLE001 - the periodic thread must survive
                 count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="periodic", error=error)
+
+    def _collect_now(self, timeout_millis: float = 10_000) -> None:
+        cycles = self._cycles
+        self.collect(timeout_millis=timeout_millis)
+        # The SDK skips ``_receive_metrics`` when nothing was recorded since the last delta
+        # collection; rules must still see that time passed (a rate falling to zero, a for_).
+        if self._cycles == cycles and getattr(self, "_collect", None) is not None:
+            self._receive_metrics(_EMPTY, timeout_millis)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         """Collect now, evaluate the rules and wait for the notifications they sent.
@@ -174,7 +183,7 @@ class TelemetryService(MetricReader):
         """
         deadline = time.monotonic() + timeout_millis / 1000
         try:
-            self.collect(timeout_millis=timeout_millis)
+            self._collect_now(timeout_millis)
         except Exception as error:  # noqa: BLE001 - the SDK raises on collection errors
             count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="force_flush", error=error)
             return False

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    Gauge,
+    Histogram,
+    HistogramDataPoint,
+    Metric,
+    MetricsData,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+    Sum,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.service._store import MetricStore
+
+from .conftest import FakeClock, make_service
+
+CUMULATIVE = AggregationTemporality.CUMULATIVE
+DELTA = AggregationTemporality.DELTA
+
+
+def data(*metrics: Metric) -> MetricsData:
+    scope = ScopeMetrics(InstrumentationScope("t"), list(metrics), "")
+    return MetricsData([ResourceMetrics(Resource.create({}), [scope], "")])
+
+
+def counter(
+    value: float,
+    *,
+    start: int = 1,
+    temporality: AggregationTemporality = CUMULATIVE,
+    monotonic: bool = True,
+    **attrs: str,
+) -> Metric:
+    points = [NumberDataPoint(attrs, start, 2, value)]
+    return Metric("c", None, "", Sum(points, temporality, monotonic))
+
+
+def histogram(
+    count: int,
+    total: float,
+    counts: list[int],
+    lo: float,
+    hi: float,
+    *,
+    start: int = 1,
+    temporality: AggregationTemporality = CUMULATIVE,
+) -> Metric:
+    point = HistogramDataPoint({}, start, 2, count, total, counts, [1.0, 2.0, 4.0], lo, hi)
+    return Metric("h", None, "", Histogram([point], temporality))
+
+
+class TestCumulative:
+    def test_counter_differences_and_restarts(self) -> None:
+        """Cumulative counters are differenced; a lower value or a new start time is a restart."""
+        store = MetricStore(retention=1000, resolution=1, max_series=10)
+        feed = [(10, 1), (25, 1), (5, 1), (12, 1), (3, 99)]
+        for tick, (value, start) in enumerate(feed, 1):
+            store.ingest(data(counter(value, start=start)), since=tick - 1, now=tick)
+        _, samples = store.window("c", None, None, now=5)
+        assert [s.total for s in samples] == [10, 15, 5, 7, 3]
+        assert [s.value for s in samples] == [10, 25, 5, 12, 3]
+
+    def test_updowncounter_can_go_down(self) -> None:
+        """A non-monotonic cumulative sum going down is a decrease, not a restart."""
+        store = MetricStore(retention=1000, resolution=1, max_series=10)
+        for tick, value in enumerate([10, 4, 6], 1):
+            store.ingest(data(counter(value, monotonic=False)), since=tick - 1, now=tick)
+        _, samples = store.window("c", None, None, now=3)
+        assert [s.total for s in samples] == [10, -6, 2]
+        assert samples[-1].value == 6
+
+    def test_delta_updowncounter_accumulates_level(self) -> None:
+        """Delta up-down counter points accumulate into a level."""
+        store = MetricStore(retention=1000, resolution=1, max_series=10)
+        for tick, value in enumerate([10, -4, 2], 1):
+            store.ingest(
+                data(counter(value, monotonic=False, temporality=DELTA)), since=tick - 1, now=tick
+            )
+        _, samples = store.window("c", None, None, now=3)
+        assert [s.value for s in samples] == [10, 6, 8]
+
+    def test_histogram_differences(self) -> None:
+        """Cumulative histogram points become per-interval counts, sums and buckets."""
+        store = MetricStore(retention=1000, resolution=1, max_series=10)
+        store.ingest(data(histogram(2, 1.5, [2, 0, 0, 0], 0.5, 1.0)), since=0, now=1)
+        store.ingest(data(histogram(5, 10.5, [2, 0, 3, 0], 0.5, 3.5)), since=1, now=2)
+        _, samples = store.window("h", None, None, now=2)
+        latest = samples[-1]
+        assert (latest.n, latest.total, latest.counts) == (3, 9.0, (0, 0, 3, 0))
+        # The cumulative min (0.5) did not move in this interval: the buckets bound it instead.
+        assert latest.vmin == 2.0
+        assert latest.vmax == 3.5
+
+    def test_histogram_reset(self) -> None:
+        """A histogram whose count goes down restarted: its whole value is the interval."""
+        store = MetricStore(retention=1000, resolution=1, max_series=10)
+        store.ingest(data(histogram(5, 10.0, [5, 0, 0, 0], 1, 1)), since=0, now=1)
+        store.ingest(data(histogram(2, 6.0, [0, 0, 2, 0], 3, 3)), since=1, now=2)
+        _, samples = store.window("h", None, None, now=2)
+        assert (samples[-1].n, samples[-1].total) == (2, 6.0)
+
+    def test_unknown_data_is_counted(self) -> None:
+        """A data type the store does not know is skipped and counted, not raised."""
+        store = MetricStore(retention=1000, resolution=1, max_series=10)
+        before = skip_counts().get(("service.store", SkipReason.CONTRACT_VIOLATION), 0)
+        odd = Metric("odd", None, "", object())  # type: ignore[arg-type]
+        store.ingest(data(odd), since=0, now=1)
+        after = skip_counts().get(("service.store", SkipReason.CONTRACT_VIOLATION), 0)
+        assert after == before + 1
+
+
+class TestBounds:
+    def test_downsampling_merges_within_resolution(self) -> None:
+        """Collections inside one resolution slot are merged into one sample."""
+        store = MetricStore(retention=100, resolution=10, max_series=10)
+        for tick in (1, 3, 7, 12):
+            store.ingest(data(counter(5, temporality=DELTA)), since=tick - 1, now=tick)
+        _, samples = store.window("c", None, None, now=12)
+        assert [(s.n, s.total) for s in samples] == [(3, 15), (1, 5)]
+
+    def test_retention_drops_old_samples_and_series(self) -> None:
+        """Samples older than the retention go, and so does a series that stopped reporting."""
+        store = MetricStore(retention=30, resolution=10, max_series=10)
+        store.ingest(data(counter(5, temporality=DELTA, route="old")), since=0, now=10)
+        store.ingest(data(counter(5, temporality=DELTA, route="new")), since=10, now=35)
+        assert len(store) == 2
+        store.ingest(data(counter(5, temporality=DELTA, route="new")), since=35, now=41)
+        assert len(store) == 1
+        assert [s.attributes for s in store] == [{"route": "new"}]
+
+    def test_max_series(self) -> None:
+        """Series over the cap are skipped and counted as a system limit."""
+        store = MetricStore(retention=100, resolution=1, max_series=2)
+        before = skip_counts().get(("service.store", SkipReason.SYSTEM_LIMIT), 0)
+        store.ingest(data(counter(1, r="a"), counter(1, r="b"), counter(1, r="c")), since=0, now=1)
+        assert len(store) == 2
+        assert skip_counts()[("service.store", SkipReason.SYSTEM_LIMIT)] == before + 1
+
+    def test_sample_count_is_bounded(self) -> None:
+        """A series never holds more than retention / resolution (+2) samples."""
+        store = MetricStore(retention=50, resolution=1, max_series=2)
+        for tick in range(1, 500):
+            store.ingest(data(counter(1, temporality=DELTA)), since=tick - 1, now=tick)
+        (series,) = list(store)
+        assert len(series.samples) <= 52
+
+    def test_gauge_and_attribute_subsets(self) -> None:
+        """Attribute filters select series by subset; matching series add up."""
+        store = MetricStore(retention=100, resolution=1, max_series=10)
+        points = [
+            NumberDataPoint({"q": "a", "host": "x"}, 0, 1, 3),
+            NumberDataPoint({"q": "b", "host": "x"}, 0, 1, 4),
+        ]
+        store.ingest(data(Metric("g", None, "", Gauge(points))), since=0, now=1)
+        _, both = store.window("g", {"host": "x"}, None, now=1)
+        _, one = store.window("g", {"q": "b"}, None, now=1)
+        assert both[0].value == 7
+        assert one[0].value == 4
+        assert store.window("g", {"q": "z"}, None, now=1) == (None, [])
+
+
+class TestTemporalityThroughTheSdk:
+    @pytest.mark.parametrize("temporality", ["delta", "cumulative", None])
+    def test_same_answers(self, temporality: str | None) -> None:
+        """Delta and cumulative readers give the same sum, rate, level and percentiles."""
+        clock = FakeClock()
+        service, provider = make_service(clock, temporality=temporality, resolution=1)
+        try:
+            meter = provider.get_meter("t")
+            requests = meter.create_counter("requests")
+            inflight = meter.create_up_down_counter("inflight")
+            latency = meter.create_histogram(
+                "latency", explicit_bucket_boundaries_advisory=[0.1, 0.5, 1.0]
+            )
+            for step in range(6):
+                clock.advance(10)
+                requests.add(10 * (step + 1))
+                inflight.add(1 if step % 2 == 0 else -2)
+                for value in (0.05, 0.3, 0.7):
+                    latency.record(value)
+                service.force_flush()
+            stats = service.query("requests", window=30)
+            assert stats.sum == 40 + 50 + 60
+            assert stats.rate == pytest.approx(150 / 30)
+            assert service.query("requests").last == 210
+            assert service.query("inflight").last == -3
+            lat = service.query("latency", window=20)
+            assert lat.count == 6
+            assert lat.mean == pytest.approx(0.35)
+            assert 0.5 < lat.p90 <= 0.7
+            assert lat.rate == pytest.approx(6 / 20)
+        finally:
+            provider.shutdown()
+
+    def test_unknown_metric_is_empty(self, service) -> None:
+        """An unknown metric gives an empty Stats."""
+        assert service.query("nope").empty
+        assert math.isnan(service.query("nope").p99)
