@@ -7,7 +7,9 @@ wrapped pipeline <= 1.03x of the unwrapped one; a wrapped hook call <= 100 ns ov
 
 from __future__ import annotations
 
-from opentelemetry.sdk.trace import TracerProvider
+from collections.abc import Callable
+
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 from benchmarks._harness import (
     ComponentMissing,
@@ -89,7 +91,55 @@ def _record(settings: Settings, result: GroupResult) -> None:
                     ),
                 )
             )
+    if ours:
+        _record_hooks(settings, result)
     _record_configured(settings, result)
+
+
+def _record_hooks(settings: Settings, result: GroupResult) -> None:
+    """Where the span-record difference comes from: processor hooks alone, per span, in ns."""
+    stock, ours = stock_memory(), ours_recording()
+    bare = ours_recording()
+    bare_processor = bare.owner.span_processor
+    span = tracer_for().start_span("probe")
+    span.end()
+
+    def hooks(processor: SpanProcessor) -> Callable[[], None]:
+        def op() -> None:
+            processor.on_start(span, None)  # type: ignore[arg-type]
+            processor.on_end(span)
+
+        return op
+
+    table = interleave(
+        "processor hooks per span (on_start + on_end, finished span)",
+        [
+            Variant(
+                "stock", "stock SimpleSpanProcessor + InMemory", hooks(stock.processor), stock.clear
+            ),
+            Variant("ours", "ours: Defensive(Recorder)", hooks(ours.processor), ours.clear),
+            Variant(
+                "bare", "ours: Recorder processor unwrapped", hooks(bare_processor), bare.clear
+            ),
+        ],
+        "stock",
+        settings,
+    )
+    result.tables.append(table)
+    result.add(
+        Target(
+            GROUP,
+            "span record hooks, ours - stock",
+            table.diff_ns("ours", "stock"),
+            None,
+            unit="ns",
+            detail=(
+                f"ours {table.rows['ours'].median_ns:.0f} ns (wrapper "
+                f"{table.diff_ns('ours', 'bare'):.0f} ns), stock "
+                f"{table.rows['stock'].median_ns:.0f} ns per span"
+            ),
+        )
+    )
 
 
 def _record_configured(settings: Settings, result: GroupResult) -> None:
