@@ -28,10 +28,10 @@ from opentelemetry.context import get_current
 from opentelemetry.metrics import Histogram
 from opentelemetry.trace import Status, StatusCode
 
-from . import handlers as _handlers
 from ._attributes import coerce_attributes, coerce_name
 from ._health import SkipReason, count_skip
 from .correlation import CORRELATION_KEY, correlation_id
+from .handlers import _dispatch, _matching
 
 __all__ = [
     "HOST_NAME",
@@ -60,8 +60,6 @@ _meter = metrics.get_meter(_SCOPE)
 _LogRecord = _logs.LogRecord
 _time_ns = time.time_ns
 _get_current = get_current
-_matching = _handlers._matching
-_dispatch = _handlers._dispatch
 
 
 def _host_name() -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypeAlias, cast
 
-from ._health import SkipReason, count_skip
+from ._health import SkipReason, count_skip, register_health_source
 from ._patterns import NameMatcher, check_patterns
 
 __all__ = [
@@ -315,3 +315,21 @@ def _reset_for_tests() -> None:
             handler.active = False
         _snapshot = _Snapshot((), {})
         _history.clear()
+
+
+def _health_report() -> list[dict[str, Any]]:
+    """Return the handler part of ``foundation_telemetry.health()``."""
+    return [
+        {
+            "handler_id": info.handler_id,
+            "patterns": list(info.patterns),
+            "state": info.state,
+            "failures": info.failures,
+            "max_failures": info.max_failures,
+            "last_error": info.last_error,
+        }
+        for info in handler_states()
+    ]
+
+
+register_health_source("handlers", _health_report)

@@ -16,13 +16,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NoOpTracerProvider
 
-from foundation_telemetry import _globals, handlers
+from foundation_telemetry import _globals
 from foundation_telemetry._compat import (
     InMemoryLogRecordExporter,
     LoggerProvider,
     SimpleLogRecordProcessor,
 )
 from foundation_telemetry.correlation import CorrelationSpanProcessor
+from foundation_telemetry.handlers import _reset_for_tests
 
 
 @dataclass
@@ -78,7 +79,7 @@ def pipeline() -> Iterator[Pipeline]:
             tracer_provider, logger_provider, meter_provider, span_exporter, log_exporter, reader
         )
     finally:
-        handlers._reset_for_tests()
+        _reset_for_tests()
         if previous is None:
             previous = (NoOpTracerProvider(), NoOpMeterProvider(), NoOpLoggerProvider())
         _globals.rebind(*previous)

@@ -9,11 +9,11 @@ import os
 import socket
 import threading
 
-from foundation_telemetry import handlers
 from foundation_telemetry._attributes import MAX_SEQUENCE_LENGTH, MAX_STRING_LENGTH
 from foundation_telemetry._health import SkipReason, skip_counts
 from foundation_telemetry.correlation import correlated
 from foundation_telemetry.events import emit
+from foundation_telemetry.handlers import attach
 
 
 def _invalid_inputs() -> int:
@@ -136,7 +136,7 @@ class TestEmit:
         """Handlers receive measurements and metadata as the caller passed them."""
         seen = []
         marker = object()
-        handlers.attach("raw", "app.raw", lambda *args: seen.append(args))
+        attach("raw", "app.raw", lambda *args: seen.append(args))
         emit("app.raw", {"n": 1}, obj=marker)
         assert seen == [("app.raw", {"n": 1}, {"obj": marker}, None)]
 
@@ -155,7 +155,7 @@ class TestEmit:
 
         pipeline.logger_provider.add_log_record_processor(Exploding())  # type: ignore[arg-type]
         seen = []
-        handlers.attach("still", "app.x", lambda *args: seen.append(args[0]))
+        attach("still", "app.x", lambda *args: seen.append(args[0]))
         before = skip_counts().get(("events", SkipReason.UNEXPECTED), 0)
         emit("app.x")
         assert seen == ["app.x"]

@@ -6,9 +6,14 @@ import threading
 
 import pytest
 
-from foundation_telemetry import handlers
 from foundation_telemetry.events import emit
-from foundation_telemetry.handlers import attach, attach_many, detach, handler_states
+from foundation_telemetry.handlers import (
+    attach,
+    attach_many,
+    detach,
+    handler_states,
+    handlers,
+)
 
 
 def _recorder(seen: list):
@@ -98,7 +103,7 @@ class TestAttach:
         """handlers() lists the attached handlers in attach order."""
         attach("first", "a.*", print)
         attach_many("second", ["b", "c"], print, config=3)
-        listed = handlers.handlers()
+        listed = handlers()
         assert [(h.handler_id, h.patterns, h.state) for h in listed] == [
             ("first", ("a.*",), "attached"),
             ("second", ("b", "c"), "attached"),
@@ -130,7 +135,7 @@ class TestIsolation:
         emit("app.one")
         emit("app.two")
         assert [s[0] for s in seen] == ["app.one", "app.two"]
-        assert [h.handler_id for h in handlers.handlers()] == ["good"]
+        assert [h.handler_id for h in handlers()] == ["good"]
 
     def test_failure_event_emitted(self, pipeline):
         """Auto-detach emits foundation.telemetry.handler.failure with the details."""
@@ -176,7 +181,7 @@ class TestIsolation:
         attach("stubborn", "app.*", broken, max_failures=None)
         for _ in range(3):
             emit("app.go")
-        assert [h.failures for h in handlers.handlers()] == [3]
+        assert [h.failures for h in handlers()] == [3]
         assert pipeline.events("foundation.telemetry.handler.failure") == []
 
     def test_failing_failure_handler_does_not_loop(self, pipeline):
@@ -189,7 +194,7 @@ class TestIsolation:
         emit("app.go")
         names = pipeline.event_names()
         assert names == ["app.go", "foundation.telemetry.handler.failure"]
-        assert handlers.handlers() == []
+        assert handlers() == []
 
     def test_keyboard_interrupt_propagates(self, pipeline):
         """A KeyboardInterrupt from a handler is the user's Ctrl-C and is not swallowed."""
@@ -284,3 +289,20 @@ class TestConcurrency:
             thread.join(10)
         assert errors == []
         assert len(pipeline.events("race.go")) == sum(counts)
+
+
+class TestHealth:
+    def test_handler_states_in_health_report(self, pipeline):
+        """health() lists attached handlers and ones detached after failures."""
+        from foundation_telemetry.defensive import health
+
+        def broken(*_):
+            raise RuntimeError("down")
+
+        attach("ok-handler", "app.*", lambda *_: None)
+        attach("bad-handler", "app.*", broken)
+        emit("app.go")
+        report = {entry["handler_id"]: entry for entry in health()["handlers"]}
+        assert report["ok-handler"]["state"] == "attached"
+        assert report["bad-handler"]["state"] == "failed"
+        assert report["bad-handler"]["last_error"] == "RuntimeError: down"
