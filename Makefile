@@ -44,7 +44,7 @@ bench-quick: venv
 # The site is built with --strict; the docs extra is installed on top of the usual ones.
 docs:
 	$(MAKE) venv EXTRAS=$(EXTRAS),docs
-	$(PY) -m mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site

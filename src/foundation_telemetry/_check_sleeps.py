@@ -55,15 +55,15 @@ class _Waits(enum.Enum):
     )
     METRIC = (
         "waits for a metric",
-        "use `wait_for_metric_threshold(name, threshold)`",
+        "use `telemetry.wait_for_metric_threshold(name, threshold)`",
     )
     EVENT = (
         "waits for an event or log record",
-        "use `with assert_telemetry_event(name, ...):` around the action",
+        "use `with telemetry.assert_telemetry_event(name, ...):` around the action",
     )
     SERVICE = (
         "waits for a service to start",
-        "use `wait_for_service_ready(name)`, or wait for its readiness signal"
+        "use `telemetry.wait_for_service_ready(name)`, or wait for its readiness signal"
         " (a line on its stdout, a bound port)",
     )
     THREAD = (
@@ -72,18 +72,18 @@ class _Waits(enum.Enum):
     )
     TASK = (
         "waits for another task",
-        "`await` the task or an `asyncio.Event`, or `await` a telemetry collector",
+        "`await` the task or an `asyncio.Event`, or `await collector.wait_async()`",
     )
     POLL = (
         "polls a condition in a loop",
         "wait for the event that makes the condition true, or use"
-        " `wait_for(predicate, timeout=...)` when the code emits nothing",
+        " `telemetry.wait_for(predicate, timeout=...)` when the code emits nothing",
     )
     DELAY = (
         "is a fixed delay",
         "wait on the event it stands for (`telemetry.expect_span(...)`,"
-        " `assert_telemetry_event(...)`, a `threading.Event`), inject a clock if it lets time"
-        " pass, or mark it `# allow-sleep: why` if time is the feature",
+        " `telemetry.assert_telemetry_event(...)`, a `threading.Event`), inject a clock if it"
+        " lets time pass, or mark it `# allow-sleep: why` if time is the feature",
     )
 
 
@@ -96,7 +96,7 @@ _AFTER_HINTS: tuple[tuple[_Waits, tuple[str, ...]], ...] = (
 )
 # ... and from the code before it.
 _BEFORE_HINTS: tuple[tuple[_Waits, tuple[str, ...]], ...] = (
-    (_Waits.SERVICE, ("popen", "subprocess", "server", "serve", "sink", "service", "listen")),
+    (_Waits.SERVICE, ("popen", "subprocess", "server", "serve", "sink", "listen")),
     (_Waits.TASK, ("create_task", "ensure_future", "start_soon", "task_group", "taskgroup")),
     (_Waits.THREAD, ("thread", "submit", "executor", "start")),
 )
