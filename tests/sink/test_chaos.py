@@ -1,0 +1,189 @@
+"""Chaos over real sockets: the pipeline recovers, the app never blocks, and every span is accounted for.
+
+Each scenario builds our export pipeline (defensive processor around a batch processor around a
+defensive OTLP exporter) pointed at a real sink, breaks the sink (offline, restarted, slow,
+partially accepting, refusing for longer than the export timeout), and then checks:
+
+* the application thread finished producing while the sink was still broken (it never waited on
+  export: the wait below is far shorter than the exporter's own timeout);
+* spans produced during an outage shorter than the buffer arrive after recovery;
+* the accounting identity, exactly: distinct spans received by the sink + spans the sink
+  rejected in a partial success + spans our layer counted as skipped == spans produced.
+
+Recovery time (sink back -> last span received) is printed for the report (``-s``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+    OTLPSpanExporter as HTTPSpanExporter,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from foundation_telemetry._health import skip_counts
+from foundation_telemetry.defensive import DefensiveSpanExporter, DefensiveSpanProcessor
+from foundation_telemetry.sink import Sink
+
+PROTOCOLS = ["grpc", "http/protobuf"]
+# The producer must finish while the sink is still broken; the exporter would block an
+# application thread for up to its timeout, so the producer's budget is well below it.
+EXPORT_TIMEOUT = 60.0
+PRODUCER_BUDGET = 20.0
+FLUSH_MILLIS = 60_000
+
+
+@dataclass
+class Pipeline:
+    provider: TracerProvider
+    sink: Sink
+    skips_before: dict[object, int]
+
+    def produce(self, count: int, prefix: str) -> None:
+        """Produce *count* spans on a fresh application thread; fail if it does not finish."""
+        done = threading.Event()
+
+        def app() -> None:
+            tracer = self.provider.get_tracer("chaos")
+            for index in range(count):
+                tracer.start_span(f"{prefix}-{index}").end()
+            done.set()
+
+        threading.Thread(target=app, name="app").start()
+        assert done.wait(PRODUCER_BUDGET), "the application thread blocked on export"
+
+    def flush(self) -> None:
+        assert self.provider.force_flush(FLUSH_MILLIS)
+
+    def skipped(self) -> int:
+        after = skip_counts()
+        return sum(after.get(key, 0) - self.skips_before.get(key, 0) for key in after)
+
+    def received(self) -> int:
+        return len({span.span_id for span in self.sink.spans()})
+
+    def assert_accounted(self, produced: int) -> None:
+        rejected = self.sink.stats.rejected.get("traces", 0)
+        assert self.received() + rejected + self.skipped() == produced, (
+            f"received {self.received()} + rejected {rejected} + skipped {self.skipped()}"
+            f" != produced {produced}; skips {skip_counts()}"
+        )
+
+
+@pytest.fixture(params=PROTOCOLS)
+def pipeline(request: pytest.FixtureRequest) -> Iterator[Pipeline]:
+    with Sink(max_items=1_000_000) as sink:
+        if request.param == "grpc":
+            exporter = OTLPSpanExporter(
+                endpoint=sink.grpc_endpoint, insecure=True, timeout=EXPORT_TIMEOUT
+            )
+        else:
+            exporter = HTTPSpanExporter(
+                endpoint=f"{sink.http_endpoint}/v1/traces", timeout=EXPORT_TIMEOUT
+            )
+        provider = TracerProvider(resource=Resource.create({"service.name": "chaos"}))
+        provider.add_span_processor(
+            DefensiveSpanProcessor(
+                BatchSpanProcessor(
+                    DefensiveSpanExporter(exporter),
+                    max_queue_size=4096,
+                    max_export_batch_size=256,
+                    schedule_delay_millis=50,
+                )
+            )
+        )
+        yield Pipeline(provider, sink, skip_counts())
+        provider.shutdown()
+
+
+def _report(name: str, seconds: float) -> None:
+    print(f"\nrecovery[{name}]: {seconds:.3f}s")
+
+
+class TestRecovery:
+    def test_outage_shorter_than_the_buffer(self, pipeline: Pipeline) -> None:
+        """Spans produced while the sink is down all arrive once it is back; nothing is skipped."""
+        pipeline.produce(200, "before")
+        pipeline.flush()
+        with pipeline.sink.offline():
+            pipeline.produce(1000, "during")
+        back = time.monotonic()
+        pipeline.flush()
+        _report("offline", time.monotonic() - back)
+        assert pipeline.received() == 1200
+        assert pipeline.skipped() == 0
+        pipeline.assert_accounted(1200)
+
+    def test_restart_mid_stream(self, pipeline: Pipeline) -> None:
+        """A restart while spans stream in loses nothing: every span is received or counted."""
+        arrived = threading.Event()
+        unsubscribe = pipeline.sink.subscribe(lambda records: arrived.set())
+        producer = threading.Thread(target=pipeline.produce, args=(3000, "stream"))
+        producer.start()
+        assert arrived.wait(30)
+        unsubscribe()
+        pipeline.sink.restart()
+        back = time.monotonic()
+        producer.join()
+        pipeline.flush()
+        _report("restart", time.monotonic() - back)
+        pipeline.assert_accounted(3000)
+        assert pipeline.received() == 3000
+
+    def test_unavailable_for_a_while(self, pipeline: Pipeline) -> None:
+        """UNAVAILABLE / 503 answers for a few requests are retried until the spans arrive."""
+        pipeline.sink.faults.unavailable(3, retry_after=0.05)
+        pipeline.produce(500, "refused")
+        back = time.monotonic()
+        pipeline.flush()
+        _report("unavailable", time.monotonic() - back)
+        assert pipeline.sink.stats.refused == {"unavailable": 3}
+        assert pipeline.received() == 500
+        pipeline.assert_accounted(500)
+
+    def test_slow_sink(self, pipeline: Pipeline) -> None:
+        """A sink that answers slowly delays delivery but never the application."""
+        pipeline.sink.faults.delay(0.2, requests=5)  # each of the first 5 exports waits
+        pipeline.produce(2000, "slow")
+        pipeline.flush()
+        assert pipeline.received() == 2000
+        pipeline.assert_accounted(2000)
+
+    def test_partial_success(self, pipeline: Pipeline) -> None:
+        """Rejected items are accounted for by the sink's rejected count; the rest arrive."""
+        pipeline.sink.faults.partial_success(7, requests=2)
+        pipeline.produce(600, "partial")
+        pipeline.flush()
+        assert pipeline.sink.stats.rejected == {"traces": 14}
+        assert pipeline.received() == 600 - 14
+        pipeline.assert_accounted(600)
+
+    def test_outage_longer_than_the_export_timeout_is_counted(self) -> None:
+        """Spans whose export gives up are counted as skipped; the identity still holds."""
+        with Sink() as sink:
+            exporter = HTTPSpanExporter(endpoint=f"{sink.http_endpoint}/v1/traces", timeout=1.5)
+            provider = TracerProvider()
+            provider.add_span_processor(
+                DefensiveSpanProcessor(
+                    BatchSpanProcessor(DefensiveSpanExporter(exporter), schedule_delay_millis=50)
+                )
+            )
+            pipeline = Pipeline(provider, sink, skip_counts())
+            sink.faults.unavailable(None, retry_after=0.2)
+            pipeline.produce(300, "lost")
+            pipeline.flush()
+            sink.faults.clear()
+            pipeline.produce(100, "after")
+            pipeline.flush()
+            provider.shutdown()
+            assert pipeline.skipped() == 300
+            assert pipeline.received() == 100
+            pipeline.assert_accounted(400)
