@@ -8,16 +8,44 @@ from ._config import current as current
 from ._config import force_flush as force_flush
 from ._config import shutdown as shutdown
 from ._health import SkipReason as SkipReason
+from .correlation import caused_by as caused_by
+from .correlation import correlated as correlated
+from .correlation import correlation_id as correlation_id
+from .events import emit as emit
+from .events import instrument as instrument
+from .events import span as span
+from .handlers import attach as attach
+from .handlers import attach_many as attach_many
+from .handlers import detach as detach
+from .handlers import handlers as handlers
 from .lifecycle import ServiceLifecycle as ServiceLifecycle
 from .lifecycle import service_lifecycle as service_lifecycle
+from .metrics import counter as counter
+from .metrics import gauge as gauge
+from .metrics import histogram as histogram
+from .metrics import summary as summary
 
 __all__ = [
     "ServiceLifecycle",
     "SkipReason",
     "Telemetry",
+    "attach",
+    "attach_many",
+    "caused_by",
     "configure",
+    "correlated",
+    "correlation_id",
+    "counter",
     "current",
+    "detach",
+    "emit",
     "force_flush",
+    "gauge",
+    "handlers",
+    "histogram",
+    "instrument",
     "service_lifecycle",
     "shutdown",
+    "span",
+    "summary",
 ]
