@@ -26,7 +26,6 @@ from . import _globals
 from ._compat import (
     BatchLogRecordProcessor,
     LoggerProvider,
-    LoggingHandler,
     LogRecordProcessor,
     SimpleLogRecordProcessor,
 )
@@ -313,7 +312,9 @@ def configure(
 
     logging_handler: logging.Handler | None = None
     if logging_bridge:
-        logging_handler = LoggingHandler(logger_provider=logger_provider)
+        from .defensive import DefensiveLoggingHandler
+
+        logging_handler = DefensiveLoggingHandler(logger_provider=logger_provider)
         logging.getLogger().addHandler(logging_handler)
 
     telemetry = Telemetry(

@@ -234,3 +234,22 @@ def test_metrics_module_global_is_untouched_by_local_configure():
     telemetry = ft.configure(exporter="none", set_global=False)
     telemetry.shutdown()
     assert metrics.get_meter_provider() is before
+
+
+class TestLoggingBridge:
+    def test_stdlib_logging_records_reach_the_log_pipeline_until_shutdown(self):
+        """logging_bridge=True sends stdlib records through the pipeline; shutdown removes it."""
+        import logging
+
+        logs = InMemoryLogRecordExporter()
+        telemetry = ft.configure(
+            exporter="none",
+            set_global=False,
+            logging_bridge=True,
+            log_processors=[SimpleLogRecordProcessor(logs)],
+        )
+        logging.getLogger("bridge.test").warning("disk %s is full", "sda")
+        telemetry.shutdown()
+        logging.getLogger("bridge.test").warning("after shutdown")
+        bodies = [item.log_record.body for item in logs.get_finished_logs()]
+        assert bodies == ["disk sda is full"]
