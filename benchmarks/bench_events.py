@@ -16,6 +16,7 @@ from typing import Any
 
 from opentelemetry._logs import LogRecord
 from opentelemetry.context import get_current
+from opentelemetry.sdk._logs import LogRecordProcessor
 
 from benchmarks._harness import (
     ComponentMissing,
@@ -31,7 +32,7 @@ GROUP = "events"
 OTHER_HANDLERS = 100
 
 
-class _NoopLogProcessor:
+class _NoopLogProcessor(LogRecordProcessor):
     """A log-record processor that does nothing (the pipeline both variants share)."""
 
     def on_emit(self, log_record: Any) -> None:
