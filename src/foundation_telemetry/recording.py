@@ -27,7 +27,7 @@ import itertools
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol, TypeAlias
 from weakref import WeakSet
 
@@ -58,9 +58,13 @@ __all__ = [
     "RecordingSpanProcessor",
     "ThreadWaiter",
     "Waiter",
+    "create_recorder",
     "entry_records",
+    "follow_configure",
     "metric_capture_options",
     "metric_tap",
+    "notify_configured",
+    "use_recorder_class",
 ]
 
 DEFAULT_CAPACITY: Final = 50_000
@@ -258,6 +262,7 @@ class RecordingSpanProcessor(SpanProcessor):
         # span_id -> the span's start entry, while the span runs: children and log records
         # inherit the isolation scope of the span they belong to.
         self._live: dict[int, list[Any]] = {}
+        self._last_end: ReadableSpan | None = None
 
     def scope_of(self, span_id: int | None) -> int:
         """Return the scope of a running span, or the buffer's current scope."""
@@ -277,7 +282,8 @@ class RecordingSpanProcessor(SpanProcessor):
                 if parent_entry is not None:
                     scope = parent_entry[2]
             entry = [RecordKind.SPAN_START, span, scope, _thread_names.current()]
-            self._live[span.context.span_id] = entry
+            if self._live.setdefault(span.context.span_id, entry) is not entry:
+                return  # this processor is registered twice on the provider
             self._buffer._store(entry)
         except Exception as error:  # noqa: BLE001 - never raise into the application
             count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="span_start", error=error)
@@ -285,6 +291,9 @@ class RecordingSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         """Record the end; the start entry now points at the (smaller) ended span too."""
         try:
+            if span is self._last_end:
+                return  # this processor is registered twice on the provider
+            self._last_end = span
             start = self._live.pop(span.context.span_id, None)
             if start is None:
                 scope = self._buffer.scope
@@ -505,16 +514,20 @@ def _reservoir_factory(tap: MetricTap) -> Callable[[type[Any]], Callable[..., Ex
     return factory
 
 
-def metric_capture_options() -> dict[str, Any]:
+def metric_capture_options(recorder: Recorder | None = None) -> dict[str, Any]:
     """``MeterProvider`` keyword arguments that report every measurement to recorders.
 
     Pass them to any SDK ``MeterProvider`` (``configure()`` does): ``MeterProvider(
     metric_readers=[...], **metric_capture_options())``. A catch-all View carries the capture
     reservoir, and the exemplar filter lets every measurement reach it while a recorder listens
-    (exemplars themselves stay trace-based, as with the SDK default). The provider needs at least
-    one metric reader: without one the SDK aggregates nothing and offers nothing. Views of your
-    own that match an instrument create a second stream next to the catch-all one.
+    (exemplars themselves stay trace-based, as with the SDK default). Measurements go to every
+    recorder subscribed to the process-wide tap; *recorder*, when given, is subscribed now. The
+    provider needs at least one metric reader: without one the SDK aggregates nothing and offers
+    nothing. Views of your own that match an instrument create a second stream next to the
+    catch-all one.
     """
+    if recorder is not None:
+        _TAP.subscribe(recorder.buffer, recorder.span_processor)
     factory = _reservoir_factory(_TAP)
     return {
         "views": [View(instrument_name="*", exemplar_reservoir_factory=factory)],
@@ -651,6 +664,7 @@ class Recorder:
 
     def attach(
         self,
+        telemetry: Any = None,
         *,
         tracer_provider: Any = None,
         meter_provider: Any = None,
@@ -658,24 +672,26 @@ class Recorder:
     ) -> None:
         """Capture from these SDK providers (each at most once; ``None`` is skipped).
 
-        Spans and logs are captured from any SDK ``TracerProvider``/``LoggerProvider``.
-        Measurements are captured from every ``MeterProvider`` built with
+        *telemetry* is anything with ``tracer_provider`` / ``meter_provider`` /
+        ``logger_provider`` attributes (a ``Telemetry``); explicit keywords win. Spans and logs
+        are captured from any SDK ``TracerProvider``/``LoggerProvider`` (this adds the capture
+        processors). Measurements are captured from every ``MeterProvider`` built with
         :func:`metric_capture_options`; passing any *meter_provider* subscribes this recorder.
         """
+        if telemetry is not None:
+            tracer_provider = tracer_provider or getattr(telemetry, "tracer_provider", None)
+            meter_provider = meter_provider or getattr(telemetry, "meter_provider", None)
+            logger_provider = logger_provider or getattr(telemetry, "logger_provider", None)
+        if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
+            msg = f"`tracer_provider` must be an SDK TracerProvider, got {tracer_provider!r}."
+            raise TypeError(msg)
+        if logger_provider is not None and not isinstance(logger_provider, _compat.LoggerProvider):
+            msg = f"`logger_provider` must be an SDK LoggerProvider, got {logger_provider!r}."
+            raise TypeError(msg)
         with self._lock:
             if tracer_provider is not None and self._adopt(tracer_provider):
-                if not isinstance(tracer_provider, TracerProvider):
-                    msg = (
-                        f"`tracer_provider` must be an SDK TracerProvider, got {tracer_provider!r}."
-                    )
-                    raise TypeError(msg)
                 tracer_provider.add_span_processor(self.span_processor)
             if logger_provider is not None and self._adopt(logger_provider):
-                if not isinstance(logger_provider, _compat.LoggerProvider):
-                    msg = (
-                        f"`logger_provider` must be an SDK LoggerProvider, got {logger_provider!r}."
-                    )
-                    raise TypeError(msg)
                 logger_provider.add_log_record_processor(self.log_processor)
             if meter_provider is not None:
                 _TAP.subscribe(self.buffer, self.span_processor)
@@ -694,8 +710,47 @@ class Recorder:
         """Stop receiving metric measurements."""
         _TAP.unsubscribe(self.buffer)
 
-    def records(self, since: int = 0) -> Iterable[SpanRecord | EventRecord | MetricPoint]:
-        """Every record captured from sequence *since* on, oldest first."""
-        _, entries, _ = self.buffer.read(since)
-        for entry in entries:
-            yield from entry_records(entry)
+
+_recorder_class: type[Recorder] = Recorder
+
+
+def use_recorder_class(cls: type[Recorder]) -> None:
+    """Make :func:`create_recorder` build *cls*.
+
+    ``foundation_telemetry.testing`` registers its ``Recorder`` (which adds the query and
+    expectation API) when it is imported.
+    """
+    global _recorder_class
+    if not (isinstance(cls, type) and issubclass(cls, Recorder)):
+        msg = f"`cls` must be a subclass of recording.Recorder, got {cls!r}."
+        raise TypeError(msg)
+    _recorder_class = cls
+
+
+def create_recorder(capacity: int = DEFAULT_CAPACITY) -> Recorder:
+    """Build a recorder, with the query and expectation API when available.
+
+    That is the testing ``Recorder`` once ``foundation_telemetry.testing`` was imported (the
+    pytest plugin imports it), else the core capture-only one.
+    """
+    return _recorder_class(capacity)
+
+
+_session_recorders: WeakSet[Recorder] = WeakSet()
+
+
+def follow_configure(recorder: Recorder) -> None:
+    """Have *recorder* attach to the providers of every later ``configure()`` (the fixture's)."""
+    _session_recorders.add(recorder)
+
+
+def notify_configured(telemetry: Any) -> None:
+    """Attach the recorders registered with :func:`follow_configure` to new providers.
+
+    ``configure()`` calls this with the ``Telemetry`` it built; it never raises.
+    """
+    for recorder in list(_session_recorders):
+        try:
+            recorder.attach(telemetry)
+        except Exception as error:  # noqa: BLE001 - configure() must not fail for a recorder
+            count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="attach", error=error)

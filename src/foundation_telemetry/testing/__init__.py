@@ -1,0 +1,55 @@
+"""Event-driven test assertions on telemetry: the Recorder, expectations and matchers.
+
+Attach before the action, then wait for the telemetry with a timeout: across threads and asyncio,
+without sleeping, and with failure messages that show what was recorded instead. The pytest
+plugin (registered automatically) provides the ``telemetry`` fixture; everything here also works
+on a :class:`Recorder` you attach yourself, and on the embedded OTLP sink.
+"""
+
+from __future__ import annotations
+
+from ..recording import metric_capture_options as metric_capture_options
+from ._expectations import AnyExpectation as AnyExpectation
+from ._expectations import Collector as Collector
+from ._expectations import EventExpectation as EventExpectation
+from ._expectations import RefuteExpectation as RefuteExpectation
+from ._expectations import SequenceExpectation as SequenceExpectation
+from ._failures import TelemetryAssertionError as TelemetryAssertionError
+from ._matchers import ROOT as ROOT
+from ._matchers import all_of as all_of
+from ._matchers import any_of as any_of
+from ._matchers import not_ as not_
+from ._metric_wait import AGGREGATES as AGGREGATES
+from ._metric_wait import aggregate_points as aggregate_points
+from ._plugin import TelemetryFixture as TelemetryFixture
+from ._queries import Captured as Captured
+from ._queries import TelemetryQueries as TelemetryQueries
+from ._recorder import Recorder as Recorder
+from ._settings import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
+from ._settings import default_timeout as default_timeout
+from ._settings import set_default_timeout as set_default_timeout
+from ._trace_shape import TraceExpectation as TraceExpectation
+
+__all__ = [
+    "AGGREGATES",
+    "DEFAULT_TIMEOUT",
+    "ROOT",
+    "AnyExpectation",
+    "Captured",
+    "Collector",
+    "EventExpectation",
+    "Recorder",
+    "RefuteExpectation",
+    "SequenceExpectation",
+    "TelemetryAssertionError",
+    "TelemetryFixture",
+    "TelemetryQueries",
+    "TraceExpectation",
+    "aggregate_points",
+    "all_of",
+    "any_of",
+    "default_timeout",
+    "metric_capture_options",
+    "not_",
+    "set_default_timeout",
+]

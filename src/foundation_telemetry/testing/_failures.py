@@ -1,0 +1,153 @@
+"""``TelemetryAssertionError`` and the failure report it carries.
+
+A failed expectation explains itself the way ExUnit's ``assert_receive`` does, and then some:
+what was received since the expectation began (name, key attributes, thread, time relative to
+the start), the closest candidates with a per-field diff, what matched just after the timeout,
+how many records from earlier tests were excluded (and which of those would have matched), and
+whether the recorder's ring buffer overflowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from ._matchers import Record, RecordMatcher, SpanIndex, kind_label
+
+__all__ = ["Report", "TelemetryAssertionError", "format_record", "record_time_ns"]
+
+_MAX_RECEIVED: Final = 25
+_MAX_CLOSEST: Final = 3
+_MAX_KEY_ATTRIBUTES: Final = 4
+_MAX_VALUE_CHARS: Final = 60
+
+
+class TelemetryAssertionError(AssertionError):
+    """An expectation on telemetry failed; the message says what was recorded instead.
+
+    Attributes:
+        report: the structured report the message was rendered from (``None`` for simple
+            failures such as a ``wait_for`` timeout).
+    """
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+def record_time_ns(record: Record) -> int:
+    """Return when a record happened: a span's end (or start while running), else its stamp."""
+    end = getattr(record, "end_time_ns", None)
+    if end is not None:
+        return int(end)
+    start = getattr(record, "start_time_ns", None)
+    if start is not None:
+        return int(start)
+    return int(getattr(record, "timestamp_ns", 0))
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
+
+
+def _key_attributes(record: Record, preferred: Sequence[str]) -> str:
+    attributes = record.attributes
+    keys = [key for key in preferred if key in attributes]
+    keys += [key for key in attributes if key not in keys]
+    shown = keys[:_MAX_KEY_ATTRIBUTES]
+    text = ", ".join(f"{key!r}: {_short(attributes[key])}" for key in shown)
+    more = len(keys) - len(shown)
+    if more > 0:
+        text += f", +{more} more"
+    return "{" + text + "}"
+
+
+def format_record(record: Record, begin_ns: int, preferred: Sequence[str] = ()) -> str:
+    """One line for a record: relative time, thread, kind, name, key attributes."""
+    offset_ms = (record_time_ns(record) - begin_ns) / 1e6
+    thread = record.thread or "?"
+    line = f"{offset_ms:+.1f}ms [{thread}] {kind_label(record)} {record.name!r}"
+    line += f" {_key_attributes(record, preferred)}"
+    value = getattr(record, "value", None)
+    if value is not None:
+        line += f" value={value!r}"
+    return line
+
+
+@dataclass
+class Report:
+    """Everything a failure message is rendered from."""
+
+    headline: str
+    begin_ns: int
+    matchers: Sequence[RecordMatcher] = ()
+    received: Sequence[Record] = ()
+    received_total: int = 0
+    spans: SpanIndex = field(default_factory=dict)
+    late: Sequence[Record] = ()
+    foreign_total: int = 0
+    foreign_matches: Sequence[Record] = ()
+    dropped: int = 0
+    capacity: int = 0
+    details: Sequence[str] = ()
+    show_closest: bool = True
+
+    def render(self) -> str:
+        """Return the full message."""
+        preferred = [key for matcher in self.matchers for key in matcher.attributes]
+        lines = [self.headline, *self.details]
+        lines += self._received(preferred)
+        if self.show_closest:
+            lines += self._closest()
+        if self.late:
+            lines.append("Matched just after the timeout (raise `timeout` if this is expected):")
+            lines += [f"- {format_record(r, self.begin_ns, preferred)}" for r in self.late]
+        if self.foreign_total:
+            lines.append(
+                f"Excluded {self.foreign_total} record(s) that belong to an earlier test "
+                "(spans started before this test, and records emitted inside them)"
+                + (", of which these matched (late arrivals):" if self.foreign_matches else ".")
+            )
+            lines += [
+                f"- {format_record(r, self.begin_ns, preferred)}" for r in self.foreign_matches
+            ]
+        if self.dropped:
+            lines.append(
+                f"The recorder's buffer overflowed: {self.dropped} record(s) captured since the "
+                f"expectation began were dropped (capacity {self.capacity}); the match may have "
+                "been among them. Create the Recorder with a larger `capacity`."
+            )
+        return "\n".join(lines)
+
+    def _received(self, preferred: Sequence[str]) -> list[str]:
+        total = self.received_total or len(self.received)
+        if not total:
+            return ["Received nothing since the expectation began."]
+        lines = [f"Received {total} record(s) since the expectation began:"]
+        shown = list(self.received)[-_MAX_RECEIVED:]
+        hidden = total - len(shown)
+        if hidden > 0:
+            lines.append(f"- ... {hidden} earlier record(s) not shown")
+        lines += [f"- {format_record(r, self.begin_ns, preferred)}" for r in shown]
+        return lines
+
+    def _closest(self) -> list[str]:
+        scored = []
+        for matcher in self.matchers:
+            for record in self.received:
+                if not matcher.accepts(record):
+                    continue
+                score = matcher.score(record, self.spans)
+                if 0 < score < 1:
+                    scored.append((score, matcher, record))
+        if not scored:
+            return []
+        scored.sort(key=lambda item: -item[0])
+        lines = ["Closest candidates:"]
+        for _, matcher, record in scored[:_MAX_CLOSEST]:
+            offset_ms = (record_time_ns(record) - self.begin_ns) / 1e6
+            lines.append(f"- {kind_label(record)} {record.name!r} at {offset_ms:+.1f}ms:")
+            lines += [f"    {line}" for line in matcher.diff(record, self.spans)]
+        return lines

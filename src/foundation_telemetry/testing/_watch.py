@@ -1,0 +1,195 @@
+"""The waiting engine every expectation runs on: a cursor over a record store plus wake-ups.
+
+A :class:`Watch` remembers where in the store an expectation began and hands out, on each look,
+the records appended since the previous look, split into this test's records and *foreign* ones
+(telemetry that belongs to an earlier test). :func:`run_sync` and :func:`run_async` drive a
+:class:`Waitable` until it is satisfied or its deadline passes: they block on a waiter the store
+wakes after each append, never on a sleep or a polling loop, and they look once more for a short
+grace period after a failure so the message can show what arrived just too late.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections import deque
+from typing import Final, Protocol
+
+from .._records import SpanRecord
+from ..recording import AsyncWaiter, RecordBuffer, ThreadWaiter, entry_records
+from ._failures import Report, TelemetryAssertionError
+from ._matchers import Record
+
+__all__ = ["Source", "Waitable", "Watch", "run_async", "run_sync"]
+
+_KEEP_RECEIVED: Final = 2_000
+
+
+class Source(Protocol):
+    """What expectations read: a record store, an isolation scope and defaults."""
+
+    def _telemetry_buffer(self) -> RecordBuffer: ...
+
+    def _telemetry_scope(self) -> int | None: ...
+
+    def _telemetry_origin(self) -> int: ...
+
+    def _telemetry_timeout(self) -> float: ...
+
+    def _telemetry_refute_window(self) -> float: ...
+
+
+class Watch:
+    """A cursor over a store, starting now (or at sequence *since*)."""
+
+    def __init__(self, source: Source, since: int | None = None) -> None:
+        self.buffer = source._telemetry_buffer()
+        self.scope = source._telemetry_scope()
+        self.cursor = self.buffer.next_seq if since is None else since
+        self.begin_ns = time.time_ns()
+        self.received: deque[Record] = deque(maxlen=_KEEP_RECEIVED)
+        self.received_total = 0
+        self.foreign_total = 0
+        self.dropped = 0
+        self.spans: dict[int, SpanRecord] = {}
+
+    def poll(self) -> list[tuple[Record, bool]]:
+        """Return the records appended since the last look, each with ``foreign``."""
+        first, entries, dropped = self.buffer.read(self.cursor)
+        self.dropped += dropped
+        self.cursor = first + len(entries)
+        scope = self.scope
+        out: list[tuple[Record, bool]] = []
+        for entry in entries:
+            foreign = scope is not None and entry[2] != scope
+            for record in entry_records(entry):
+                if foreign:
+                    self.foreign_total += 1
+                else:
+                    self.received.append(record)
+                    self.received_total += 1
+                    if isinstance(record, SpanRecord):
+                        self.spans[record.span_id] = record
+                out.append((record, foreign))
+        return out
+
+    def report(self, headline: str, **fields: object) -> Report:
+        """Start a failure report with what this watch saw."""
+        return Report(
+            headline=headline,
+            begin_ns=self.begin_ns,
+            received=list(self.received),
+            received_total=self.received_total,
+            spans=dict(self.spans),
+            foreign_total=self.foreign_total,
+            dropped=self.dropped,
+            capacity=self.buffer.capacity,
+            **fields,  # type: ignore[arg-type]
+        )
+
+
+class Waitable(abc.ABC):
+    """Something that consumes records until it is satisfied, then judges the outcome."""
+
+    watch: Watch
+
+    @abc.abstractmethod
+    def feed(self, record: Record, foreign: bool, late: bool) -> None:
+        """Consume one record (``late`` once the deadline has passed)."""
+
+    @abc.abstractmethod
+    def done(self) -> bool:
+        """Return whether waiting can stop early."""
+
+    @abc.abstractmethod
+    def failure(self) -> Report | None:
+        """Return the failure report, or ``None`` when the expectation is met."""
+
+    def late_grace(self) -> float:
+        """Return how long to keep looking after a failure, for the late-arrival hint."""
+        return 0.0
+
+    def step(self, late: bool = False) -> bool:
+        """Feed everything new; return :meth:`done`."""
+        for record, foreign in self.watch.poll():
+            self.feed(record, foreign, late)
+        return self.done()
+
+
+def _raise(report: Report) -> None:
+    __tracebackhide__ = True
+    raise TelemetryAssertionError(report.render(), report)
+
+
+def run_sync(waitable: Waitable, deadline: float) -> None:
+    """Block the calling thread until *waitable* is done or ``time.monotonic()`` >= *deadline*.
+
+    Raises:
+        TelemetryAssertionError: the waitable failed.
+    """
+    __tracebackhide__ = True
+    buffer = waitable.watch.buffer
+    waiter = ThreadWaiter()
+    buffer.add_waiter(waiter)
+    try:
+        while True:
+            waiter.arm()
+            if waitable.step():
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            waiter.wait(remaining)
+        report = waitable.failure()
+        grace = waitable.late_grace() if report is not None else 0.0
+        if grace > 0:
+            late_deadline = time.monotonic() + grace
+            while True:
+                waiter.arm()
+                waitable.step(late=True)
+                remaining = late_deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                waiter.wait(remaining)
+            report = waitable.failure()
+    finally:
+        buffer.remove_waiter(waiter)
+    if report is not None:
+        _raise(report)
+
+
+async def run_async(waitable: Waitable, deadline: float) -> None:
+    """Await until *waitable* is done or ``time.monotonic()`` >= *deadline* (loop stays free).
+
+    Raises:
+        TelemetryAssertionError: the waitable failed.
+    """
+    __tracebackhide__ = True
+    buffer = waitable.watch.buffer
+    waiter = AsyncWaiter()
+    buffer.add_waiter(waiter)
+    try:
+        while True:
+            waiter.arm()
+            if waitable.step():
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            await waiter.wait(remaining)
+        report = waitable.failure()
+        grace = waitable.late_grace() if report is not None else 0.0
+        if grace > 0:
+            late_deadline = time.monotonic() + grace
+            while True:
+                waiter.arm()
+                waitable.step(late=True)
+                remaining = late_deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                await waiter.wait(remaining)
+            report = waitable.failure()
+    finally:
+        buffer.remove_waiter(waiter)
+    if report is not None:
+        _raise(report)
