@@ -20,6 +20,7 @@ __all__ = ["HELPER_THREAD_PREFIX", "contain", "is_telemetry_thread"]
 
 HELPER_THREAD_PREFIX = "foundation-telemetry"
 _TELEMETRY_THREAD_PREFIXES = ("Otel", HELPER_THREAD_PREFIX)
+_COUNTED_MARK = "_foundation_telemetry_counted"
 _SUPPRESS_KEY = otel_context._SUPPRESS_INSTRUMENTATION_KEY
 
 
@@ -42,12 +43,15 @@ def contain(
     a failing SDK processor may have left attached is cleared first.
     """
     try:
-        count_skip(component, classify(error), count, item=item, error=error)
+        if not getattr(error, _COUNTED_MARK, False):
+            count_skip(component, classify(error), count, item=item, error=error)
         if not isinstance(error, KeyboardInterrupt | SystemExit):
             return False
         if process_exiting() or is_telemetry_thread():
             return False
         _restore_context()
+        # An outer wrapper (e.g. the logging handler) sees the same interrupt: count it once.
+        setattr(error, _COUNTED_MARK, True)
     except BaseException:  # noqa: BLE001 - containment must not fail
         return False
     return True

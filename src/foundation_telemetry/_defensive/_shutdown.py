@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from .._health import mark_shutdown
 from ._bounded import BoundedCall, Deadline
 from ._classify import set_exiting
+from ._policy import contain
 
 __all__ = [
     "Abortable",
@@ -150,8 +151,10 @@ def _run_parallel(
             continue
         if call is not None:
             calls.append((owner, call))
-    for _, call in calls:
-        call.wait(deadline)
+    for owner, call in calls:
+        if call.wait(deadline) and call.error is not None:
+            name = getattr(owner, "component_name", None) or type(owner).__name__
+            contain(name, call.error, item="shutdown")
     return [(owner, call) for owner, call in calls if not call.done]
 
 

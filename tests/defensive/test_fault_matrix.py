@@ -1,0 +1,212 @@
+"""The fault matrix: real subprocesses, every hook failing, read from the outside.
+
+Each run checks what the issue asks for: no exception reaches application code (but for the
+interrupt policy), nothing on stderr, the application's exit code, a bounded exit, the healthy
+pipelines of all three signals still delivered, and the skip counts. Exit-time bounds are
+generous (``shutdown_timeout + 5 s``) so the suite stays deterministic on a loaded machine; the
+measured figures live in ``compare_stock.py``'s report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from ._runner import BlackHoleServer, Outcome, closed_port, run_scenario
+
+SHUTDOWN_TIMEOUT = 1.0
+EXIT_BOUND = SHUTDOWN_TIMEOUT + 5.0
+APP_EXIT_CODE = 3
+
+REASONS = {
+    "RuntimeError": "unexpected",
+    "TypeError": "contract_violation",
+    "ClosedStream": "resource_closed",
+    "MemoryError": "system_limit",
+    "RecursionError": "system_limit",
+    "ImportError": "interpreter_finalizing",
+    "KeyboardInterrupt": "interrupted",
+    "SystemExit": "interrupted",
+}
+INTERRUPTS = {"KeyboardInterrupt", "SystemExit"}
+# One item per call: flush and shutdown hooks run once; span hooks see 5 spans, log hooks 4 logs.
+ONCE_PER_RUN = [
+    "span-processor.force_flush",
+    "span-processor.shutdown",
+    "span-exporter.force_flush",
+    "span-exporter.shutdown",
+    "log-processor.force_flush",
+    "log-processor.shutdown",
+    "log-exporter.force_flush",
+    "log-exporter.shutdown",
+    "reader.force_flush",
+    "reader.shutdown",
+    "metric-exporter.force_flush",
+    "metric-exporter.shutdown",
+]
+PER_SPAN = [
+    "span-processor.on_start",
+    "span-processor._on_ending",
+    "span-processor.on_end",
+    "span-exporter.export",
+    "batch-span-exporter.export",
+]
+PER_LOG = ["log-processor.on_emit", "log-exporter.export"]
+
+
+def assert_quiet_exit(outcome: Outcome) -> None:
+    """The process exited with the app's code, printed nothing to stderr, and exited in time."""
+    assert outcome.stderr_lines == [], outcome.stderr
+    assert outcome.returncode == APP_EXIT_CODE
+    assert outcome.exit_seconds <= EXIT_BOUND, outcome.exit_seconds
+    assert outcome.result, "the scenario did not report"
+    assert outcome.final, "the exit-time report did not run"
+
+
+class TestFaultMatrix:
+    @pytest.mark.parametrize("category", sorted(REASONS))
+    def test_every_hook_raising(self, category: str) -> None:
+        """Every hook of every component raises *category*: contained, counted, quiet, bounded."""
+        outcome = run_scenario("defensive", "matrix", category, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)
+        reason = REASONS[category]
+        skips = outcome.skips()
+        for component in ONCE_PER_RUN:
+            assert skips.get((component, reason)) == 1, (component, skips)
+        assert (
+            outcome.skips("metric-exporter.export").get(("metric-exporter.export", reason), 0) >= 1
+        )
+        assert not outcome.result["context_suppressed"]
+        assert "OtelBatchSpanRecordProcessor" in outcome.result["workers"]
+        if category in INTERRUPTS:
+            # Policy: on the application's thread the interrupt propagates (from start_span, the
+            # logging call and the app's own collect); nowhere else.
+            labels = {escape.split(":")[0] for escape in outcome.result["escapes"]}
+            assert labels == {"span", "log", "collect_callbacks"}
+            assert skips.get(("span-processor.on_start", reason)) == 5
+            assert skips.get(("log-processor.on_emit", reason)) == 4
+            assert skips.get(("callback-reader", reason)) == 1
+            assert outcome.result["delivered"]["logs"] == 4  # the healthy processor runs first
+        else:
+            assert outcome.result["escapes"] == []
+            assert outcome.result["delivered"] == {"spans": 5, "logs": 4, "requests": 1}
+            for component in PER_SPAN:
+                assert skips.get((component, reason)) == 5, (component, skips)
+            for component in PER_LOG:
+                assert skips.get((component, reason)) == 4, (component, skips)
+            assert skips.get(("ObservableCallback", reason)) == 1
+
+    def test_debug_mode_logs_each_skip_once(self) -> None:
+        """With FOUNDATION_TELEMETRY_DEBUG=1 each (component, reason) is logged exactly once."""
+        outcome = run_scenario(
+            "defensive",
+            "matrix",
+            "RuntimeError",
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            env={"FOUNDATION_TELEMETRY_DEBUG": "1"},
+        )
+        assert outcome.returncode == APP_EXIT_CODE
+        lines = [line for line in outcome.stderr_lines if "span-processor.on_start" in line]
+        assert len(lines) == 1, outcome.stderr
+        assert "reason=unexpected" in lines[0]
+        assert "RuntimeError: component failed" in lines[0]
+        assert "pid=" in lines[0]
+        assert "Traceback" not in outcome.stderr
+
+
+class TestHangsAndFailures:
+    def test_hanging_exporters(self) -> None:
+        """Exporters that never return, in all three signals: exit within the budget, counted."""
+        outcome = run_scenario("defensive", "hang", shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)
+        assert outcome.result["escapes"] == []
+        assert outcome.result["delivered"] == {"spans": 5, "logs": 4, "requests": 1}
+        skips = outcome.skips()
+        for component in (
+            "BatchSpanProcessor",
+            "BatchLogRecordProcessor",
+            "PeriodicExportingMetricReader",
+        ):
+            assert skips.get((component, "timeout"), 0) >= 1, skips
+
+    def test_failure_results_are_counted(self) -> None:
+        """Exporters returning FAILURE: every item counted as backend_unavailable; not available."""
+        outcome = run_scenario("defensive", "failure", shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)
+        skips = outcome.skips()
+        assert skips.get(("failing-spans", "backend_unavailable")) == 5
+        assert skips.get(("failing-logs", "backend_unavailable")) == 4
+        assert skips.get(("failing-metrics", "backend_unavailable"), 0) >= 1
+        assert outcome.result["available"] is False
+        assert outcome.result["delivered"] == {"spans": 5, "logs": 4, "requests": 1}
+
+
+@pytest.fixture
+def black_hole() -> Iterator[BlackHoleServer]:
+    server = BlackHoleServer()
+    yield server
+    server.close()
+
+
+class TestOTLP:
+    @pytest.mark.parametrize("protocol", ["grpc", "http"])
+    @pytest.mark.parametrize("backend", ["closed", "never-answers"])
+    def test_unreachable_collector(
+        self, protocol: str, backend: str, black_hole: BlackHoleServer
+    ) -> None:
+        """Real OTLP exporters, collector down or silent: quiet exit within the budget, counted."""
+        port = closed_port() if backend == "closed" else black_hole.port
+        outcome = run_scenario(
+            "defensive",
+            "otlp",
+            f"{protocol},http://127.0.0.1:{port}",
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
+        assert_quiet_exit(outcome)
+        assert outcome.result["escapes"] == []
+        assert outcome.result["delivered"] == {"spans": 5, "logs": 4, "requests": 1}
+        lost = {
+            component
+            for (component, reason), count in outcome.skips().items()
+            if reason in {"timeout", "backend_unavailable"} and count >= 1
+        }
+        assert lost & {"BatchSpanProcessor", "OTLPSpanExporter"}, outcome.final
+        assert lost & {"BatchLogRecordProcessor", "OTLPLogExporter"}, outcome.final
+
+
+class TestProcessLifecycle:
+    def test_fork_child_starts_fresh(self) -> None:
+        """A forked child exports its own spans through a working worker and only its own counts."""
+        outcome = run_scenario("defensive", "fork", shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)
+        child = outcome.result["child"]
+        assert outcome.result["child_status"] == 0
+        assert child["escapes"] == []
+        assert child["batch_spans"] == 2
+        assert "OtelBatchSpanRecordProcessor" in child["workers"]
+        assert child["delivered"]["requests"] == 1  # not 2: the parent's count stayed behind
+        assert outcome.result["parent_batch"] == 5
+        assert outcome.result["delivered"]["requests"] == 1
+
+    def test_del_at_interpreter_teardown(self) -> None:
+        """Telemetry from ``__del__`` during interpreter teardown is dropped quietly."""
+        outcome = run_scenario("defensive", "del", shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)
+        assert outcome.result["escapes"] == []
+
+    def test_stress_shutdown_mid_stream(self) -> None:
+        """8 threads emit while a component fails at random and shutdown starts mid-stream."""
+        outcome = run_scenario("defensive", "stress", shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)
+        result = outcome.result
+        assert result["escapes"] == []
+        spans = result["spans"]
+        assert spans == 8 * 300
+        counting = outcome.skips("counting")
+        assert result["counting_seen"] + counting.get(("counting", "shutdown"), 0) == spans
+        assert counting.get(("counting", "shutdown"), 0) >= 1  # shutdown really was mid-stream
+        faulty = outcome.skips("random-fault")
+        dropped = faulty.pop(("random-fault", "shutdown"), 0)
+        assert result["faulty_calls"] + dropped == spans
+        assert sum(faulty.values()) == result["faulty_raised"]
