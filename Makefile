@@ -41,6 +41,13 @@ bench: venv
 bench-quick: venv
 	$(PY) -m benchmarks.run --quick
 
+# The instrumented demo service, exporting to an embedded OTLP sink (or OTEL_EXPORTER_OTLP_ENDPOINT);
+# pass options with DEMO_ARGS="--duration 30 --workers 8". Only the demo extra is needed.
+DEMO_ARGS ?=
+demo:
+	$(MAKE) venv EXTRAS=demo
+	$(VENV)/bin/foundation-telemetry demo $(DEMO_ARGS)
+
 # The site is built with --strict; the docs extra is installed on top of the usual ones.
 docs:
 	$(MAKE) venv EXTRAS=$(EXTRAS),docs

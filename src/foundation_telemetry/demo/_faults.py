@@ -1,0 +1,69 @@
+"""The demo's fault plan: which failures to inject at which point of the run, seeded.
+
+The run is cut into phases by the fraction of ``--duration`` that has elapsed, so a 3-second test
+run and a 5-minute compose run tell the same story: a warm-up with occasional payment errors
+(retries absorb them), a payment outage (retries exhaust, the breaker opens and rejects, the
+alert fires), recovery (the breaker half-opens and closes, the alert resolves), a slow database
+that exhausts the connection pool, then a steady tail. Every random draw comes from one seeded
+generator, so runs with the same seed make the same choices.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["PHASES", "FaultPlan", "Phase"]
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A stretch of the run: from *start* (a fraction of the duration) on, until the next one."""
+
+    name: str
+    start: float
+    payment_failure_rate: float
+    db_hold_factor: float = 1.0
+
+
+PHASES: Final = (
+    Phase("warm-up", 0.0, payment_failure_rate=0.1),
+    Phase("payment outage", 0.2, payment_failure_rate=1.0),
+    Phase("recovery", 0.45, payment_failure_rate=0.03),
+    Phase("slow database", 0.7, payment_failure_rate=0.03, db_hold_factor=6.0),
+    Phase("steady", 0.8, payment_failure_rate=0.03),
+)
+
+
+class FaultPlan:
+    """Answers "what goes wrong now?" for the demo's dependencies.
+
+    Args:
+        duration: the planned run length in seconds.
+        seed: seeds every random draw.
+        clock: seconds since the run started (monotonic).
+    """
+
+    def __init__(self, duration: float, seed: int, clock: Callable[[], float]) -> None:
+        self.duration = duration
+        self._random = random.Random(seed)
+        self._clock = clock
+
+    def phase(self) -> Phase:
+        """Return the phase the run is in now."""
+        fraction = self._clock() / self.duration
+        current = PHASES[0]
+        for phase in PHASES:
+            if fraction >= phase.start:
+                current = phase
+        return current
+
+    def payment_fails(self) -> bool:
+        """Draw whether the next payment call fails."""
+        return self._random.random() < self.phase().payment_failure_rate
+
+    def uniform(self, low: float, high: float) -> float:
+        """Draw a number in ``[low, high]`` (latencies, think times)."""
+        return self._random.uniform(low, high)
