@@ -188,10 +188,12 @@ class TestJsonEncoding:
         assert span.scope == "my.library"
 
     def test_json_logs_become_events_and_logs(self, sink: Sink) -> None:
-        """Log records with an event name are events; plain ones are logs named by their body."""
+        """Log records with an event name are events; plain ones are only logs, named by their body."""
         status, _, _ = post(sink, "/v1/logs", json.dumps(JSON_LOGS).encode(), "application/json")
         assert status == 200
-        event, log = sink.events()
+        (event,) = sink.events()
+        assert sink.logs()[0] == event
+        log = sink.logs()[1]
         assert event == EventRecord(
             name="foundation.retry.attempt_start",
             attributes={"attempt": 2},

@@ -1,6 +1,6 @@
 """The sink's small JSON query API, served on its HTTP port next to the OTLP endpoints.
 
-``GET /api/spans``, ``/api/events`` and ``/api/metrics`` answer ``{"count": N, "items": [...]}``
+``GET /api/spans``, ``/api/events`` (log records, events and span events) and ``/api/metrics`` answer ``{"count": N, "items": [...]}``
 with records in `record_to_json` shape, oldest first. Filters (all optional, combined with AND):
 ``name`` (exact, or a glob with ``*``), ``service`` (resource ``service.name``), ``trace_id``
 (hex), ``since_ns`` (records at or after), ``attr.<key>=<value>`` (attribute equals, compared as
@@ -26,16 +26,8 @@ _DEFAULT_LIMIT = 1000
 class RecordSource(Protocol):
     """Whatever holds the records the API reads (the sink)."""
 
-    def spans(self) -> Sequence[SpanRecord]:
-        """Received spans, oldest first."""
-        ...
-
-    def events(self) -> Sequence[EventRecord]:
-        """Received log records and events, oldest first."""
-        ...
-
-    def metric_points(self) -> Sequence[MetricPoint]:
-        """Received metric data points, oldest first."""
+    def records(self) -> Sequence[Record]:
+        """Every record still kept, oldest first."""
         ...
 
 
@@ -45,19 +37,19 @@ class _BadQuery(ValueError):
 
 def answer(source: RecordSource, path: str, query: str) -> tuple[int, dict[str, Any]]:
     """Return the status code and JSON document for ``GET path?query``."""
-    readers: Mapping[str, Callable[[], Sequence[Record]]] = {
-        "/api/spans": source.spans,
-        "/api/events": source.events,
-        "/api/metrics": source.metric_points,
+    families: Mapping[str, type[Record]] = {
+        "/api/spans": SpanRecord,
+        "/api/events": EventRecord,
+        "/api/metrics": MetricPoint,
     }
-    read = readers.get(path.rstrip("/"))
-    if read is None:
-        return 404, {"error": f"unknown path {path!r}; use one of {sorted(readers)}"}
+    family = families.get(path.rstrip("/"))
+    if family is None:
+        return 404, {"error": f"unknown path {path!r}; use one of {sorted(families)}"}
     try:
         keep, limit = _filters(parse_qs(query, keep_blank_values=True))
     except _BadQuery as error:
         return 400, {"error": str(error)}
-    matched = [record for record in read() if keep(record)]
+    matched = [r for r in source.records() if isinstance(r, family) and keep(r)]
     items = [record_to_json(record) for record in matched[-limit:]] if limit else []
     return 200, {"count": len(items), "matched": len(matched), "items": items}
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import final
 
-from .._records import EventRecord, MetricPoint, RecordKind, SpanRecord
-from ..recording import RecordBuffer, entry_records
+from .._records import EventRecord, RecordKind, SpanRecord
+from ..recording import RecordBuffer
+from ..testing._queries import TelemetryQueries
 from ._decode import Record, Signal
 from ._faults import Faults
 from ._grpc import GrpcReceiver
@@ -32,13 +33,21 @@ _DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
 @final
-class Sink:
+class Sink(TelemetryQueries):
     """An OTLP/gRPC and OTLP/HTTP receiver on 127.0.0.1 that keeps what it receives.
 
     Use it as a context manager or call `start()` / `stop()`. Ports default to 0 (the system
     picks free ones); `grpc_endpoint` and `http_endpoint` are valid once `start()` returns and
     are what an OTLP exporter or ``configure(exporter="otlp", endpoint=...)`` takes. Calls after
     `stop()` warn and do nothing.
+
+    Received spans, log records, events and metric data points are kept as the same record
+    views the in-process Recorder produces, in the same kind of store, so the whole query and
+    expectation API of ``foundation_telemetry.testing`` works on what really crossed the wire:
+    ``spans()``, ``events()``, ``logs()``, ``metric_points()``, ``expect_span()``,
+    ``assert_telemetry_event()``, ``attach_collector()``, ``wait_for_metric_threshold()``, ...
+    Exported metrics arrive as data points: a cumulative sum is the running total (use
+    ``aggregate="last"``), a histogram point carries ``count`` and its ``sum`` as ``value``.
 
     Args:
         host: the address to listen on; loopback by default.
@@ -233,25 +242,8 @@ class Sink:
         for listener in self._listeners:
             listener(records)
 
-    def _records(self) -> list[Record]:
-        _, entries, _ = self._buffer.read(0)
-        return [record for entry in entries for record in entry_records(entry)]
-
-    def spans(self) -> list[SpanRecord]:
-        """Every received span still in memory, in arrival order."""
-        return [record for record in self._records() if isinstance(record, SpanRecord)]
-
-    def events(self) -> list[EventRecord]:
-        """Every received log record and event still in memory, in arrival order.
-
-        Like the Recorder's, this includes each received span's span events (kind
-        ``RecordKind.SPAN_EVENT``) right after their span arrived.
-        """
-        return [record for record in self._records() if isinstance(record, EventRecord)]
-
-    def metric_points(self) -> list[MetricPoint]:
-        """Every received metric data point still in memory, in arrival order."""
-        return [record for record in self._records() if isinstance(record, MetricPoint)]
+    def _telemetry_buffer(self) -> RecordBuffer:
+        return self._buffer
 
     def clear(self) -> None:
         """Forget the records kept in memory (the SQLite file and `stats` are unchanged)."""
