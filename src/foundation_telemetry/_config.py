@@ -219,6 +219,8 @@ def configure(
     log_processors: Iterable[LogRecordProcessor] = (),
     log_exporters: Iterable[Any] = (),
     logging_bridge: bool = False,
+    service: MetricReader | None = None,
+    runtime_metrics: bool = False,
 ) -> Telemetry:
     """Build tracer, meter and logger providers with the defensive layer around every component.
 
@@ -248,6 +250,10 @@ def configure(
         log_processors: extra log record processors, added as given.
         log_exporters: extra log record exporters, each behind its own batch processor.
         logging_bridge: also send stdlib ``logging`` records through the log pipeline.
+        service: a ``foundation_telemetry.service.TelemetryService`` (any ``MetricReader``),
+            added to the metric readers.
+        runtime_metrics: observe process CPU, memory, GC and threads on the meter provider
+            (needs the ``service`` extra: ``opentelemetry-instrumentation-system-metrics``).
 
     Raises:
         ValueError: a setting (argument or variable) is invalid; the message names it and
@@ -287,6 +293,8 @@ def configure(
         from .testing import Recorder as TestingRecorder
 
         recorder = TestingRecorder()
+    if service is not None:
+        metric_readers = (*metric_readers, service)
     if settings.disabled:
         span_processors, span_exporters, metric_readers, metric_exporters = (), (), (), ()
         log_processors, log_exporters = (), ()
@@ -303,6 +311,11 @@ def configure(
         shutdown_on_exit=False,
         **metric_capture_options(),
     )
+    if runtime_metrics and not settings.disabled:
+        # Imported here: the core never imports ``service`` at module level.
+        from .service._runtime import enable_runtime_metrics
+
+        enable_runtime_metrics(meter_provider)
 
     logger_provider = LoggerProvider(
         resource=resource, shutdown_on_exit=False, meter_provider=meter_provider

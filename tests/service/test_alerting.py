@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from foundation_telemetry import handlers
 from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.handlers import attach, detach
 from foundation_telemetry.service import Alert, AlertRule, CallbackNotifier, TelemetryService
 
 from .conftest import FakeClock
@@ -27,9 +27,9 @@ def events() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     def handler(name: str, measurements: Any, metadata: Any, _config: Any) -> None:
         seen.append((name, {**measurements, **metadata}))
 
-    handlers.attach("test-service-alerts", "foundation.alert.*", handler)
+    attach("test-service-alerts", "foundation.alert.*", handler)
     yield seen
-    handlers.detach("test-service-alerts")
+    detach("test-service-alerts")
 
 
 class Traffic:

@@ -28,7 +28,7 @@ from opentelemetry.sdk.metrics.export import (
     MetricsData,
 )
 
-from .._health import SkipReason, count_skip, skip_counts
+from .._health import SkipReason, count_skip
 from ._alerting import Alert, Alerter, Dispatcher, Outcome
 from ._analytics import Anomaly, Method, Point, Source, anomaly, moving_average, signal, trend
 from ._analytics import windowed_percentile as _windowed_percentile
@@ -385,32 +385,19 @@ class TelemetryService(MetricReader):
 
     def health(self) -> dict[str, Any]:
         """Return handler states, skip counts, component (exporter) states and service state."""
-        report: dict[str, Any] = {}
-        try:
-            from .. import _health
+        from .._health import health as core_health
+        from ..handlers import handler_states
 
-            core = getattr(_health, "health", None)
-            if core is not None:
-                report.update(core())
-            else:
-                report["skipped"] = {f"{c}:{r.value}": n for (c, r), n in skip_counts().items()}
-        except Exception as error:  # noqa: BLE001 - health must answer even when parts fail
-            report["skipped_error"] = f"{type(error).__name__}: {error}"
-        try:
-            from .. import handlers
-
-            states = getattr(handlers, "handler_states", None) or handlers.handlers
-            report["handlers"] = [
-                {
-                    "id": info.handler_id,
-                    "state": info.state,
-                    "failures": info.failures,
-                    "last_error": info.last_error,
-                }
-                for info in states()
-            ]
-        except Exception as error:  # noqa: BLE001
-            report["handlers"] = {"error": f"{type(error).__name__}: {error}"}
+        report: dict[str, Any] = dict(core_health())
+        report["handlers"] = [
+            {
+                "id": info.handler_id,
+                "state": info.state,
+                "failures": info.failures,
+                "last_error": info.last_error,
+            }
+            for info in handler_states()
+        ]
         report["service"] = {
             "series": len(self._store),
             "metrics": len(self._store.names()),

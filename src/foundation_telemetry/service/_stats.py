@@ -11,6 +11,7 @@ point for the ``MetricPoint`` records the Recorder and the Sink hand out.
 from __future__ import annotations
 
 import math
+import operator
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -146,7 +147,7 @@ def _add_buckets(target: Sample, other: Sample) -> None:
     ):
         target.bounds = target.counts = None
     elif target.bounds == other.bounds:
-        target.counts = tuple(a + b for a, b in zip(target.counts, other.counts, strict=True))
+        target.counts = tuple(map(operator.add, target.counts, other.counts))
     else:
         merged: dict[float, int] = dict(zip(target.bounds, target.counts, strict=True))
         for bound, count in zip(other.bounds, other.counts, strict=True):

@@ -198,6 +198,19 @@ def _kind_of(data: Any) -> tuple[Kind, bool] | None:
     return None
 
 
+_CACHE_LIMIT = 256
+
+
+class _SlotCache:
+    """Cross-series sums of closed slots for one (metric, attribute filter), oldest first."""
+
+    __slots__ = ("closed", "slots")
+
+    def __init__(self) -> None:
+        self.closed = -math.inf
+        self.slots: dict[int, Sample] = {}
+
+
 class MetricStore:
     """Thread-safe bounded storage of :class:`Series`, fed with collected ``MetricsData``."""
 
@@ -208,6 +221,7 @@ class MetricStore:
         self.maxlen = math.ceil(retention / resolution) + 2
         self.lock = threading.RLock()
         self._series: dict[str, dict[AttrKey, Series]] = {}
+        self._cache: dict[tuple[str, AttrKey], _SlotCache] = {}
         self._count = 0
 
     def __len__(self) -> int:
@@ -298,14 +312,45 @@ class MetricStore:
             kind = series[0].kind
             if len(series) == 1:
                 return kind, [s for s in series[0].samples if s.end > horizon]
-            slots: dict[int, list[Sample]] = {}
-            for one in series:
-                for sample in one.samples:
-                    if sample.end > horizon:
-                        slots.setdefault(math.floor(sample.end / self.resolution), []).append(
-                            sample
-                        )
-            return kind, [merge_across(slots[key], kind) for key in sorted(slots)]
+            return kind, [s for s in self._merged(name, attributes, series, now) if s.end > horizon]
+
+    def _merged(
+        self, name: str, attributes: Mapping[str, Any] | None, series: list[Series], now: float
+    ) -> list[Sample]:
+        # Only the newest slot of a series ever changes (later points merge into it, or start a
+        # new one), so the sum of several series over an earlier slot is final: it is kept and
+        # only the slots newer than the last kept one are summed again. This is what keeps rule
+        # evaluation over many series cheap on every collection.
+        key = (name, attr_key(attributes))
+        cache = self._cache.get(key)
+        if cache is None:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            cache = self._cache[key] = _SlotCache()
+        resolution, kind = self.resolution, series[0].kind
+        current = math.floor(now / resolution)
+        fresh: dict[int, list[Sample]] = {}
+        for one in series:
+            for sample in reversed(one.samples):
+                slot = math.floor(sample.end / resolution)
+                if slot <= cache.closed:
+                    break
+                fresh.setdefault(slot, []).append(sample)
+        still_open: list[Sample] = []
+        for slot in sorted(fresh):
+            merged = merge_across(fresh[slot], kind)
+            if slot < current:
+                cache.slots[slot] = merged
+                cache.closed = slot
+            else:
+                still_open.append(merged)
+        oldest = now - self.retention
+        while cache.slots:
+            first = next(iter(cache.slots))
+            if cache.slots[first].end > oldest:
+                break
+            del cache.slots[first]
+        return [*cache.slots.values(), *still_open]
 
     def __iter__(self) -> Iterator[Series]:
         with self.lock:
