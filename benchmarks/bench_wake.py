@@ -2,7 +2,8 @@
 
 For each event the waiter arms itself (``attach_collector``), signals that it is ready, and blocks
 (``Collector.wait()`` or ``await collector.wait_async()``); the producer pauses briefly so the
-waiter is really blocked, takes a timestamp, and ends the span. Latency is the waiter's timestamp
+waiter is really blocked, takes a timestamp, and ends a span that carries the ``wake`` span event
+(span events become visible when their span ends). Latency is the waiter's timestamp
 after it wakes minus the producer's before ``span.end()``. Reference floors in the same run: a
 bare ``threading.Condition`` / ``call_soon_threadsafe`` wake-up from a span processor, and the
 stock way people wait today (polling ``InMemorySpanExporter`` every 1 ms). Targets: p99 <= 150 us
@@ -17,6 +18,7 @@ import statistics
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, Tracer
 
@@ -75,6 +77,13 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+def _wake_span(tracer: Tracer, index: int) -> Any:
+    """A running span carrying the ``wake`` span event; both become visible at ``end()``."""
+    span = tracer.start_span("wake.span", attributes={"i": index})
+    span.add_event("wake", {"i": index})
+    return span
+
+
 def _sync_latencies(tracer: Tracer, arm: SyncArm, events: int) -> list[float]:
     """Microseconds from ``span.end()`` to the waiter running, one per event."""
     ready, done = threading.Event(), threading.Event()
@@ -92,7 +101,7 @@ def _sync_latencies(tracer: Tracer, arm: SyncArm, events: int) -> list[float]:
     thread.start()
     latencies = []
     for index in range(events):
-        span = tracer.start_span("wake", attributes={"i": index})
+        span = _wake_span(tracer, index)
         ready.wait(TIMEOUT_S)
         ready.clear()
         time.sleep(SETTLE_S)
@@ -122,7 +131,7 @@ def _async_latencies(tracer: Tracer, arm: AsyncArm, events: int) -> list[float]:
     thread.start()
     latencies = []
     for index in range(events):
-        span = tracer.start_span("wake", attributes={"i": index})
+        span = _wake_span(tracer, index)
         ready.wait(TIMEOUT_S)
         ready.clear()
         time.sleep(SETTLE_S)
@@ -219,11 +228,20 @@ def run(settings: Settings) -> GroupResult:
         collector = recorder.attach_collector("wake", i=index)
         return lambda: collector.wait_async(timeout=TIMEOUT_S)
 
+    def arm_span(index: int) -> Callable[[], object]:
+        expectation = recorder.expect_span("wake.span", i=index, timeout=TIMEOUT_S)
+        expectation.__enter__()
+        return lambda: expectation.__exit__(None, None, None)
+
     sync_label = "ours: Recorder attach_collector -> Collector.wait()"
     async_label = "ours: Recorder attach_collector -> await wait_async()"
     rows[sync_label] = _summary(_sync_latencies(tracer, arm_sync, events))
     ours.clear()
     rows[async_label] = _summary(_async_latencies(tracer, arm_async, events))
+    ours.clear()
+    rows["ours: with recorder.expect_span(...) block exit"] = _summary(
+        _sync_latencies(tracer, arm_span, events)
+    )
     ours.clear()
     floor_sync = rows["floor: Condition.notify_all -> wait_for"]
     floor_async = rows["floor: call_soon_threadsafe -> await future"]
