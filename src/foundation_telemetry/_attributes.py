@@ -23,8 +23,11 @@ from typing import Any, Final
 from ._health import SkipReason, count_skip
 
 __all__ = [
+    "INT64_MAX",
+    "INT64_MIN",
     "MAX_SEQUENCE_LENGTH",
     "MAX_STRING_LENGTH",
+    "coerce_attribute",
     "coerce_attributes",
     "coerce_name",
     "coerce_value",
@@ -35,8 +38,8 @@ MAX_STRING_LENGTH: Final = 16 * 1024
 MAX_SEQUENCE_LENGTH: Final = 1024
 """Longer sequence values are truncated to this many items (and counted)."""
 
-_INT64_MIN: Final = -(2**63)
-_INT64_MAX: Final = 2**63 - 1
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
 _PRIMITIVES: Final = (str, bool, int, float)
 
 
@@ -65,7 +68,7 @@ def coerce_attributes(
                 into[key] = value
                 continue
         elif kind is int:
-            if _INT64_MIN <= value <= _INT64_MAX and type(key) is str:
+            if INT64_MIN <= value <= INT64_MAX and type(key) is str:
                 into[key] = value
                 continue
         elif kind is float:
@@ -75,10 +78,11 @@ def coerce_attributes(
         elif kind is bool and type(key) is str:
             into[key] = value
             continue
-        _coerce_slow(component, item, key, value, into)
+        coerce_attribute(component, item, key, value, into)
 
 
-def _coerce_slow(component: str, item: str, key: Any, value: Any, into: dict[str, Any]) -> None:
+def coerce_attribute(component: str, item: str, key: Any, value: Any, into: dict[str, Any]) -> None:
+    """Coerce one attribute the fast path did not accept into *into*, counting any loss."""
     if type(key) is not str:
         try:
             key = str(key)
@@ -113,7 +117,7 @@ def _coerce(value: Any, *, nested: bool) -> tuple[Any, bool]:
         return value.name, False
     if isinstance(value, int):
         integer = int(value)
-        if _INT64_MIN <= integer <= _INT64_MAX:
+        if INT64_MIN <= integer <= INT64_MAX:
             return integer, False
         return _truncate(str(integer))[0], True
     if isinstance(value, float):

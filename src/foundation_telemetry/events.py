@@ -28,10 +28,18 @@ from opentelemetry.context import get_current
 from opentelemetry.metrics import Histogram
 from opentelemetry.trace import Status, StatusCode
 
-from ._attributes import coerce_attributes, coerce_name
+from . import _globals
+from ._attributes import (
+    INT64_MAX,
+    INT64_MIN,
+    MAX_STRING_LENGTH,
+    coerce_attribute,
+    coerce_attributes,
+    coerce_name,
+)
 from ._health import SkipReason, count_skip
 from .correlation import CORRELATION_KEY, correlation_id
-from .handlers import _dispatch, _matching
+from .handlers import _dispatch, _matching, _registry
 
 __all__ = [
     "HOST_NAME",
@@ -54,12 +62,17 @@ _SCOPE: Final = "foundation_telemetry"
 _COMPONENT: Final = "events"
 _INSTRUMENT_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_./-]{0,254}")
 
-_logger = _logs.get_logger(_SCOPE)
+# Without our global proxies (a foreign global provider, or none yet) events go through the API's
+# proxy logger; with them, emit() talks to the current delegate's logger directly, re-resolved
+# when configure() rebinds (one identity check instead of two forwarding layers per event).
+_fallback_logger = _logs.get_logger(_SCOPE)
+_resolved: tuple[object, _logs.Logger] = (None, _fallback_logger)
 _tracer = trace.get_tracer(_SCOPE)
 _meter = metrics.get_meter(_SCOPE)
 _LogRecord = _logs.LogRecord
 _time_ns = time.time_ns
 _get_current = get_current
+_proxies = _globals.proxies
 
 
 def _host_name() -> str:
@@ -79,6 +92,13 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork)
+
+
+def _resolve_logger(provider: Any) -> _logs.Logger:
+    global _resolved
+    logger: _logs.Logger = provider.get_logger(_SCOPE)
+    _resolved = (provider, logger)
+    return logger
 
 
 def emit(name: str, measurements: Mapping[str, Any] | None = None, **metadata: Any) -> None:
@@ -102,23 +122,50 @@ def emit(name: str, measurements: Mapping[str, Any] | None = None, **metadata: A
     ctx = _get_current()
     attributes: dict[str, Any] = {}
     try:
+        # The fast path of _attributes.coerce_attributes, inlined: emit() is the hottest call.
         if metadata:
-            coerce_attributes(_COMPONENT, name, metadata, attributes)
+            for key, value in metadata.items():
+                kind = type(value)
+                if (
+                    (kind is str and len(value) <= MAX_STRING_LENGTH)
+                    or (kind is float and value - value == 0.0)
+                    or (kind is int and INT64_MIN <= value <= INT64_MAX)
+                    or kind is bool
+                ):
+                    attributes[key] = value
+                else:
+                    coerce_attribute(_COMPONENT, name, key, value, attributes)
         if measurements:
-            coerce_attributes(_COMPONENT, name, measurements, attributes)
+            for key, value in measurements.items():
+                kind = type(value)
+                if type(key) is str and (
+                    (kind is float and value - value == 0.0)
+                    or (kind is int and INT64_MIN <= value <= INT64_MAX)
+                ):
+                    attributes[key] = value
+                else:
+                    coerce_attribute(_COMPONENT, name, key, value, attributes)
         attributes[HOST_NAME] = _host
         attributes[PROCESS_PID] = _pid
         found = correlation_id(ctx)
         if found is not None:
             attributes[CORRELATION_KEY] = found
-        _logger.emit(
+        proxies = _proxies()
+        if proxies is None:
+            logger = _fallback_logger
+        else:
+            provider = proxies.logger_provider.delegate
+            resolved = _resolved
+            logger = resolved[1] if resolved[0] is provider else _resolve_logger(provider)
+        logger.emit(
             _LogRecord(timestamp=_time_ns(), context=ctx, event_name=name, attributes=attributes)
         )
     except Exception as error:  # noqa: BLE001 - emit never raises into the application
         count_skip(_COMPONENT, SkipReason.UNEXPECTED, item=name, error=error)
-    matched = _matching(name)
-    if matched:
-        _dispatch(matched, name, measurements if measurements is not None else {}, metadata)
+    if _registry.snapshot.handlers:
+        matched = _matching(name)
+        if matched:
+            _dispatch(matched, name, measurements if measurements is not None else {}, metadata)
 
 
 # --- span() ----------------------------------------------------------------------------------

@@ -109,7 +109,18 @@ class _Snapshot(NamedTuple):
 
 
 _lock = threading.Lock()
-_snapshot = _Snapshot((), {})
+
+
+class _Registry:
+    """Holds the current snapshot; emit() reads ``_registry.snapshot`` without a lock."""
+
+    __slots__ = ("snapshot",)
+
+    def __init__(self) -> None:
+        self.snapshot = _Snapshot((), {})
+
+
+_registry = _Registry()
 _history: collections.deque[_Handler] = collections.deque(maxlen=_HISTORY_LIMIT)
 
 
@@ -154,7 +165,6 @@ def attach_many(
 
     .. versionadded:: 0.1.0
     """
-    global _snapshot
     handler = _Handler(
         _check_id(handler_id),
         _check_patterns(patterns),
@@ -163,7 +173,7 @@ def attach_many(
         _check_max(max_failures),
     )
     with _lock:
-        current = _snapshot.handlers
+        current = _registry.snapshot.handlers
         for existing in current:
             if existing.handler_id == handler_id:
                 msg = (
@@ -171,7 +181,7 @@ def attach_many(
                     f"(patterns {list(existing.patterns)!r}); detach it first or choose another id."
                 )
                 raise ValueError(msg)
-        _snapshot = _Snapshot((*current, handler), {})
+        _registry.snapshot = _Snapshot((*current, handler), {})
 
 
 def detach(handler_id: str) -> bool:
@@ -191,7 +201,7 @@ def handlers() -> list[HandlerInfo]:
 
     .. versionadded:: 0.1.0
     """
-    return [handler.info() for handler in _snapshot.handlers]
+    return [handler.info() for handler in _registry.snapshot.handlers]
 
 
 def handler_states() -> list[HandlerInfo]:
@@ -205,21 +215,20 @@ def handler_states() -> list[HandlerInfo]:
 
 
 def _remove(handler_id: str, *, state: str) -> _Handler | None:
-    global _snapshot
     with _lock:
-        current = _snapshot.handlers
+        current = _registry.snapshot.handlers
         for handler in current:
             if handler.handler_id == handler_id:
                 handler.active = False
                 handler.state = state
-                _snapshot = _Snapshot(tuple(h for h in current if h is not handler), {})
+                _registry.snapshot = _Snapshot(tuple(h for h in current if h is not handler), {})
                 return handler
     return None
 
 
 def _matching(name: str) -> tuple[_Handler, ...]:
     """Return the handlers whose patterns match *name* (resolved once per name and snapshot)."""
-    snapshot = _snapshot
+    snapshot = _registry.snapshot
     if not snapshot.handlers:
         return ()
     found = snapshot.by_name.get(name)
@@ -309,11 +318,10 @@ def _check_max(max_failures: object) -> int | None:
 
 def _reset_for_tests() -> None:
     """Detach everything and forget failure history (test isolation only)."""
-    global _snapshot
     with _lock:
-        for handler in _snapshot.handlers:
+        for handler in _registry.snapshot.handlers:
             handler.active = False
-        _snapshot = _Snapshot((), {})
+        _registry.snapshot = _Snapshot((), {})
         _history.clear()
 
 
