@@ -87,7 +87,14 @@ class TestDetection:
 
     @pytest.mark.parametrize(
         "call",
-        ["asyncio.sleep(0)", "asyncio.sleep(0.0)", "asyncio.sleep(delay=0)", "trio.sleep(0)"],
+        [
+            "asyncio.sleep(0)",
+            "asyncio.sleep(0.0)",
+            "asyncio.sleep(delay=0)",
+            "asyncio.sleep(0, result)",
+            "trio.sleep(0)",
+            "trio.sleep(seconds=0)",
+        ],
     )
     def test_a_zero_sleep_in_async_code_is_a_yield_and_allowed(self, call: str) -> None:
         """Sleeping zero seconds in an async library is a checkpoint, not a wait."""
@@ -106,6 +113,11 @@ class TestDetection:
         [finding] = findings(code)
         assert finding.line == 6
         assert finding.message.startswith("`asyncio.sleep()` polls a condition in a loop; ")
+
+    @pytest.mark.parametrize("call", ["asyncio.sleep(0.01)", "asyncio.sleep(delay=1, result=0)"])
+    def test_a_nonzero_async_sleep_is_reported(self, call: str) -> None:
+        """Only the duration decides, not any other argument that happens to be 0."""
+        assert positions(f"import asyncio\n\nasync def test_x():\n    await {call}\n") == [(4, 11)]
 
     def test_a_zero_time_sleep_is_reported(self) -> None:
         """``time.sleep(0)`` yields the GIL, not a scheduler turn; it is reported like any sleep."""
@@ -322,6 +334,19 @@ class TestCommandLine:
         assert f"{tmp_path / 'a_broken.py'}:1:" in result.stderr
         assert "cannot parse" in result.stderr
         assert result.stdout.startswith(f"{tmp_path / 'b_sleepy.py'}:2:1: ")
+
+    def test_a_file_given_twice_is_reported_once(self, tmp_path: Path) -> None:
+        """Overlapping paths (a directory and a file in it) do not duplicate findings."""
+        (tmp_path / "test_a.py").write_text("import time\ntime.sleep(1)\n")
+        result = run_cli(".", "test_a.py", cwd=tmp_path)
+        assert result.stdout.count("test_a.py:2:1:") == 1
+
+    def test_a_coding_cookie_is_honoured(self, tmp_path: Path) -> None:
+        """A latin-1 file with its coding declaration is read like the interpreter reads it."""
+        source = "# -*- coding: latin-1 -*-\nimport time\nname = 'caf\xe9'\ntime.sleep(1)\n"
+        (tmp_path / "test_latin.py").write_bytes(source.encode("latin-1"))
+        result = run_cli("test_latin.py", cwd=tmp_path)
+        assert (result.returncode, result.stdout[:18]) == (1, "test_latin.py:4:1:")
 
     def test_no_path_is_a_usage_error(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Calling it without a path explains the usage instead of checking nothing."""

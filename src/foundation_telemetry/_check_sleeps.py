@@ -156,13 +156,19 @@ def check_paths(paths: Iterable[Path]) -> tuple[list[Finding], list[str]]:
     """Check every ``.py`` file under *paths*; return the findings and the files not checked."""
     findings: list[Finding] = []
     errors: list[str] = []
+    seen: set[Path] = set()
     for root in paths:
         if not root.exists():
             errors.append(f"{root}: no such file or directory")
             continue
         for file in _python_files(root):
+            if (resolved := file.resolve()) in seen:
+                continue
+            seen.add(resolved)
             try:
-                source = file.read_text(encoding="utf-8")
+                # tokenize.open honours a PEP 263 coding cookie, as the interpreter would.
+                with tokenize.open(file) as stream:
+                    source = stream.read()
                 findings.extend(check_source(source, str(file)))
             except (OSError, UnicodeDecodeError) as exc:
                 errors.append(f"{file}: cannot read: {exc}")
@@ -280,12 +286,13 @@ def _dotted_name(node: ast.expr) -> str | None:
 
 
 def _is_zero(call: ast.Call) -> bool:
-    args = [*call.args, *(keyword.value for keyword in call.keywords)]
+    """Tell whether the sleep's duration (first argument, ``delay=`` or ``seconds=``) is 0."""
+    durations = [k.value for k in call.keywords if k.arg in ("delay", "seconds")]
+    duration = call.args[0] if call.args else next(iter(durations), None)
     return (
-        len(args) == 1
-        and isinstance(args[0], ast.Constant)
-        and type(args[0].value) in (int, float)
-        and args[0].value == 0
+        isinstance(duration, ast.Constant)
+        and type(duration.value) in (int, float)
+        and duration.value == 0
     )
 
 
