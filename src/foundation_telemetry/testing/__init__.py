@@ -9,6 +9,21 @@ on a :class:`Recorder` you attach yourself, and on the embedded OTLP sink.
 from __future__ import annotations
 
 from ..recording import metric_capture_options as metric_capture_options
+from ._domain import DomainWaits as DomainWaits
+from ._domain import wait_for_agent_registration as wait_for_agent_registration
+from ._domain import wait_for_agent_registration_async as wait_for_agent_registration_async
+from ._domain import wait_for_connection_pool_ready as wait_for_connection_pool_ready
+from ._domain import wait_for_connection_pool_ready_async as wait_for_connection_pool_ready_async
+from ._domain import wait_for_coordination_completion as wait_for_coordination_completion
+from ._domain import (
+    wait_for_coordination_completion_async as wait_for_coordination_completion_async,
+)
+from ._domain import wait_for_process_restart as wait_for_process_restart
+from ._domain import wait_for_process_restart_async as wait_for_process_restart_async
+from ._domain import wait_for_resource_cleanup as wait_for_resource_cleanup
+from ._domain import wait_for_resource_cleanup_async as wait_for_resource_cleanup_async
+from ._domain import wait_for_service_health as wait_for_service_health
+from ._domain import wait_for_service_health_async as wait_for_service_health_async
 from ._expectations import AnyExpectation as AnyExpectation
 from ._expectations import Collector as Collector
 from ._expectations import EventExpectation as EventExpectation
@@ -37,6 +52,7 @@ __all__ = [
     "AnyExpectation",
     "Captured",
     "Collector",
+    "DomainWaits",
     "EventExpectation",
     "Recorder",
     "RefuteExpectation",
@@ -52,4 +68,16 @@ __all__ = [
     "metric_capture_options",
     "not_",
     "set_default_timeout",
+    "wait_for_agent_registration",
+    "wait_for_agent_registration_async",
+    "wait_for_connection_pool_ready",
+    "wait_for_connection_pool_ready_async",
+    "wait_for_coordination_completion",
+    "wait_for_coordination_completion_async",
+    "wait_for_process_restart",
+    "wait_for_process_restart_async",
+    "wait_for_resource_cleanup",
+    "wait_for_resource_cleanup_async",
+    "wait_for_service_health",
+    "wait_for_service_health_async",
 ]

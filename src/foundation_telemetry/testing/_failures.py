@@ -36,6 +36,10 @@ class TelemetryAssertionError(AssertionError):
         self.report = report
 
 
+# Tracebacks name it where users import it from.
+TelemetryAssertionError.__module__ = "foundation_telemetry.testing"
+
+
 def record_time_ns(record: Record) -> int:
     """Return when a record happened: a span's end (or start while running), else its stamp."""
     end = getattr(record, "end_time_ns", None)

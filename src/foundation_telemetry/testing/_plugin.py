@@ -24,7 +24,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from .. import _compat, _globals, recording
 from ..recording import RecordBuffer
 from ._expectations import Collector
-from ._failures import TelemetryAssertionError
 from ._queries import TelemetryQueries
 from ._recorder import Recorder
 from ._settings import check_timeout, default_refute_window, default_timeout
@@ -213,4 +212,4 @@ def telemetry(request: pytest.FixtureRequest) -> Iterator[TelemetryFixture]:
             "If this is on purpose, call collector.detach() or use "
             "@pytest.mark.telemetry(strict=False)."
         )
-        raise TelemetryAssertionError("\n".join(lines))
+        pytest.fail("\n".join(lines), pytrace=False)
