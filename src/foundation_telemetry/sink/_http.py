@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import logging
 import socket
+import sys
 import threading
 import zlib
 from collections.abc import Callable
@@ -33,6 +35,8 @@ __all__ = ["HttpReceiver"]
 _PROTOBUF = "application/x-protobuf"
 _JSON = "application/json"
 _SIGNALS = {signal.info.path: signal for signal in Signal}
+
+_logger = logging.getLogger("foundation_telemetry.sink")
 
 Query = Callable[[str, str], tuple[int, dict[str, Any]]]
 
@@ -67,6 +71,13 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Log unexpected handler errors once per request; a client that went away is normal."""
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            return
+        _logger.warning("OTLP/HTTP sink: error handling a request", exc_info=error)
 
     def cut_connections(self) -> None:
         with self._connections_lock:
