@@ -8,10 +8,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from telemetry_helpers import emit_event
 from dirty_equals import IsPositiveInt, IsStr
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
+from telemetry_helpers import emit_event
 
 from foundation_telemetry.testing import (
     ROOT,
@@ -56,11 +56,13 @@ class TestAssertTelemetryEvent:
             start.wait()
             emit_event("chunk.done", index=index)
 
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            with telemetry.assert_telemetry_event("chunk.done", count=5) as seen:
-                for index in range(5):
-                    pool.submit(task, index)
-                start.set()
+        with (
+            ThreadPoolExecutor(max_workers=3) as pool,
+            telemetry.assert_telemetry_event("chunk.done", count=5) as seen,
+        ):
+            for index in range(5):
+                pool.submit(task, index)
+            start.set()
         assert sorted(r.attributes["index"] for r in seen.records) == [0, 1, 2, 3, 4]
 
     async def test_async_with_task(self, telemetry):
@@ -99,10 +101,12 @@ class TestAssertTelemetryEvent:
 
     def test_timeout_message(self, telemetry):
         """A timeout lists what was received and the closest candidate's per-field diff."""
-        with pytest.raises(TelemetryAssertionError) as caught:
-            with telemetry.assert_telemetry_event("checkout", timeout=0.05, **{"order_id": 42}):
-                emit_event("checkout", order_id=41)
-                emit_event("cart.viewed", items=3)
+        with (  # noqa: PT012
+            pytest.raises(TelemetryAssertionError) as caught,
+            telemetry.assert_telemetry_event("checkout", timeout=0.05, **{"order_id": 42}),
+        ):
+            emit_event("checkout", order_id=41)
+            emit_event("cart.viewed", items=3)
         message = str(caught.value)
         assert message.startswith(
             "No event matched within 0.05s: event 'checkout' with {'order_id': 42}"
@@ -115,18 +119,22 @@ class TestAssertTelemetryEvent:
 
     def test_count_shortfall_message(self, telemetry):
         """With `count`, the failure says how many arrived."""
-        with pytest.raises(
-            TelemetryAssertionError, match=r"Expected 3 matching events within 0.05s, got 1"
+        with (
+            pytest.raises(
+                TelemetryAssertionError, match=r"Expected 3 matching events within 0.05s, got 1"
+            ),
+            telemetry.assert_telemetry_event("tick", count=3, timeout=0.05),
         ):
-            with telemetry.assert_telemetry_event("tick", count=3, timeout=0.05):
-                emit_event("tick")
+            emit_event("tick")
 
     def test_block_exception_passes_through(self, telemetry):
         """If the block raises, that exception propagates unchanged and nothing is checked."""
         error = KeyError("boom")
-        with pytest.raises(KeyError) as caught:
-            with telemetry.assert_telemetry_event("never", timeout=30):
-                raise error
+        with (
+            pytest.raises(KeyError) as caught,
+            telemetry.assert_telemetry_event("never", timeout=30),
+        ):
+            raise error
         assert caught.value is error
 
     def test_vacuous_expectations_are_refused(self, telemetry):
@@ -147,9 +155,11 @@ class TestAssertTelemetryEvent:
 
     def test_span_events_match_event_names(self, telemetry):
         """Events recorded on spans (`add_event`) match event expectations."""
-        with telemetry.assert_telemetry_event("cache.miss", key="k") as seen:
-            with module_tracer.start_as_current_span("lookup") as span:
-                span.add_event("cache.miss", {"key": "k"})
+        with (
+            telemetry.assert_telemetry_event("cache.miss", key="k") as seen,
+            module_tracer.start_as_current_span("lookup") as span,
+        ):
+            span.add_event("cache.miss", {"key": "k"})
         assert seen.record.span_id == span.get_span_context().span_id
 
     def test_entered_twice_is_refused(self, telemetry):
@@ -169,9 +179,11 @@ class TestRefute:
 
     def test_matching_event_fails_with_the_offender(self, telemetry):
         """A matching event fails the refute and is listed."""
-        with pytest.raises(TelemetryAssertionError) as caught:
-            with telemetry.refute_telemetry_event("alert.*", within=5, severity="high"):
-                emit_event("alert.fired", severity="high")
+        with (
+            pytest.raises(TelemetryAssertionError) as caught,
+            telemetry.refute_telemetry_event("alert.*", within=5, severity="high"),
+        ):
+            emit_event("alert.fired", severity="high")
         message = str(caught.value)
         assert message.startswith(
             "Expected no event 'alert.*' with {'severity': 'high'} within 5s, but 1 arrived:"
@@ -192,7 +204,7 @@ class TestRefute:
             emit_event("pool.exhausted")
 
         task = asyncio.create_task(produce())
-        with pytest.raises(TelemetryAssertionError, match="Expected no event 'pool.exhausted'"):
+        with pytest.raises(TelemetryAssertionError, match=r"Expected no event 'pool.exhausted'"):
             async with telemetry.refute_telemetry_event("pool.exhausted", within=5):
                 go.set()
         await task
@@ -220,11 +232,13 @@ class TestSequenceAndAny:
 
     def test_wrong_order_fails_with_progress(self, telemetry):
         """Out-of-order events fail and the message ticks the steps that matched."""
-        with pytest.raises(TelemetryAssertionError) as caught:
-            with telemetry.assert_telemetry_sequence(["a.one", "a.two", "a.three"], timeout=0.05):
-                emit_event("a.one")
-                emit_event("a.three")
-                emit_event("a.two")
+        with (  # noqa: PT012
+            pytest.raises(TelemetryAssertionError) as caught,
+            telemetry.assert_telemetry_sequence(["a.one", "a.two", "a.three"], timeout=0.05),
+        ):
+            emit_event("a.one")
+            emit_event("a.three")
+            emit_event("a.two")
         message = str(caught.value)
         assert "The sequence was not seen within 0.05s; 2 of 3 step(s) matched in order." in message
         assert "  [x] 2. event 'a.two'" in message
@@ -232,13 +246,13 @@ class TestSequenceAndAny:
 
     def test_strict_rejects_a_gap(self, telemetry):
         """A strict sequence fails when another event comes between two steps."""
-        with pytest.raises(TelemetryAssertionError, match=r"strict sequence .* 1 of 2 step"):
-            with telemetry.assert_telemetry_sequence(
-                ["s.start", "s.stop"], strict=True, timeout=0.05
-            ):
-                emit_event("s.start")
-                emit_event("s.noise")
-                emit_event("s.stop")
+        with (  # noqa: PT012
+            pytest.raises(TelemetryAssertionError, match=r"strict sequence .* 1 of 2 step"),
+            telemetry.assert_telemetry_sequence(["s.start", "s.stop"], strict=True, timeout=0.05),
+        ):
+            emit_event("s.start")
+            emit_event("s.noise")
+            emit_event("s.stop")
 
     def test_strict_passes_without_gap(self, telemetry):
         """A strict sequence passes when the steps are adjacent, wherever they start."""
@@ -277,9 +291,11 @@ class TestSequenceAndAny:
 
     def test_any_of_failure_lists_alternatives(self, telemetry):
         """When none arrives, every alternative is listed."""
-        with pytest.raises(TelemetryAssertionError) as caught:
-            with telemetry.assert_telemetry_any(["x.a", ("x.b", {"k": 1})], timeout=0.05):
-                emit_event("x.c")
+        with (
+            pytest.raises(TelemetryAssertionError) as caught,
+            telemetry.assert_telemetry_any(["x.a", ("x.b", {"k": 1})], timeout=0.05),
+        ):
+            emit_event("x.c")
         message = str(caught.value)
         assert (
             "None of 2 alternatives matched within 0.05s:\n- event 'x.a'\n- event 'x.b' with {'k': 1}"
@@ -290,23 +306,25 @@ class TestSequenceAndAny:
 class TestExpectSpan:
     def test_span_with_parent_and_status(self, telemetry):
         """A span is matched by name, attributes, parent name and status."""
-        with telemetry.expect_span(
-            "db.query", parent="handle_request", status="error", table="orders"
-        ) as seen:
-            with module_tracer.start_as_current_span("handle_request"):
-                with module_tracer.start_as_current_span(
-                    "db.query", attributes={"table": "orders"}
-                ) as span:
-                    span.set_status(Status(StatusCode.ERROR, "timeout"))
+        with (
+            telemetry.expect_span(
+                "db.query", parent="handle_request", status="error", table="orders"
+            ) as seen,
+            module_tracer.start_as_current_span("handle_request"),
+            module_tracer.start_as_current_span("db.query", attributes={"table": "orders"}) as span,
+        ):
+            span.set_status(Status(StatusCode.ERROR, "timeout"))
         assert seen.record.status == "ERROR"
         assert seen.record.status_description == "timeout"
 
     def test_root_span(self, telemetry):
         """`parent=ROOT` only matches spans without a parent."""
-        with telemetry.expect_span("outer", parent=ROOT):
-            with module_tracer.start_as_current_span("outer"):
-                with module_tracer.start_as_current_span("inner"):
-                    pass
+        with (
+            telemetry.expect_span("outer", parent=ROOT),
+            module_tracer.start_as_current_span("outer"),
+            module_tracer.start_as_current_span("inner"),
+        ):
+            pass
 
     def test_span_from_worker_thread(self, telemetry):
         """A span ended on a worker thread wakes the waiting test."""
@@ -325,11 +343,13 @@ class TestExpectSpan:
 
     def test_wrong_parent_is_diffed(self, telemetry):
         """The closest-candidate diff names the parent that was found."""
-        with pytest.raises(TelemetryAssertionError) as caught:
-            with telemetry.expect_span("child", parent="expected_parent", timeout=0.05):
-                with module_tracer.start_as_current_span("actual_parent"):
-                    with module_tracer.start_as_current_span("child"):
-                        pass
+        with (
+            pytest.raises(TelemetryAssertionError) as caught,
+            telemetry.expect_span("child", parent="expected_parent", timeout=0.05),
+            module_tracer.start_as_current_span("actual_parent"),
+            module_tracer.start_as_current_span("child"),
+        ):
+            pass
         assert "    parent: 'actual_parent' != 'expected_parent'" in str(caught.value)
 
 
