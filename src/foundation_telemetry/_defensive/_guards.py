@@ -45,6 +45,16 @@ def _deadline(timeout_millis: float | None = None) -> Deadline:
     return Deadline(budget).earliest(_shutdown.active_deadline())
 
 
+def _exporter_of(inner: object) -> object:
+    """Return the exporter a stock processor or reader holds, or ``None``."""
+    for holder in (inner, getattr(inner, "_batch_processor", None)):
+        for attribute in ("_exporter", "span_exporter", "_span_exporter"):
+            exporter = getattr(holder, attribute, None)
+            if exporter is not None:
+                return exporter
+    return None
+
+
 def _queued(inner: object) -> int:
     """How many items a batch processor still holds (0 when it is not one)."""
     queue = getattr(getattr(inner, "_batch_processor", None), "_queue", None)
@@ -128,12 +138,21 @@ class GuardedComponent:
             self._name, SkipReason.TIMEOUT, max(_queued(self._inner_obj), 1), item="shutdown"
         )
 
+    def abort_exporters(self) -> None:
+        """Shut down the wrapped component's own defensive exporter now (ends retry back-off)."""
+        exporter = _exporter_of(self._inner_obj)
+        if isinstance(exporter, GuardedExporter):
+            call = exporter.abort()
+            if call is not None:
+                call.wait(Deadline(_shutdown.ABORT_GRACE))
+
     def _bounded_shutdown(self) -> None:
         """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising."""
         try:
             call = self.start_shutdown()
             if not call.wait(_deadline()):
                 self.note_timeout(call)
+                self.abort_exporters()
             elif call.error is not None:
                 contain(self._name, call.error, item="shutdown")
         except BaseException as error:  # noqa: BLE001 - shutdown never raises

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 #: Extra time after the deadline for aborting exporters (their ``shutdown()`` sets an event).
-_ABORT_GRACE = 0.2
+ABORT_GRACE = 0.2
 
 
 class Coordinated(Protocol):
@@ -162,7 +162,7 @@ def _abort_exporters() -> None:
     """Shut down every open exporter wrapper (interrupting retry back-off); wait only briefly."""
     with _state_lock:
         exporters = list(_exporters)
-    grace = Deadline(_ABORT_GRACE)
+    grace = Deadline(ABORT_GRACE)
     _run_parallel([(exporter, exporter.abort) for exporter in exporters], grace)
 
 
