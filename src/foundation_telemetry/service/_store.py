@@ -204,11 +204,12 @@ _CACHE_LIMIT = 256
 class _SlotCache:
     """Cross-series sums of closed slots for one (metric, attribute filter), oldest first."""
 
-    __slots__ = ("closed", "slots")
+    __slots__ = ("closed", "sizes", "slots")
 
     def __init__(self) -> None:
         self.closed = -math.inf
         self.slots: dict[int, Sample] = {}
+        self.sizes: dict[int, int] = {}
 
 
 class MetricStore:
@@ -341,6 +342,7 @@ class MetricStore:
             merged = merge_across(fresh[slot], kind)
             if slot < current:
                 cache.slots[slot] = merged
+                cache.sizes[slot] = len(fresh[slot])
                 cache.closed = slot
             else:
                 still_open.append(merged)
@@ -349,8 +351,30 @@ class MetricStore:
             first = next(iter(cache.slots))
             if cache.slots[first].end > oldest:
                 break
-            del cache.slots[first]
+            del cache.slots[first], cache.sizes[first]
+        if cache.slots:
+            self._refresh_oldest(cache, series, kind)
         return [*cache.slots.values(), *still_open]
+
+    def _refresh_oldest(self, cache: _SlotCache, series: list[Series], kind: Kind) -> None:
+        # Retention drops samples one by one, so the oldest kept slot may have lost some of
+        # the samples its cached sum was made of; sum what is left again.
+        first = next(iter(cache.slots))
+        present: list[Sample] = []
+        for one in series:
+            for sample in one.samples:
+                slot = math.floor(sample.end / self.resolution)
+                if slot > first:
+                    break
+                if slot == first:
+                    present.append(sample)
+        if len(present) == cache.sizes[first]:
+            return
+        if present:
+            cache.slots[first] = merge_across(present, kind)
+            cache.sizes[first] = len(present)
+        else:
+            del cache.slots[first], cache.sizes[first]
 
     def __iter__(self) -> Iterator[Series]:
         with self.lock:
