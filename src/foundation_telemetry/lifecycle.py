@@ -144,7 +144,12 @@ class ServiceLifecycle:
         emit(
             taxonomy.SERVICE_HEALTH_CHECK,
             None,
-            **{_A.SERVICE_NAME: self.name, _A.STATUS: status, _A.PREVIOUS_STATUS: previous},
+            **{
+                _A.SERVICE_NAME: self.name,
+                _A.STATUS: status,
+                _A.PREVIOUS_STATUS: previous,
+                _A.HEALTHY: status == HEALTHY,
+            },
         )
         return status
 

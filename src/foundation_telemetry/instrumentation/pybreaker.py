@@ -267,7 +267,7 @@ class PyBreakerInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return _INSTRUMENTS
 
     def _instrument(self, **kwargs: Any) -> None:
-        if dependency_conflict(_INSTRUMENTS, type(self).__name__):
+        if dependency_conflict(self.instrumentation_dependencies(), type(self).__name__):
             return
         import pybreaker
 

@@ -388,7 +388,7 @@ class SQLAlchemyPoolInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         return _INSTRUMENTS
 
     def _instrument(self, **kwargs: Any) -> None:
-        if dependency_conflict(_INSTRUMENTS, type(self).__name__):
+        if dependency_conflict(self.instrumentation_dependencies(), type(self).__name__):
             return
         from sqlalchemy import event
         from sqlalchemy.pool import Pool

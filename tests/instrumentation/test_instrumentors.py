@@ -1,0 +1,202 @@
+"""What the three instrumentors share: idempotent (un)instrumenting, dependencies, entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from typing import Any
+
+import pybreaker
+import pytest
+import sqlalchemy
+import tenacity
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+
+import foundation_telemetry.instrumentation as instrumentation
+from foundation_telemetry import taxonomy
+from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.instrumentation import (
+    PyBreakerInstrumentor,
+    SQLAlchemyPoolInstrumentor,
+    TenacityInstrumentor,
+)
+from foundation_telemetry.instrumentation._common import Patches, error_type, guarded
+
+PATCHED: dict[type, list[tuple[Any, str]]] = {
+    TenacityInstrumentor: [
+        (tenacity.BaseRetrying, "iter"),
+        (tenacity.Retrying, "__call__"),
+        (tenacity.AsyncRetrying, "iter"),
+        (tenacity.AsyncRetrying, "__call__"),
+    ],
+    PyBreakerInstrumentor: [
+        (pybreaker.CircuitBreaker, "__init__"),
+        (pybreaker.CircuitBreaker, "call"),
+    ],
+    SQLAlchemyPoolInstrumentor: [(Pool, "connect")],
+}
+ALL = list(PATCHED)
+
+
+def _originals(cls: type) -> list[Any]:
+    return [owner.__dict__[name] for owner, name in PATCHED[cls]]
+
+
+def _retry_once() -> None:
+    tenacity.Retrying(name="once")(lambda: None)
+
+
+def _breaker_call() -> None:
+    pybreaker.CircuitBreaker(name="once").call(lambda: None)
+
+
+def _pool_checkout(tmp_path: Any) -> None:
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect():
+        pass
+    engine.dispose()
+
+
+EXERCISE: dict[type, tuple[Callable[[Any], None], str]] = {
+    TenacityInstrumentor: (lambda _: _retry_once(), taxonomy.RETRY_ATTEMPT_START),
+    PyBreakerInstrumentor: (lambda _: _breaker_call(), taxonomy.CIRCUIT_BREAKER_CALL_START),
+    SQLAlchemyPoolInstrumentor: (_pool_checkout, taxonomy.CONNECTION_ACQUIRED),
+}
+
+
+class TestInstrumentAndUninstrument:
+    @pytest.mark.parametrize("cls", ALL)
+    def test_instrumenting_twice_patches_once(self, cls, telemetry, tmp_path):
+        """A second instrument() is a no-op: every event is still reported exactly once."""
+        instrumentor = cls()
+        instrumentor.instrument()
+        instrumentor.instrument()
+        try:
+            exercise, name = EXERCISE[cls]
+            exercise(tmp_path)
+        finally:
+            instrumentor.uninstrument()
+
+        assert len(telemetry.events(name)) == 1
+
+    @pytest.mark.parametrize("cls", ALL)
+    def test_uninstrumenting_twice_restores_the_library(self, cls, telemetry, tmp_path):
+        """After uninstrument() (called twice) the original methods are back and nothing emits."""
+        before = _originals(cls)
+        instrumentor = cls()
+        instrumentor.instrument()
+        assert _originals(cls) != before
+        instrumentor.uninstrument()
+        instrumentor.uninstrument()
+
+        assert _originals(cls) == before
+        exercise, name = EXERCISE[cls]
+        exercise(tmp_path)
+        assert telemetry.events(name) == []
+
+    @pytest.mark.parametrize("cls", ALL)
+    def test_instrumenting_again_after_uninstrumenting_works(self, cls, telemetry, tmp_path):
+        """instrument -> uninstrument -> instrument reports events again."""
+        instrumentor = cls()
+        instrumentor.instrument()
+        instrumentor.uninstrument()
+        instrumentor.instrument()
+        try:
+            exercise, name = EXERCISE[cls]
+            exercise(tmp_path)
+        finally:
+            instrumentor.uninstrument()
+
+        assert len(telemetry.events(name)) == 1
+
+    def test_uninstrumenting_sqlalchemy_removes_the_pool_listeners(self):
+        """No class-level pool listener of ours stays behind."""
+        instrumentor = SQLAlchemyPoolInstrumentor()
+        instrumentor.instrument()
+        listeners = dict(instrumentor._listeners)
+        instrumentor.uninstrument()
+
+        assert not any(event.contains(Pool, name, fn) for name, fn in listeners.items())
+
+    @pytest.mark.parametrize("cls", ALL)
+    def test_an_unmet_requirement_leaves_the_library_alone(self, cls):
+        """If the installed library is outside the supported range nothing is patched."""
+
+        class TooNew(cls):  # type: ignore[misc, valid-type]
+            _instance = None
+
+            def instrumentation_dependencies(self) -> tuple[str, ...]:
+                return ("tenacity >= 999", "pybreaker >= 999", "sqlalchemy >= 999")
+
+        before = _originals(cls)
+        instrumentor = TooNew()
+        instrumentor.instrument(skip_dep_check=True)
+        try:
+            assert _originals(cls) == before
+        finally:
+            instrumentor.uninstrument()
+
+
+class TestPackaging:
+    def test_each_instrumentor_declares_its_library(self):
+        """The ``instruments`` requirement of each instrumentor names its library and range."""
+        assert TenacityInstrumentor().instrumentation_dependencies() == ("tenacity >= 8",)
+        assert PyBreakerInstrumentor().instrumentation_dependencies() == ("pybreaker >= 1.0",)
+        assert SQLAlchemyPoolInstrumentor().instrumentation_dependencies() == ("sqlalchemy >= 2.0",)
+
+    def test_entry_points_load_the_instrumentors(self):
+        """``opentelemetry-instrument`` finds all three under opentelemetry_instrumentor."""
+        found = {
+            ep.name: ep.load()
+            for ep in entry_points(group="opentelemetry_instrumentor")
+            if ep.value.startswith("foundation_telemetry.")
+        }
+
+        assert found == {
+            "foundation_tenacity": TenacityInstrumentor,
+            "foundation_pybreaker": PyBreakerInstrumentor,
+            "foundation_sqlalchemy_pool": SQLAlchemyPoolInstrumentor,
+        }
+
+    def test_the_package_exports_exactly_the_instrumentors(self):
+        """``__all__`` is the three public instrumentor classes."""
+        assert sorted(instrumentation.__all__) == [
+            "PyBreakerInstrumentor",
+            "SQLAlchemyPoolInstrumentor",
+            "TenacityInstrumentor",
+        ]
+
+
+class TestCommon:
+    def test_error_type_is_the_qualified_class_name(self):
+        """Builtins stay bare; other exceptions carry their module."""
+        assert error_type(ValueError()) == "ValueError"
+        assert error_type(tenacity.RetryError(None)) == "tenacity.RetryError"
+
+    def test_a_failing_hook_is_counted_not_raised(self):
+        """A telemetry hook that raises returns None and counts an UNEXPECTED skip."""
+
+        @guarded("instrumentation.test")
+        def broken() -> None:
+            msg = "bug in a hook"
+            raise RuntimeError(msg)
+
+        key = ("instrumentation.test", SkipReason.UNEXPECTED)
+        before = skip_counts().get(key, 0)
+        assert broken() is None
+        assert skip_counts().get(key, 0) == before + 1
+
+    def test_patches_leave_a_foreign_replacement_in_place(self):
+        """restore() does not undo an attribute someone else replaced after us."""
+
+        class Target:
+            def method(self) -> str:
+                return "original"
+
+        patches = Patches()
+        patches.install(Target, "method", lambda original: lambda self: "ours")
+        Target.method = lambda self: "theirs"  # type: ignore[method-assign]
+        patches.restore()
+
+        assert Target().method() == "theirs"

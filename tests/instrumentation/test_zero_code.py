@@ -1,0 +1,109 @@
+"""The zero-code path: ``opentelemetry-instrument`` applies the instrumentors in a real process.
+
+The child is an unmodified script that only uses tenacity and pybreaker; the stock
+``opentelemetry-instrument`` runner loads our distro, configurator and instrumentor entry points,
+and the child exports over OTLP/HTTP to an embedded sink in this test process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from foundation_telemetry.sink import Sink
+
+APP = textwrap.dedent(
+    """
+    import pybreaker
+    import tenacity
+
+    from foundation_telemetry.instrumentation import PyBreakerInstrumentor, TenacityInstrumentor
+
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 2:
+            raise ConnectionError("first call fails")
+        return "ok"
+
+    assert tenacity.Retrying(name="zero-code")(flaky) == "ok"
+    pybreaker.CircuitBreaker(name="zero-code").call(lambda: None)
+    print(
+        "instrumented:",
+        TenacityInstrumentor().is_instrumented_by_opentelemetry,
+        PyBreakerInstrumentor().is_instrumented_by_opentelemetry,
+    )
+    """
+)
+INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
+
+
+def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OTEL_", "FOUNDATION_TELEMETRY_"))
+    }
+    env.update(
+        OTEL_PYTHON_DISTRO="foundation_telemetry",
+        OTEL_PYTHON_CONFIGURATOR="foundation_telemetry",
+        OTEL_SERVICE_NAME="zero-code-app",
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        **extra_env,
+    )
+    return subprocess.run(
+        [str(INSTRUMENT), sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def sink() -> Sink:
+    with Sink() as running:
+        yield running
+
+
+class TestZeroCode:
+    def test_opentelemetry_instrument_applies_the_instrumentors(self, tmp_path, sink):
+        """The child reports itself instrumented and its retry/breaker events reach the sink."""
+        result = _run(tmp_path, sink.http_endpoint)
+
+        assert result.returncode == 0, result.stderr
+        assert "instrumented: True True" in result.stdout
+        names = [
+            event.name
+            for event in sink.events()
+            if event.resource.get("service.name") == "zero-code-app"
+        ]
+        assert names.count("foundation.retry.attempt_start") == 2
+        assert "foundation.retry.backoff" in names
+        assert "foundation.circuit_breaker.call_success" in names
+        spans = [span.name for span in sink.spans()]
+        assert "retry zero-code" in spans
+
+    def test_a_disabled_instrumentation_is_not_applied(self, tmp_path, sink):
+        """OTEL_PYTHON_DISABLED_INSTRUMENTATIONS takes our entry-point names."""
+        result = _run(
+            tmp_path,
+            sink.http_endpoint,
+            OTEL_PYTHON_DISABLED_INSTRUMENTATIONS="foundation_tenacity",
+        )
+
+        assert result.returncode == 0, result.stderr
+        assert "instrumented: False True" in result.stdout
+        names = {event.name for event in sink.events()}
+        assert "foundation.retry.attempt_start" not in names
+        assert "foundation.circuit_breaker.call_success" in names
