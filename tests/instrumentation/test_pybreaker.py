@@ -186,9 +186,11 @@ class TestHalfOpen:
         _trip(breaker)
         breaker.reset_timeout = 0
 
-        with breakers.capture_telemetry() as captured:
-            with pytest.raises(pybreaker.CircuitBreakerError):
-                breaker.call(fail)
+        with (
+            breakers.capture_telemetry() as captured,
+            pytest.raises(pybreaker.CircuitBreakerError),
+        ):
+            breaker.call(fail)
 
         changes = captured.events(taxonomy.CIRCUIT_BREAKER_STATE_CHANGE)
         assert [(c.attributes["from_state"], c.attributes["to_state"]) for c in changes] == [
