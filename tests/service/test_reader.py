@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -167,3 +168,56 @@ class TestConfigure:
             assert service.query("process.thread.count").last >= 1
         finally:
             telemetry.shutdown()
+
+    def test_reconfigure_keeps_the_service(self) -> None:
+        """A second configure() with the same service keeps it collecting after the first ends."""
+        from foundation_telemetry._config import configure
+
+        clock = FakeClock()
+        service = TelemetryService(clock=clock)
+        first = configure("svc", exporter="none", set_global=False, service=service)
+        second = configure("svc", exporter="none", set_global=False, service=service)
+        try:
+            first.shutdown()
+            counter = second.meter_provider.get_meter("t").create_counter("jobs")
+            clock.advance(10)
+            counter.add(4)
+            assert second.force_flush()
+            assert service.query("jobs").sum == 4
+            assert service.health()["service"]["shutdown"] is False
+        finally:
+            second.shutdown()
+        assert service.health()["service"]["shutdown"] is True
+
+
+class TestFork:
+    @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+    def test_child_collects_and_notifies(self, clock: FakeClock) -> None:
+        """A forked child gets working locks and a fresh notification thread."""
+        service, provider = make_service(clock)
+        delivered: list[Alert] = []
+        counter = provider.get_meter("t").create_counter("requests")
+        service.add_rule(AlertRule("busy", "requests", "rate[10s] > 5"), [delivered.append])
+        clock.advance(10)
+        counter.add(100)
+        service.force_flush()  # the parent's notification thread now exists
+        assert [a.reason for a in delivered] == ["fired"]
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # child: report the reasons it delivered, then leave without cleanup
+            code = 1
+            try:
+                os.close(read)
+                clock.advance(10)
+                service.force_flush(timeout_millis=10_000)
+                os.write(write, ",".join(a.reason for a in delivered).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            reported = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        provider.shutdown()
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert reported == "fired,resolved"

@@ -204,6 +204,13 @@ class Dispatcher:
             with self._idle:
                 self._stat(name, "delivered")
 
+    def reset_after_fork(self) -> None:
+        """Forget the parent's worker thread and queue in a forked child (retries are kept)."""
+        self._queue = queue.SimpleQueue()
+        self._idle = threading.Condition()
+        self._outstanding = 0
+        self._thread = None
+
     @property
     def pending_retries(self) -> int:
         """How many deliveries wait for the next evaluation to be retried."""
@@ -282,6 +289,11 @@ class Alerter:
         self.default_notifiers: tuple[Notifier, ...] = ()
         self._states: dict[str, _RuleState] = {}
         self._lock = threading.RLock()
+
+    def reset_after_fork(self) -> None:
+        """Give a forked child a fresh lock and dispatcher state."""
+        self._lock = threading.RLock()
+        self.dispatcher.reset_after_fork()
 
     def add(self, rule: AlertRule, notifiers: Sequence[Notifier]) -> None:
         """Add *rule*; refuse a duplicate name."""

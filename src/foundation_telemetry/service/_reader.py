@@ -9,6 +9,7 @@ drive retention, for-durations and escalation without sleeping.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -63,6 +64,17 @@ def _temporality(choice: str | None) -> dict[type, AggregationTemporality]:
     chosen = _DELTA if choice == "delta" else _CUMULATIVE
     kinds: tuple[type, ...] = (Counter, ObservableCounter, Histogram, *_LEVELS)
     return dict.fromkeys(kinds, chosen)
+
+
+_instances: weakref.WeakSet[TelemetryService] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for service in list(_instances):
+        service._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @final
@@ -130,7 +142,8 @@ class TelemetryService(MetricReader):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._shut_down = False
-        self._runtime: Any = None
+        self._registrations = 0
+        _instances.add(self)
 
     # --- MetricReader ----------------------------------------------------------------------
 
@@ -154,7 +167,13 @@ class TelemetryService(MetricReader):
     def _set_meter_provider(self, meter_provider: Any) -> None:
         super()._set_meter_provider(meter_provider)
         self._provider = weakref.ref(meter_provider)
-        if self._interval is not None and self._thread is None:
+        # A second configure(service=...) registers the service with the new provider before it
+        # shuts the old one down; the service lives on until its last provider shuts it down.
+        self._registrations += 1
+        self._start_periodic()
+
+    def _start_periodic(self) -> None:
+        if self._interval is not None and self._thread is None and not self._shut_down:
             self._thread = threading.Thread(
                 target=self._periodic, name="foundation-telemetry-service", daemon=True
             )
@@ -190,8 +209,15 @@ class TelemetryService(MetricReader):
         return self._dispatcher.flush(max(0.0, deadline - time.monotonic()))
 
     def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        """Stop the periodic thread and deliver what is queued (bounded by the timeout)."""
+        """Stop the periodic thread and deliver what is queued (bounded by the timeout).
+
+        When the service is registered with several providers (``configure()`` called again),
+        only the last one's shutdown stops it. Idempotent.
+        """
         if self._shut_down:
+            return
+        self._registrations -= 1
+        if self._registrations > 0:
             return
         self._shut_down = True
         self._stop.set()
@@ -410,6 +436,15 @@ class TelemetryService(MetricReader):
             "shutdown": self._shut_down,
         }
         return report
+
+    def _after_fork_in_child(self) -> None:
+        """Give a forked child working locks and threads (the parent's are not its own)."""
+        self._collect_lock = threading.Lock()
+        self._store.lock = threading.RLock()
+        self._alerter.reset_after_fork()
+        self._thread = None
+        self._stop = threading.Event()
+        self._start_periodic()
 
     def __repr__(self) -> str:
         return (
