@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError, Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
 from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
@@ -34,7 +34,6 @@ __all__ = [
     "Signal",
     "any_value",
     "attributes",
-    "count_items",
     "decode_records",
     "parse_request",
 ]
@@ -152,20 +151,15 @@ def _id_to_base64(key: str, value: str) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def count_items(signal: Signal, request: Message) -> int:
-    """How many spans, data points or log records *request* carries."""
-    return sum(1 for _ in _walk(signal, request))
+def decode_records(signal: Signal, request: Message) -> list[Record]:
+    """Decode every item of *request* into record views, in request order."""
+    return [
+        decode(item, resource, scope) for decode, item, resource, scope in _walk(signal, request)
+    ]
 
 
-def decode_records(signal: Signal, request: Message, *, skip_last: int = 0) -> list[Record]:
-    """Decode *request* into record views; the last *skip_last* items are left out (rejected)."""
-    items = list(_walk(signal, request))
-    keep = items[: max(len(items) - skip_last, 0)]
-    return [decode(item, resource, scope) for decode, item, resource, scope in keep]
-
-
-_Decoder = Callable[[Any, Mapping[str, Any], InstrumentationScope], Record]
-_Item = tuple[_Decoder, Any, Mapping[str, Any], InstrumentationScope]
+_Decoder = Callable[[Any, Mapping[str, Any], "str | None"], Record]
+_Item = tuple[_Decoder, Any, Mapping[str, Any], "str | None"]
 
 
 def _walk(signal: Signal, request: Message) -> Iterator[_Item]:
@@ -175,23 +169,26 @@ def _walk(signal: Signal, request: Message) -> Iterator[_Item]:
         for resource_spans in traces.resource_spans:
             resource = attributes(resource_spans.resource.attributes)
             for scope_spans in resource_spans.scope_spans:
+                scope = scope_spans.scope.name or None
                 for span in scope_spans.spans:
-                    yield _span, span, resource, scope_spans.scope
+                    yield _span, span, resource, scope
     elif signal is Signal.LOGS:
         logs: logs_service_pb2.ExportLogsServiceRequest = request  # type: ignore[assignment]
         for resource_logs in logs.resource_logs:
             resource = attributes(resource_logs.resource.attributes)
             for scope_logs in resource_logs.scope_logs:
+                scope = scope_logs.scope.name or None
                 for log in scope_logs.log_records:
-                    yield _log, log, resource, scope_logs.scope
+                    yield _log, log, resource, scope
     else:
         metrics: metrics_service_pb2.ExportMetricsServiceRequest = request  # type: ignore[assignment]
         for resource_metrics in metrics.resource_metrics:
             resource = attributes(resource_metrics.resource.attributes)
             for scope_metrics in resource_metrics.scope_metrics:
+                scope = scope_metrics.scope.name or None
                 for metric in scope_metrics.metrics:
                     for point in _points(metric):
-                        yield _metric_point, (metric, point), resource, scope_metrics.scope
+                        yield _metric_point, (metric, point), resource, scope
 
 
 def any_value(value: AnyValue) -> Any:
@@ -206,9 +203,28 @@ def any_value(value: AnyValue) -> Any:
     return getattr(value, which)
 
 
+_SCALARS = frozenset({"string_value", "bool_value", "int_value", "double_value", "bytes_value"})
+
+
 def attributes(pairs: Iterable[KeyValue]) -> dict[str, Any]:
-    """OTLP key-value pairs as a plain dict."""
-    return {pair.key: any_value(pair.value) for pair in pairs}
+    """Return OTLP key-value pairs as a plain dict."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        value = pair.value
+        which = value.WhichOneof("value")
+        # Inlined scalar case: this loop is the sink's hot path.
+        out[pair.key] = getattr(value, which) if which in _SCALARS else any_value(value)
+    return out
+
+
+_SPAN_KINDS = {
+    number: name.removeprefix("SPAN_KIND_").replace("UNSPECIFIED", "INTERNAL")
+    for name, number in trace_pb2.Span.SpanKind.items()
+}
+_STATUS_CODES = {
+    number: name.removeprefix("STATUS_CODE_")
+    for name, number in trace_pb2.Status.StatusCode.items()
+}
 
 
 def _id(raw: bytes) -> int:
@@ -219,9 +235,8 @@ def _optional_id(raw: bytes) -> int | None:
     return _id(raw) if raw and any(raw) else None
 
 
-def _span(span: trace_pb2.Span, resource: Mapping[str, Any], scope: InstrumentationScope) -> Record:
-    kind = trace_pb2.Span.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_")
-    status = trace_pb2.Status.StatusCode.Name(span.status.code).removeprefix("STATUS_CODE_")
+def _span(span: trace_pb2.Span, resource: Mapping[str, Any], scope: str | None) -> Record:
+    status = span.status
     return SpanRecord(
         name=span.name,
         attributes=attributes(span.attributes),
@@ -230,22 +245,20 @@ def _span(span: trace_pb2.Span, resource: Mapping[str, Any], scope: Instrumentat
         parent_span_id=_optional_id(span.parent_span_id),
         start_time_ns=span.start_time_unix_nano,
         end_time_ns=span.end_time_unix_nano,
-        kind="INTERNAL" if kind == "UNSPECIFIED" else kind,
-        status=status,
-        status_description=span.status.message or None,
+        kind=_SPAN_KINDS.get(span.kind, "INTERNAL"),
+        status=_STATUS_CODES.get(status.code, "UNSET"),
+        status_description=status.message or None,
         events=tuple(
             SpanEventView(event.name, attributes(event.attributes), event.time_unix_nano)
             for event in span.events
         ),
         links=tuple((_id(link.trace_id), _id(link.span_id)) for link in span.links),
         resource=resource,
-        scope=scope.name or None,
+        scope=scope,
     )
 
 
-def _log(
-    log: logs_pb2.LogRecord, resource: Mapping[str, Any], scope: InstrumentationScope
-) -> Record:
+def _log(log: logs_pb2.LogRecord, resource: Mapping[str, Any], scope: str | None) -> Record:
     body = any_value(log.body) if log.HasField("body") else None
     name = log.event_name or (body if isinstance(body, str) else "")
     return EventRecord(
@@ -258,7 +271,7 @@ def _log(
         trace_id=_optional_id(log.trace_id),
         span_id=_optional_id(log.span_id),
         resource=resource,
-        scope=scope.name or None,
+        scope=scope,
     )
 
 
@@ -298,7 +311,7 @@ def _temporality(value: int) -> str | None:
 def _metric_point(
     item: tuple[metrics_pb2.Metric, _DataPoint],
     resource: Mapping[str, Any],
-    scope: InstrumentationScope,
+    scope: str | None,
 ) -> Record:
     metric, point = item
     which = metric.WhichOneof("data")
@@ -329,5 +342,5 @@ def _metric_point(
         count=count,
         temporality=temporality,
         resource=resource,
-        scope=scope.name or None,
+        scope=scope,
     )

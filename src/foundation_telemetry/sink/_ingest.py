@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf.message import Message
 
-from ._decode import DecodeFailure, Record, Signal, count_items, decode_records, parse_request
+from ._decode import DecodeFailure, Record, Signal, decode_records, parse_request
 from ._faults import Action, Faults
 
 __all__ = ["Ingest", "Outcome", "SinkStats", "Status"]
@@ -121,9 +121,10 @@ class Ingest:
         if verdict.action is Action.DROP:
             self.refuse("dropped")
             return Outcome(Status.DROP, message="connection dropped (fault injection)")
-        total = count_items(signal, request)
-        rejected = min(verdict.reject, total)
-        records = decode_records(signal, request, skip_last=rejected)
+        records = decode_records(signal, request)
+        rejected = min(verdict.reject, len(records))
+        if rejected:
+            records = records[: len(records) - rejected]
         self._deliver(signal, records)
         name = signal.name.lower()
         with self._lock:
