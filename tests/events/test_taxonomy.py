@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from foundation_telemetry import taxonomy
 
@@ -67,3 +68,12 @@ class TestTaxonomy:
             assert taxonomy.Attr.AGENT_ID in taxonomy.EVENT_ATTRIBUTES[name]
         for name in taxonomy.DOMAINS["coordination"]:
             assert taxonomy.Attr.SESSION_ID in taxonomy.EVENT_ATTRIBUTES[name]
+
+    def test_documented_tables_match_the_module(self):
+        """docs/taxonomy.md lists every event with exactly its documented attributes."""
+        page = Path(__file__).resolve().parents[2] / "docs" / "taxonomy.md"
+        rows = re.findall(
+            r"^\| `(foundation\.[^`]+)` \| `[A-Z_]+` \| (.*) \|$", page.read_text(), re.M
+        )
+        documented = {name: tuple(re.findall(r"`([^`]+)`", cells)) for name, cells in rows}
+        assert documented == dict(taxonomy.EVENT_ATTRIBUTES)
