@@ -8,6 +8,8 @@ from ._config import current as current
 from ._config import force_flush as force_flush
 from ._config import shutdown as shutdown
 from ._health import SkipReason as SkipReason
+from ._health import available as available
+from ._health import health as health
 from .correlation import caused_by as caused_by
 from .correlation import correlated as correlated
 from .correlation import correlation_id as correlation_id
@@ -31,6 +33,7 @@ __all__ = [
     "Telemetry",
     "attach",
     "attach_many",
+    "available",
     "caused_by",
     "configure",
     "correlated",
@@ -42,6 +45,7 @@ __all__ = [
     "force_flush",
     "gauge",
     "handlers",
+    "health",
     "histogram",
     "instrument",
     "service_lifecycle",

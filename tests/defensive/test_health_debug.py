@@ -1,0 +1,142 @@
+"""health(), available(), health sources, and the debug log."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from collections.abc import Iterator
+
+import pytest
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from foundation_telemetry import defensive as d
+from foundation_telemetry._defensive import _debug
+from foundation_telemetry._health import SkipReason, count_skip, mark_shutdown
+
+from .test_wrappers import tracer_with, unique
+
+
+@pytest.fixture
+def debug_on() -> Iterator[None]:
+    was = d.debug_enabled()
+    d.set_debug(False)
+    d.set_debug(True)
+    yield
+    d.set_debug(was)
+
+
+class Switchable(SpanExporter):
+    def __init__(self) -> None:
+        self.fail = True
+
+    def export(self, spans: object) -> SpanExportResult:
+        return SpanExportResult.FAILURE if self.fail else SpanExportResult.SUCCESS
+
+
+class TestHealth:
+    def test_report_shape(self) -> None:
+        """health() has the documented keys and groups skip counts by component and reason."""
+        name = unique("health")
+        count_skip(name, SkipReason.TIMEOUT, 2)
+        report = d.health()
+        assert {"available", "shutdown", "skipped", "skipped_total", "components"} <= set(report)
+        assert report["skipped"][name] == {"timeout": 2}
+        assert report["skipped_total"] >= 2
+
+    def test_available_follows_exporter_state(self) -> None:
+        """available() is False while an exporter fails and True again after a success."""
+        inner = Switchable()
+        exporter = d.DefensiveSpanExporter(inner, name=unique("switch"))
+        mark_shutdown(False)
+        span = tracer_with().start_span("x")
+        span.end()
+        exporter.export([span])  # type: ignore[list-item]
+        assert d.available() is False
+        inner.fail = False
+        exporter.export([span])  # type: ignore[list-item]
+        assert exporter.state == "ok"
+        assert d.health()["components"][exporter.component_name]["state"] == "ok"
+
+    def test_source_is_included(self) -> None:
+        """A registered source appears under its name; a failing one reports its error."""
+        unregister = d.register_health_source("test-source", lambda: {"ok": 1})
+        failing = d.register_health_source("failing-source", lambda: 1 / 0)
+        try:
+            report = d.health()
+            assert report["test-source"] == {"ok": 1}
+            assert report["failing-source"] == {"error": "ZeroDivisionError: division by zero"}
+        finally:
+            unregister()
+            failing()
+        assert "test-source" not in d.health()
+
+    @pytest.mark.parametrize("name", ["", "skipped", "available"])
+    def test_source_name_validated(self, name: str) -> None:
+        """Empty or reserved source names are a clear ValueError."""
+        with pytest.raises(ValueError, match="non-empty key"):
+            d.register_health_source(name, dict)
+
+    def test_source_must_be_callable(self) -> None:
+        """A non-callable source is a clear TypeError."""
+        with pytest.raises(TypeError, match="must be a callable"):
+            d.register_health_source("x", 42)  # type: ignore[arg-type]
+
+
+class TestDebug:
+    def test_silent_without_debug(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Without debug mode a skip prints nothing."""
+        d.set_debug(False)
+        count_skip(unique("quiet"), SkipReason.UNEXPECTED, error=RuntimeError("x"))
+        assert capsys.readouterr().err == ""
+
+    @pytest.mark.usefixtures("debug_on")
+    def test_each_key_logged_once(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """In debug mode each (component, reason) is logged once with reason, error and pid."""
+        name = unique("loud")
+        for _ in range(3):
+            count_skip(name, SkipReason.BACKEND_UNAVAILABLE, item="span-a", error=OSError("down"))
+        count_skip(name, SkipReason.TIMEOUT, item="span-b")
+        lines = [line for line in capsys.readouterr().err.splitlines() if name in line]
+        assert len(lines) == 2
+        assert "reason=backend_unavailable" in lines[0]
+        assert "item=span-a" in lines[0]
+        assert "OSError: down" in lines[0]
+        assert "pid=" in lines[0]
+        assert "reason=timeout" in lines[1]
+
+    @pytest.mark.usefixtures("debug_on")
+    def test_closed_stderr_is_skipped(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A closed stderr (as after pytest's capture ends) is never written to."""
+        closed = io.StringIO()
+        closed.close()
+        monkeypatch.setattr(sys, "stderr", closed)
+        count_skip(unique("closed-stream"), SkipReason.RESOURCE_CLOSED)
+
+    def test_logger_does_not_propagate(self) -> None:
+        """The debug logger never reaches the root logger (where a LoggingHandler may sit)."""
+        assert logging.getLogger(_debug.LOGGER_NAME).propagate is False
+
+    def test_set_debug_validates(self) -> None:
+        """set_debug takes a bool only."""
+        with pytest.raises(TypeError, match="must be a bool"):
+            d.set_debug(1)  # type: ignore[arg-type]
+
+    def test_sdk_diagnostics_are_routed(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """The SDK's own warnings no longer reach lastResort; in debug mode they print once."""
+        d.DefensiveSpanExporter(InMemorySpanExporter())  # installs the routing
+        sdk_logger = logging.getLogger("opentelemetry.sdk.trace.export")
+        assert logging.getLogger("opentelemetry.sdk").propagate is False
+        assert logging.getLogger("opentelemetry.exporter").propagate is False
+        d.set_debug(False)
+        sdk_logger.warning("Queue full, dropping %s.", "span")
+        assert capsys.readouterr().err == ""
+        d.set_debug(True)
+        try:
+            sdk_logger.warning("Transient error %s, retrying.", unique("code"))
+            sdk_logger.warning("Transient error %s, retrying.", unique("code"))
+        finally:
+            d.set_debug(False)
+        err = capsys.readouterr().err
+        assert err.count("Transient error") == 1

@@ -1,0 +1,192 @@
+"""The shutdown coordinator: parallel, one deadline, idempotent, aborts exporters, drops after."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    LogRecordExporter,
+    LogRecordExportResult,
+)
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    InMemoryMetricReader,
+    MetricExporter,
+    MetricExportResult,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from foundation_telemetry import defensive as d
+from foundation_telemetry._defensive import _shutdown
+
+from .test_wrappers import counts, unique
+
+
+class Gate:
+    """Blocks a hook until released; records that the hook was entered."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def block(self) -> None:
+        self.entered.set()
+        self.release.wait()
+
+
+class GatedSpanExporter(SpanExporter):
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    def export(self, spans: Any) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self.gate.block()
+
+
+class GatedLogExporter(LogRecordExporter):
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+
+    def export(self, batch: Any) -> LogRecordExportResult:
+        return LogRecordExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self.gate.block()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class GatedMetricExporter(MetricExporter):
+    def __init__(self, gate: Gate) -> None:
+        super().__init__()
+        self.gate = gate
+
+    def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kw: Any) -> Any:
+        return MetricExportResult.SUCCESS
+
+    def shutdown(self, timeout_millis: float = 30_000, **kw: Any) -> None:
+        self.gate.block()
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+
+def three_signals(gates: list[Gate]) -> tuple[TracerProvider, MeterProvider, LoggerProvider]:
+    tracer_provider = TracerProvider(shutdown_on_exit=False)
+    tracer_provider.add_span_processor(
+        d.DefensiveSpanProcessor(BatchSpanProcessor(GatedSpanExporter(gates[0])))
+    )
+    logger_provider = LoggerProvider(shutdown_on_exit=False)
+    logger_provider.add_log_record_processor(
+        d.DefensiveLogRecordProcessor(BatchLogRecordProcessor(GatedLogExporter(gates[1])))
+    )
+    reader = PeriodicExportingMetricReader(
+        GatedMetricExporter(gates[2]), export_interval_millis=60_000
+    )
+    meter_provider = MeterProvider(
+        metric_readers=[d.DefensiveMetricReader(reader)], shutdown_on_exit=False
+    )
+    return tracer_provider, meter_provider, logger_provider
+
+
+class TestShutdownAll:
+    def test_signals_shut_down_in_parallel(self) -> None:
+        """All three signals start shutting down at once: each blocked exporter was entered."""
+        gates = [Gate(), Gate(), Gate()]
+        providers = three_signals(gates)
+        try:
+            assert d.shutdown_all(*providers, timeout=0.3) is False
+            # Sequential shutdown would still be stuck in the first exporter.
+            assert all(gate.entered.is_set() for gate in gates)
+        finally:
+            for gate in gates:
+                gate.release.set()
+
+    def test_clean_shutdown_and_idempotence(self) -> None:
+        """A healthy pipeline shuts down cleanly, a second call is a no-op, emits are counted."""
+        name = unique("coordinated")
+        memory = InMemorySpanExporter()
+        tracer_provider = TracerProvider(shutdown_on_exit=False)
+        tracer_provider.add_span_processor(
+            d.DefensiveSpanProcessor(SimpleSpanProcessor(memory), name=name)
+        )
+        tracer = tracer_provider.get_tracer("t")
+        tracer.start_span("before").end()
+        assert d.shutdown_all(tracer_provider, None, None, timeout=5) is True
+        assert d.shutdown_all(tracer_provider, None, None, timeout=5) is True
+        tracer.start_span("after").end()
+        assert [span.name for span in memory.get_finished_spans()] == ["before"]
+        assert counts(name) == {"shutdown": 1}
+        assert d.health()["shutdown"] is True
+        assert d.available() is False
+
+    def test_spent_budget_aborts_exporters(self) -> None:
+        """When the budget is spent, open exporter wrappers are shut down (ends back-off)."""
+        gate = Gate()
+        released_by_shutdown = threading.Event()
+
+        class BackingOff(SpanExporter):
+            def export(self, spans: Any) -> SpanExportResult:
+                gate.block()
+                return SpanExportResult.FAILURE
+
+            def shutdown(self) -> None:
+                released_by_shutdown.set()
+                gate.release.set()
+
+        tracer_provider = TracerProvider(shutdown_on_exit=False)
+        tracer_provider.add_span_processor(
+            d.DefensiveSpanProcessor(
+                BatchSpanProcessor(d.DefensiveSpanExporter(BackingOff()), schedule_delay_millis=1)
+            )
+        )
+        tracer_provider.get_tracer("t").start_span("x").end()
+        assert gate.entered.wait(30)
+        assert d.shutdown_all(tracer_provider, None, None, timeout=0.2) is False
+        assert released_by_shutdown.is_set()
+
+    def test_flush_all_in_parallel(self) -> None:
+        """flush_all flushes every wrapped component and reports success."""
+        memory = InMemorySpanExporter()
+        tracer_provider = TracerProvider(shutdown_on_exit=False)
+        tracer_provider.add_span_processor(
+            d.DefensiveSpanProcessor(BatchSpanProcessor(memory, schedule_delay_millis=60_000))
+        )
+        reader = InMemoryMetricReader()
+        meter_provider = MeterProvider(
+            metric_readers=[d.DefensiveMetricReader(reader)], shutdown_on_exit=False
+        )
+        tracer_provider.get_tracer("t").start_span("x").end()
+        assert d.flush_all(tracer_provider, meter_provider, None, timeout=10) is True
+        assert [span.name for span in memory.get_finished_spans()] == ["x"]
+        d.shutdown_all(tracer_provider, meter_provider, None, timeout=5)
+
+    def test_never_raises_on_foreign_objects(self) -> None:
+        """Objects that are not providers are tolerated: nothing raises."""
+        assert isinstance(d.shutdown_all(object(), None, None, timeout=0.1), bool)
+        assert isinstance(d.flush_all(object(), None, None, timeout=0.1), bool)
+
+
+class TestShutdownTimeout:
+    @pytest.mark.parametrize("bad", [0, -1, "3", True, float("nan")])
+    def test_rejects_bad_values(self, bad: object) -> None:
+        """A non-positive or non-numeric budget is a clear ValueError."""
+        before = _shutdown.default_timeout()
+        with pytest.raises(ValueError, match="positive number of seconds"):
+            d.set_shutdown_timeout(bad)  # type: ignore[arg-type]
+        assert _shutdown.default_timeout() == before
