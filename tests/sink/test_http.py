@@ -310,6 +310,9 @@ class TestBadInput:
                 "application/json",
             ),
             (b'{"resourceSpans": "nope"}', "application/json"),
+            (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+            (b'{"resourceSpans": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001, "application/json"),
+            (b"\x0a\xff\xff\xff\xff\x0f" + b"\x00" * 10, "application/x-protobuf"),
         ],
     )
     def test_garbage_body_is_400_with_reason_and_sink_keeps_serving(

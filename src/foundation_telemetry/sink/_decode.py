@@ -108,7 +108,7 @@ def parse_request(signal: Signal, body: bytes, *, json_encoded: bool = False) ->
     if json_encoded:
         try:
             document = json.loads(body)
-        except (UnicodeDecodeError, ValueError) as error:
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
             msg = f"body is not valid JSON: {error}"
             raise DecodeFailure(msg) from error
         if not isinstance(document, dict):
@@ -116,13 +116,13 @@ def parse_request(signal: Signal, body: bytes, *, json_encoded: bool = False) ->
             raise DecodeFailure(msg)
         try:
             json_format.ParseDict(_hex_ids_to_base64(document), message)
-        except (json_format.ParseError, ValueError, TypeError) as error:
+        except (json_format.ParseError, ValueError, TypeError, RecursionError) as error:
             msg = f"body is not a valid OTLP/JSON {signal.info.request_type.__name__}: {error}"
             raise DecodeFailure(msg) from error
         return message
     try:
         message.ParseFromString(body)
-    except (DecodeError, RuntimeError, ValueError) as error:
+    except (DecodeError, RuntimeError, ValueError, RecursionError) as error:
         msg = f"body is not a valid protobuf {signal.info.request_type.__name__}: {error}"
         raise DecodeFailure(msg) from error
     return message
