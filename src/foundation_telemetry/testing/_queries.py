@@ -22,6 +22,7 @@ from typing import Any, Final, TypeVar
 from .. import taxonomy
 from .._records import EventRecord, MetricPoint, SpanRecord
 from ..recording import RecordBuffer, entry_records
+from ._domain import DomainWaits
 from ._expectations import (
     AnyExpectation,
     Collector,
@@ -135,7 +136,7 @@ def _select(records: Iterable[Record], matcher: RecordMatcher) -> list[Record]:
     return [record for record in records if matcher.matches(record)]
 
 
-class TelemetryQueries:
+class TelemetryQueries(DomainWaits):
     """Queries, expectations and waits over a record store (see the module docstring)."""
 
     # --- the store hooks ---------------------------------------------------------------------
