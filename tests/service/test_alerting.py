@@ -260,3 +260,28 @@ class TestNotifierFailures:
         assert entered.wait(30)
         release.set()
         assert service.force_flush()
+
+
+class TestReentrancy:
+    def test_handler_may_flush_the_service(self, service, traffic) -> None:
+        """An alert-event handler may wait for another flush of the service (no lock held)."""
+        seen: list[str] = []
+        flushed: list[bool] = []
+
+        def handler(name: str, _measurements: Any, _metadata: Any, _config: Any) -> None:
+            # Flush from another thread and wait for it: with events emitted under the
+            # collection lock this would time out instead of hanging the test run.
+            done = threading.Event()
+            worker = threading.Thread(target=lambda: (service.force_flush(), done.set()))
+            worker.start()
+            flushed.append(done.wait(10))
+            seen.append(name)
+
+        attach("test-service-reentrant", "foundation.alert.fired", handler)
+        try:
+            service.add_rule(AlertRule("busy", "requests", "rate[10s] > 5"))
+            traffic.step(100)
+        finally:
+            detach("test-service-reentrant")
+        assert seen == ["foundation.alert.fired"]
+        assert flushed == [True]

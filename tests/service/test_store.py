@@ -265,3 +265,15 @@ class TestExponentialHistogram:
             assert stats.p90 == pytest.approx(1.9, rel=0.05)
         finally:
             provider.shutdown()
+
+
+class TestInvalidValues:
+    def test_non_finite_gauge_is_skipped(self) -> None:
+        """A NaN or infinite value is counted as invalid input and not stored."""
+        store = MetricStore(retention=100, resolution=1, max_series=10)
+        key = ("service.store", SkipReason.INVALID_INPUT)
+        before = skip_counts().get(key, 0)
+        points = [NumberDataPoint({}, 0, 1, math.nan), NumberDataPoint({"a": "1"}, 0, 1, math.inf)]
+        store.ingest(data(Metric("g", None, "", Gauge(points))), since=0, now=1)
+        assert skip_counts()[key] == before + 2
+        assert all(not series.samples for series in store)

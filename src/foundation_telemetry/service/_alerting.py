@@ -326,7 +326,10 @@ class Alerter:
             return [s.active for s in self._states.values() if s.active is not None]
 
     def evaluate(self, measure: Callable[[AlertRule], Outcome | None], now: float) -> list[Alert]:
-        """Advance every rule with *measure* at *now*; dispatch and return the notifications."""
+        """Advance every rule with *measure* at *now*; dispatch and return the notifications.
+
+        The events are not emitted here; pass the result to :meth:`publish`.
+        """
         deliveries: list[tuple[Notifier, Alert]] = []
         notices: list[Alert] = []
         with self._lock:
@@ -341,11 +344,19 @@ class Alerter:
                     notices.append(notice)
                     for notifier in state.notifiers or self.default_notifiers:
                         deliveries.append((notifier, notice))
+        self.dispatcher.dispatch(deliveries)
+        return notices
+
+    @staticmethod
+    def publish(notices: Sequence[Alert]) -> None:
+        """Emit the alert events of *notices* (repeats are reminders, not events).
+
+        Call it outside any lock: event handlers run synchronously and may call back into the
+        service (a handler that flushes it, for instance).
+        """
         for notice in notices:
             if notice.reason != "repeated":
                 _emit_event(notice)
-        self.dispatcher.dispatch(deliveries)
-        return notices
 
     def _advance(self, state: _RuleState, outcome: Outcome | None, now: float) -> Alert | None:
         rule, active = state.rule, state.active

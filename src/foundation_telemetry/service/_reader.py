@@ -160,7 +160,8 @@ class TelemetryService(MetricReader):
                 self._store.ingest(metrics_data, self._since, now)
                 self._since = now
                 self._cycles += 1
-                self._alerter.evaluate(lambda rule: self._measure(rule, now), now)
+                notices = self._alerter.evaluate(lambda rule: self._measure(rule, now), now)
+            self._alerter.publish(notices)
         except Exception as error:  # noqa: BLE001 - a reader must never raise into the SDK
             count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="collection", error=error)
 
