@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import grpc
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+    OTLPSpanExporter as GrpcSpanExporter,
+)
+from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
 from foundation_telemetry._compat import BatchLogRecordProcessor, LoggerProvider
 from foundation_telemetry.sink import Sink
@@ -113,3 +118,43 @@ class TestExpectations:
             assert "something-else" in str(raised.value)
         finally:
             provider.shutdown()
+
+
+class TestExportedShapes:
+    def test_histogram_points_carry_count_and_sum(self, sink: Sink) -> None:
+        """An exported histogram becomes MetricPoints with count and sum (as value)."""
+        exporter = OTLPMetricExporter(endpoint=f"{sink.http_endpoint}/v1/metrics", timeout=10)
+        reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+        provider = MeterProvider(metric_readers=[reader], resource=RESOURCE)
+        try:
+            histogram = provider.get_meter("http").create_histogram("latency", unit="ms")
+            for value in (5.0, 10.0, 30.0):
+                histogram.record(value, {"route": "/a"})
+            provider.force_flush()
+            (point,) = sink.metric_points("latency")
+            assert (point.instrument_kind, point.count, point.value, point.unit) == (
+                "histogram",
+                3,
+                45.0,
+                "ms",
+            )
+            assert point.attributes == {"route": "/a"}
+        finally:
+            provider.shutdown()
+
+    @pytest.mark.parametrize("protocol", ["grpc", "http"])
+    def test_gzip_compressed_exports(self, sink: Sink, protocol: str) -> None:
+        """Exporters configured for gzip compression are understood on both transports."""
+        if protocol == "grpc":
+            exporter = GrpcSpanExporter(
+                endpoint=sink.grpc_endpoint, insecure=True, compression=grpc.Compression.Gzip
+            )
+        else:
+            exporter = OTLPSpanExporter(
+                endpoint=f"{sink.http_endpoint}/v1/traces", compression=Compression.Gzip
+            )
+        span = TracerProvider(resource=RESOURCE).get_tracer("z").start_span("zipped")
+        span.end()
+        assert exporter.export([span]) is SpanExportResult.SUCCESS
+        exporter.shutdown()
+        assert [record.name for record in sink.spans()] == ["zipped"]
