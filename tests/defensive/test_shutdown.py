@@ -132,8 +132,6 @@ class TestShutdownAll:
         tracer.start_span("after").end()
         assert [span.name for span in memory.get_finished_spans()] == ["before"]
         assert counts(name) == {"shutdown": 1}
-        assert d.health()["shutdown"] is True
-        assert d.available() is False
 
     def test_spent_budget_aborts_exporters(self) -> None:
         """When the budget is spent, open exporter wrappers are shut down (ends back-off)."""
@@ -190,3 +188,19 @@ class TestShutdownTimeout:
         with pytest.raises(ValueError, match="positive number of seconds"):
             d.set_shutdown_timeout(bad)  # type: ignore[arg-type]
         assert _shutdown.default_timeout() == before
+
+
+class TestReconfiguration:
+    def test_shutting_down_old_pipelines_keeps_new_ones_available(self) -> None:
+        """Shutting down a replaced pipeline after building a new one leaves telemetry available."""
+        old = TracerProvider(shutdown_on_exit=False)
+        old.add_span_processor(
+            d.DefensiveSpanProcessor(SimpleSpanProcessor(InMemorySpanExporter()))
+        )
+        new = TracerProvider(shutdown_on_exit=False)
+        new.add_span_processor(
+            d.DefensiveSpanProcessor(SimpleSpanProcessor(InMemorySpanExporter()))
+        )
+        assert d.shutdown_all(old, None, None, timeout=5) is True
+        assert d.health()["shutdown"] is False
+        assert d.shutdown_all(new, None, None, timeout=5) is True

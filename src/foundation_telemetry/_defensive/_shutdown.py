@@ -93,6 +93,11 @@ def register_exporter(exporter: Abortable) -> None:
         _exporters.add(exporter)
 
 
+def _any_open() -> bool:
+    with _state_lock:
+        return any(not component.shutdown_started for component in _components)
+
+
 def has_components() -> bool:
     """Return whether any wrapped component is alive."""
     return len(_components) > 0
@@ -246,7 +251,9 @@ def shutdown_all(
     except BaseException:  # noqa: BLE001 - shutdown never raises into the application
         return False
     finally:
-        mark_shutdown()
+        # A reconfiguration shuts the previous pipelines down after building new ones: telemetry
+        # is only "shut down" when no wrapped component is left open.
+        mark_shutdown(not _any_open())
 
 
 def flush_all(
