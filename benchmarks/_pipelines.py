@@ -9,20 +9,24 @@ rounds, outside the timed region).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Tracer, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from benchmarks._harness import require
 
 __all__ = [
     "ATTRS",
+    "NoopExporter",
+    "NoopLogProcessor",
     "NoopProcessor",
     "Pipeline",
+    "one_log_record",
     "ours_recording",
     "ours_wrapped_stock",
     "plain_span",
@@ -58,6 +62,48 @@ class NoopProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Do nothing."""
+
+
+class NoopExporter(SpanExporter):
+    """An exporter that accepts everything and does nothing."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Succeed at once."""
+        return SpanExportResult.SUCCESS
+
+
+class NoopLogProcessor(LogRecordProcessor):
+    """A log-record processor that does nothing."""
+
+    def on_emit(self, log_record: Any) -> None:
+        """Do nothing."""
+
+    def emit(self, log_record: Any) -> None:
+        """Do nothing (SDK releases that call ``emit``)."""
+
+    def shutdown(self) -> None:
+        """Do nothing."""
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Nothing buffered."""
+        return True
+
+
+def one_log_record() -> Any:
+    """A real SDK log record (as processors receive it), emitted once through a provider."""
+
+    class _Keep(NoopLogProcessor):
+        def __init__(self) -> None:
+            self.kept: list[Any] = []
+
+        def on_emit(self, log_record: Any) -> None:
+            self.kept.append(log_record)
+
+    keep = _Keep()
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(keep)
+    provider.get_logger("benchmarks").emit(event_name="probe", attributes={"k": 1})
+    return keep.kept[0]
 
 
 def tracer_for(*processors: SpanProcessor) -> Tracer:

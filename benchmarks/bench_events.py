@@ -17,7 +17,6 @@ from typing import Any
 
 from opentelemetry._logs import LogRecord, get_logger
 from opentelemetry.context import get_current
-from opentelemetry.sdk._logs import LogRecordProcessor
 
 from benchmarks._harness import (
     ComponentMissing,
@@ -28,26 +27,10 @@ from benchmarks._harness import (
     interleave,
     require,
 )
+from benchmarks._pipelines import NoopLogProcessor
 
 GROUP = "events"
 OTHER_HANDLERS = 100
-
-
-class _NoopLogProcessor(LogRecordProcessor):
-    """A log-record processor that does nothing (the pipeline both variants share)."""
-
-    def on_emit(self, log_record: Any) -> None:
-        """Do nothing."""
-
-    def emit(self, log_record: Any) -> None:
-        """Do nothing (SDK releases that call ``emit``)."""
-
-    def shutdown(self) -> None:
-        """Do nothing."""
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Nothing buffered."""
-        return True
 
 
 def run(settings: Settings) -> GroupResult:
@@ -66,7 +49,7 @@ def run(settings: Settings) -> GroupResult:
         result.skip(names, str(exc))
         return result
     telemetry = configure(
-        service_name="bench", exporter="none", log_processors=[_NoopLogProcessor()], set_global=True
+        service_name="bench", exporter="none", log_processors=[NoopLogProcessor()], set_global=True
     )
     try:
         _measure(settings, result, telemetry, emit, handlers, names)

@@ -21,7 +21,10 @@ from benchmarks._harness import (
     require,
 )
 from benchmarks._pipelines import (
+    NoopExporter,
+    NoopLogProcessor,
     NoopProcessor,
+    one_log_record,
     ours_recording,
     ours_wrapped_stock,
     plain_span,
@@ -35,8 +38,10 @@ GROUP = "spans"
 RECORD_TARGETS = ("span record, plain", "span record, 5 attributes + 1 event")
 WRAP_TARGETS = (
     "wrapped vs unwrapped pipeline",
-    "per wrapped on_end call",
-    "per wrapped on_start call",
+    "per wrapped call, span processor on_end",
+    "per wrapped call, span processor on_start",
+    "per wrapped call, span exporter export",
+    "per wrapped call, log processor on_emit",
 )
 
 
@@ -181,7 +186,6 @@ def _record_configured(settings: Settings, result: GroupResult) -> None:
 def _wrapped(settings: Settings, result: GroupResult) -> None:
     try:
         wrapped = ours_wrapped_stock()
-        defensive_cls = require("foundation_telemetry.defensive", "DefensiveSpanProcessor")
     except ComponentMissing as exc:
         result.skip(WRAP_TARGETS, str(exc))
         return
@@ -205,32 +209,47 @@ def _wrapped(settings: Settings, result: GroupResult) -> None:
     result.tables.append(table)
     result.add(Target(GROUP, WRAP_TARGETS[0], table.ratio("wrapped"), 1.03))
 
-    inner = NoopProcessor()
-    outer = defensive_cls(inner)
+    _per_call(settings, result)
+
+
+def _per_call(settings: Settings, result: GroupResult) -> None:
+    """Each defensive hook against the same no-op component called directly."""
+    defensive = require(
+        "foundation_telemetry.defensive",
+        "DefensiveSpanProcessor",
+        "DefensiveSpanExporter",
+        "DefensiveLogRecordProcessor",
+    )
+    inner, exporter, log_inner = NoopProcessor(), NoopExporter(), NoopLogProcessor()
+    outer = defensive.DefensiveSpanProcessor(inner)
+    outer_exporter = defensive.DefensiveSpanExporter(exporter)
+    log_outer = defensive.DefensiveLogRecordProcessor(log_inner)
     span = tracer_for().start_span("probe")
     span.end()
-
+    batch = (span,)
+    log_record = one_log_record()
+    pairs = [
+        ("on_end", lambda: inner.on_end(span), lambda: outer.on_end(span)),
+        ("on_start", lambda: inner.on_start(span, None), lambda: outer.on_start(span, None)),
+        ("export", lambda: exporter.export(batch), lambda: outer_exporter.export(batch)),
+        ("on_emit", lambda: log_inner.on_emit(log_record), lambda: log_outer.on_emit(log_record)),
+    ]
+    variants = []
+    for hook, direct, wrapped in pairs:
+        variants.append(Variant(f"{hook}_direct", f"{hook} direct", direct))
+        variants.append(Variant(f"{hook}_wrapped", f"{hook} via the Defensive wrapper", wrapped))
     calls = interleave(
-        "per wrapped hook call (no-op processor)",
-        [
-            Variant("end_direct", "on_end direct", lambda: inner.on_end(span)),
-            Variant("end_wrapped", "on_end via DefensiveSpanProcessor", lambda: outer.on_end(span)),
-            Variant("start_direct", "on_start direct", lambda: inner.on_start(span, None)),
-            Variant(
-                "start_wrapped",
-                "on_start via DefensiveSpanProcessor",
-                lambda: outer.on_start(span, None),
-            ),
-        ],
-        "end_direct",
-        settings,
+        "per wrapped hook call (no-op components)", variants, "on_end_direct", settings
     )
     result.tables.append(calls)
-    result.add(
-        Target(
-            GROUP, WRAP_TARGETS[1], calls.diff_ns("end_wrapped", "end_direct"), 100.0, unit="ns"
-        ),
-        Target(
-            GROUP, WRAP_TARGETS[2], calls.diff_ns("start_wrapped", "start_direct"), 100.0, unit="ns"
-        ),
-    )
+    for name, (hook, _, _) in zip(WRAP_TARGETS[1:], pairs, strict=True):
+        result.add(
+            Target(
+                GROUP,
+                name,
+                calls.diff_ns(f"{hook}_wrapped", f"{hook}_direct"),
+                100.0,
+                unit="ns",
+                detail=f"direct {calls.rows[f'{hook}_direct'].median_ns:.0f} ns",
+            )
+        )

@@ -29,6 +29,7 @@ GROUPS = {
     "spans": "benchmarks.bench_spans",
     "wake": "benchmarks.bench_wake",
     "memory": "benchmarks.bench_memory",
+    "metrics": "benchmarks.bench_metrics",
     "events": "benchmarks.bench_events",
     "service": "benchmarks.bench_service",
     "otlp": "benchmarks.bench_otlp",

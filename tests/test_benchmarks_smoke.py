@@ -82,6 +82,7 @@ class TestRunner:
             "spans",
             "wake",
             "memory",
+            "metrics",
             "events",
             "service",
             "otlp",
