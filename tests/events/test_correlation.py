@@ -79,20 +79,18 @@ class TestThreads:
             worker.join()
         assert seen == [None]
 
-    def test_thread_helper_carries_id_and_parent_span(self, pipeline):
+    def test_thread_helper_carries_id_and_parent_span(self, telemetry):
         """Our Thread runs in its creator's context: same id, spans are children."""
-        with correlated("c2"), span("parent"):
-            worker = Thread(target=lambda: emit("app.in_thread"))
-            worker_with_span = Thread(target=lambda: span("threaded")(lambda: None)())
-            worker.start()
-            worker_with_span.start()
-            worker.join()
-            worker_with_span.join()
-        (event,) = pipeline.events("app.in_thread")
-        assert event.attributes["correlation_id"] == "c2"
-        parent = pipeline.spans("parent")[0]
-        assert pipeline.spans("threaded")[0].parent.span_id == parent.context.span_id
-        assert pipeline.spans("threaded")[0].attributes["correlation_id"] == "c2"
+        event = telemetry.attach_collector("app.in_thread", correlation_id="c2")
+        with (
+            correlated("c2"),
+            span("parent") as parent,
+            telemetry.expect_span("threaded", correlation_id="c2", timeout=10) as threaded,
+        ):
+            Thread(target=lambda: emit("app.in_thread")).start()
+            Thread(target=lambda: span("threaded")(lambda: None)()).start()
+        assert event.wait(10).span_id == parent.get_span_context().span_id
+        assert threaded.record.parent_span_id == parent.get_span_context().span_id
 
     def test_bind_for_executors(self, pipeline):
         """bind() carries the context into pool threads, also when run concurrently."""

@@ -12,7 +12,7 @@ import threading
 from foundation_telemetry._attributes import MAX_SEQUENCE_LENGTH, MAX_STRING_LENGTH
 from foundation_telemetry._health import SkipReason, skip_counts
 from foundation_telemetry.correlation import correlated
-from foundation_telemetry.events import emit
+from foundation_telemetry.events import emit, span
 from foundation_telemetry.handlers import attach
 
 
@@ -161,7 +161,7 @@ class TestEmit:
         assert seen == ["app.x"]
         assert skip_counts().get(("events", SkipReason.UNEXPECTED), 0) == before + 1
 
-    def test_emit_from_threads(self, pipeline):
+    def test_emit_from_threads(self, telemetry):
         """Events emitted concurrently from threads all arrive, each with its own attributes."""
         start = threading.Barrier(4)
 
@@ -171,34 +171,34 @@ class TestEmit:
                 emit("app.thread", worker=index, step=step)
 
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        pairs = {(r.attributes["worker"], r.attributes["step"]) for r in pipeline.events()}
+        with telemetry.assert_telemetry_event("app.thread", count=100, timeout=30) as seen:
+            for thread in threads:
+                thread.start()
+        pairs = {(r.attributes["worker"], r.attributes["step"]) for r in seen.records}
         assert pairs == {(w, s) for w in range(4) for s in range(25)}
+        for thread in threads:
+            thread.join(10)
 
-    async def test_emit_from_tasks_keeps_each_tasks_context(self, pipeline):
+    async def test_emit_from_tasks_keeps_each_tasks_context(self, telemetry):
         """Tasks emitting concurrently stamp their own correlation id and span."""
-        tracer = pipeline.tracer_provider.get_tracer("t")
         both_started = asyncio.Event()
         started = 0
 
         async def task(name: str) -> int:
             nonlocal started
-            with correlated(name), tracer.start_as_current_span(name) as span:
+            with correlated(name), span(name) as current:
                 started += 1
                 if started == 2:
                     both_started.set()
                 await both_started.wait()
                 emit("app.task", task=name)
-                return span.get_span_context().span_id
+                return current.get_span_context().span_id
 
         ids = await asyncio.gather(task("a"), task("b"))
-        records = {r.attributes["task"]: r for r in pipeline.events("app.task")}
-        assert records["a"].attributes["correlation_id"] == "a"
-        assert records["b"].attributes["correlation_id"] == "b"
-        assert (records["a"].span_id, records["b"].span_id) == tuple(ids)
+        (first,) = telemetry.events("app.task", correlation_id="a")
+        (second,) = telemetry.events("app.task", correlation_id="b")
+        assert (first.attributes["task"], second.attributes["task"]) == ("a", "b")
+        assert (first.span_id, second.span_id) == tuple(ids)
 
     def test_no_pipeline_is_harmless(self):
         """Without a configured pipeline emit() does nothing and counts no failure."""

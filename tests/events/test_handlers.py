@@ -137,20 +137,38 @@ class TestIsolation:
         assert [s[0] for s in seen] == ["app.one", "app.two"]
         assert [h.handler_id for h in handlers()] == ["good"]
 
-    def test_failure_event_emitted(self, pipeline):
+    def test_failure_event_emitted(self, telemetry):
         """Auto-detach emits foundation.telemetry.handler.failure with the details."""
 
         def broken(*_):
             raise ValueError("bad value")
 
         attach("broken", "app.*", broken)
-        emit("app.go")
-        (failure,) = pipeline.events("foundation.telemetry.handler.failure")
+        failure = telemetry.collect_event(
+            "foundation.telemetry.handler.failure", lambda: emit("app.go"), timeout=10
+        )
         assert failure.attributes["handler.id"] == "broken"
         assert failure.attributes["event.name"] == "app.go"
         assert failure.attributes["error.type"] == "ValueError"
         assert failure.attributes["error.message"] == "bad value"
         assert failure.attributes["failures"] == 1
+
+    def test_failure_in_another_thread_is_awaited(self, telemetry):
+        """A handler failing in a worker thread is observed by waiting, not sleeping."""
+
+        def broken(*_):
+            raise RuntimeError("in worker")
+
+        attach("worker-handler", "app.worker", broken)
+        collector = telemetry.attach_collector(
+            "foundation.telemetry.handler.failure", attributes={"handler.id": "worker-handler"}
+        )
+        worker = threading.Thread(target=emit, args=("app.worker",))
+        worker.start()
+        record = collector.wait(10)
+        assert record.attributes["error.message"] == "in worker"
+        assert handlers() == []
+        worker.join(10)
 
     def test_max_failures(self, pipeline):
         """A handler with max_failures=3 stays attached for two failures, then is detached."""
