@@ -78,7 +78,10 @@ class TestLifecycle:
             "foundation.alert.fired",
             "foundation.alert.resolved",
         ]
-        assert events[0][1]["alert.rule"] == "busy"
+        assert events[0][1]["alert.name"] == "busy"
+        assert events[0][1]["severity"] == "warning"
+        assert events[0][1]["reason"] == "fired"
+        assert events[1][1]["reason"] == "resolved"
         assert events[0][1]["alert.label.team"] == "core"
         assert events[0][1]["value"] == 10.0
 
@@ -135,7 +138,7 @@ class TestEscalation:
         ]
         assert [a.escalations for a in alerts] == [0, 1, 2]
         assert [a.notification for a in alerts] == [1, 2, 3]
-        assert [e[1]["alert.severity"] for e in events] == ["warning", "error", "critical"]
+        assert [e[1]["severity"] for e in events] == ["warning", "error", "critical"]
 
     def test_by_count_to_given_severity(self, service, traffic, alerts) -> None:
         """`escalate_after_count` evaluations escalate to `escalate_to`, only once."""

@@ -21,7 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from .. import taxonomy
 from .._health import SkipReason, count_skip
+from ..events import emit
+from ..taxonomy import Attr
 from ._notifiers import Notifier, NotifierError, notifier_name
 from ._rules import AlertRule
 
@@ -258,22 +261,18 @@ class _RuleState:
 
 
 def _emit_event(alert: Alert) -> None:
-    name = "foundation.alert.resolved" if alert.resolved else "foundation.alert.fired"
-    try:
-        from ..events import emit
-    except ImportError as error:
-        count_skip(_EVENTS, SkipReason.UNEXPECTED, item=name, error=error)
-        return
+    # Keys from the taxonomy where it names them (alert.name, severity, value, threshold).
+    name = taxonomy.ALERT_RESOLVED if alert.resolved else taxonomy.ALERT_FIRED
     labels = {f"alert.label.{key}": value for key, value in alert.labels.items()}
     emit(
         name,
-        {"value": alert.value, "threshold": alert.threshold},
+        {Attr.VALUE: alert.value, Attr.THRESHOLD: alert.threshold},
         **{
-            "alert.rule": alert.rule,
+            Attr.ALERT_NAME: alert.rule,
+            Attr.SEVERITY: alert.severity,
+            Attr.REASON: alert.reason,
             "alert.metric": alert.metric,
             "alert.condition": alert.condition,
-            "alert.severity": alert.severity,
-            "alert.reason": alert.reason,
             "alert.fingerprint": alert.fingerprint,
             "alert.escalations": alert.escalations,
         },

@@ -37,6 +37,7 @@ from ._durations import Duration, to_seconds
 from ._notifiers import Notifier, notifier_name
 from ._rules import AlertRule
 from ._stats import DEFAULT_EWMA_ALPHA, Stats, compute_stats
+from ._store import MetricStore
 
 __all__ = ["DEFAULT_RESOLUTION", "DEFAULT_RETENTION", "TelemetryService"]
 
@@ -110,8 +111,6 @@ class TelemetryService(MetricReader):
         max_series: int = 10_000,
         notify_attempts: int = 3,
     ) -> None:
-        from ._store import MetricStore
-
         retention_s = to_seconds(retention, "retention", allow_zero=False)
         resolution_s = to_seconds(resolution, "resolution", allow_zero=False)
         if resolution_s > retention_s:

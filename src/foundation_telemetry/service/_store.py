@@ -148,11 +148,11 @@ class Series:
         self, point: Any, cumulative: bool, since: float, now: float, resolution: float
     ) -> None:
         """Normalise *point* into a sample ending *now* and store it (merging within a slot)."""
-        # The interval is since the previous collection, not the series' previous sample: a
-        # delta series that had no point in a collection had nothing happen in it.
         if isinstance(point, NumberDataPoint) and not math.isfinite(point.value):
             count_skip(_COMPONENT, SkipReason.INVALID_INPUT, item=self.name)
             return
+        # The interval is since the previous collection, not the series' previous sample: a
+        # delta series that had no point in a collection had nothing happen in it.
         sample = self._sample(point, cumulative, min(since, now), now)
         if sample is None:
             count_skip(_COMPONENT, SkipReason.CONTRACT_VIOLATION, item=self.name)
