@@ -221,3 +221,12 @@ class TestFork:
         provider.shutdown()
         assert os.waitstatus_to_exitcode(status) == 0
         assert reported == "fired,resolved"
+
+
+class TestUnregistered:
+    def test_flush_without_provider(self, caplog: pytest.LogCaptureFixture) -> None:
+        """Flushing a service no provider reads from is a quiet no-op."""
+        service = TelemetryService()
+        assert service.force_flush()
+        assert service.health()["service"]["cycles"] == 0
+        assert "Cannot call collect" not in caplog.text

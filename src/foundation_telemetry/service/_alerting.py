@@ -214,6 +214,11 @@ class Dispatcher:
         self._outstanding = 0
         self._thread = None
 
+    def delivery_counts(self) -> dict[str, dict[str, int]]:
+        """Return ``{notifier: {"delivered", "failed", "given_up"}}`` (a copy)."""
+        with self._idle:
+            return {name: dict(counts) for name, counts in self.stats.items()}
+
     @property
     def pending_retries(self) -> int:
         """How many deliveries wait for the next evaluation to be retried."""

@@ -188,11 +188,13 @@ class TelemetryService(MetricReader):
                 count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="periodic", error=error)
 
     def _collect_now(self, timeout_millis: float = 10_000) -> None:
+        if getattr(self, "_collect", None) is None:
+            return  # not registered with a provider (yet, or OTEL_SDK_DISABLED): nothing to read
         cycles = self._cycles
         self.collect(timeout_millis=timeout_millis)
         # The SDK skips ``_receive_metrics`` when nothing was recorded since the last delta
         # collection; rules must still see that time passed (a rate falling to zero, a for_).
-        if self._cycles == cycles and getattr(self, "_collect", None) is not None:
+        if self._cycles == cycles:
             self._receive_metrics(_EMPTY, timeout_millis)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
@@ -430,7 +432,7 @@ class TelemetryService(MetricReader):
             "cycles": self._cycles,
             "rules": len(self._alerter.rules()),
             "active_alerts": [alert.rule for alert in self._alerter.active()],
-            "notifiers": {name: dict(stats) for name, stats in self._dispatcher.stats.items()},
+            "notifiers": self._dispatcher.delivery_counts(),
             "pending_retries": self._dispatcher.pending_retries,
             "default_notifiers": [notifier_name(n) for n in self._alerter.default_notifiers],
             "shutdown": self._shut_down,
