@@ -228,7 +228,7 @@ class Stats:
     start: float | None = None
     end: float | None = None
     kind: str | None = None
-    quantile_fn: Callable[[float], float] | None = field(default=None, repr=False, compare=False)
+    _quantile: Callable[[float], float] | None = field(default=None, repr=False, compare=False)
 
     @property
     def empty(self) -> bool:
@@ -240,7 +240,7 @@ class Stats:
         if not 0 < q < 1:
             msg = f"`q` must be between 0 and 1 (exclusive), got {q!r}."
             raise ValueError(msg)
-        return _NAN if self.quantile_fn is None else self.quantile_fn(q)
+        return _NAN if self._quantile is None else self._quantile(q)
 
     def get(self, aggregate: str) -> float:
         """Return the aggregate called *aggregate* (``"rate"``, ``"p99"``, ``"p95"``, ...)."""
@@ -366,7 +366,7 @@ def compute_stats(
         start=first.start,
         end=last.end,
         kind=kind,
-        quantile_fn=quantile,
+        _quantile=quantile,
     )
 
 
