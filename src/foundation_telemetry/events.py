@@ -208,7 +208,11 @@ class _SpanRun:
         found = correlation_id()
         if found is not None:
             span_attributes[CORRELATION_KEY] = found
-        self._span = _tracer.start_span(name, attributes=span_attributes)
+        try:
+            self._span = _tracer.start_span(name, attributes=span_attributes)
+        except Exception as error:  # noqa: BLE001 - a broken span pipeline must not stop the block
+            count_skip(_COMPONENT, SkipReason.UNEXPECTED, item=name, error=error)
+            self._span = trace.INVALID_SPAN
         self._token = context.attach(trace.set_span_in_context(self._span))
         self._started = time.perf_counter_ns()
         emit(f"{name}.start", None, **self._attributes)
@@ -223,30 +227,39 @@ class _SpanRun:
                 emit(f"{name}.stop", {"duration": duration}, **self._attributes)
             else:
                 error_type = type(error).__qualname__
+                message = _safe_str(error)
                 metric_attributes = {"error.type": error_type}
-                self._span.record_exception(error)
-                self._span.set_status(Status(StatusCode.ERROR, f"{error_type}: {error}"))
-                self._span.set_attribute("error.type", error_type)
                 emit(
                     f"{name}.exception",
                     {"duration": duration},
                     **{
                         **self._attributes,
                         "exception.type": error_type,
-                        "exception.message": str(error),
+                        "exception.message": message,
                         "error.type": error_type,
                     },
                 )
+                self._span.set_attribute("error.type", error_type)
+                self._span.set_status(Status(StatusCode.ERROR, f"{error_type}: {message}"))
+                self._span.record_exception(error)
             histogram = _duration_histogram(name)
             if histogram is not None:
                 histogram.record(duration, metric_attributes)
         except Exception as failure:  # noqa: BLE001 - span() never raises into the application
             count_skip(_COMPONENT, SkipReason.UNEXPECTED, item=name, error=failure)
         finally:
+            context.detach(self._token)
             try:
-                context.detach(self._token)
-            finally:
                 self._span.end()
+            except Exception as failure:  # noqa: BLE001 - never replace the block's own outcome
+                count_skip(_COMPONENT, SkipReason.UNEXPECTED, item=name, error=failure)
+
+
+def _safe_str(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001 - an exception whose __str__ fails still gets reported
+        return f"<unprintable {type(error).__qualname__}>"
 
 
 @final

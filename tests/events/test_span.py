@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from opentelemetry.sdk.trace import SpanProcessor
 from opentelemetry.trace import StatusCode
 
 from foundation_telemetry.events import instrument, span
@@ -187,3 +188,48 @@ class TestInstrument:
         """A name that is neither str nor function is a clear TypeError."""
         with pytest.raises(TypeError, match="span name"):
             instrument(3)  # type: ignore[call-overload]
+
+
+class _ExplodingProcessor(SpanProcessor):
+    """A span processor (without the defensive layer) that raises on start or end."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def on_start(self, span, parent_context=None):
+        if self.where == "start":
+            raise RuntimeError("on_start down")
+
+    def on_end(self, span):
+        if self.where == "end":
+            raise RuntimeError("on_end down")
+
+
+class TestBrokenPipeline:
+    @pytest.mark.parametrize("where", ["start", "end"])
+    def test_block_outcome_is_never_replaced(self, pipeline, where):
+        """A raising processor never replaces the block's own exception or result."""
+        pipeline.tracer_provider.add_span_processor(_ExplodingProcessor(where))
+        error = Boom("the application's own")
+        with pytest.raises(Boom) as raised, span("fragile"):
+            raise error
+        assert raised.value is error
+
+        @span("fragile.fn")
+        def compute() -> int:
+            return 7
+
+        assert compute() == 7
+        assert pipeline.event_names().count("fragile.fn.stop") == 1
+
+    def test_unprintable_exception(self, pipeline):
+        """An exception whose str() raises is still reported and re-raised."""
+
+        class Unprintable(Exception):
+            def __str__(self) -> str:
+                raise RuntimeError("no str")
+
+        with pytest.raises(Unprintable), span("odd"):
+            raise Unprintable
+        event = pipeline.events("odd.exception")[0]
+        assert event.attributes["exception.message"] == f"<unprintable {Unprintable.__qualname__}>"
