@@ -216,3 +216,7 @@ class TestExhaustion:
             metric_sum(pools, "db.client.connection.pending_requests", {POOL: tmp_path.name}) == 0
         )
         assert len(pools.events(taxonomy.CONNECTION_ACQUIRED)) == 2
+        # Handed straight to the waiter, the first checkin did not count as a recovery.
+        health = pools.events(taxonomy.CONNECTION_POOL_HEALTH)
+        assert [event.attributes["healthy"] for event in health] == [False, True]
+        assert health[1].attributes["connections.used"] == 0

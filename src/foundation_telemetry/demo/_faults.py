@@ -2,10 +2,10 @@
 
 The run is cut into phases by the fraction of ``--duration`` that has elapsed, so a 3-second test
 run and a 5-minute compose run tell the same story: a warm-up with occasional payment errors
-(retries absorb them), a payment outage (retries exhaust, the breaker opens and rejects, the
-alert fires), recovery (the breaker half-opens and closes, the alert resolves), a slow database
-that exhausts the connection pool, then a steady tail. Every random draw comes from one seeded
-generator, so runs with the same seed make the same choices.
+(retries absorb most of them), a payment outage (retries exhaust, the breaker opens and rejects,
+the alert fires), recovery (the breaker half-opens and closes, the alert resolves), a traffic
+burst on a slower database that exhausts the connection pool, then a steady tail. Every random
+draw comes from one seeded generator, so runs with the same seed make the same choices.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ class Phase:
     start: float
     payment_failure_rate: float
     db_hold_factor: float = 1.0
+    orders_per_worker: int = 1
 
 
 PHASES: Final = (
-    Phase("warm-up", 0.0, payment_failure_rate=0.1),
+    Phase("warm-up", 0.0, payment_failure_rate=0.15),
     Phase("payment outage", 0.2, payment_failure_rate=1.0),
     Phase("recovery", 0.45, payment_failure_rate=0.03),
-    Phase("slow database", 0.7, payment_failure_rate=0.03, db_hold_factor=6.0),
+    Phase("burst", 0.7, payment_failure_rate=0.03, db_hold_factor=4.0, orders_per_worker=3),
     Phase("steady", 0.8, payment_failure_rate=0.03),
 )
 

@@ -162,7 +162,8 @@ def render(report: DemoReport, console: Console) -> None:
     target = "embedded OTLP sink" if report.embedded_sink else "external OTLP endpoint"
     console.print(
         f"ran {report.duration:.1f} s with {report.workers} workers (seed {report.seed}), "
-        f"exporting to the {target} at {report.endpoint}"
+        f"exporting to the {target} at {report.endpoint}",
+        soft_wrap=True,
     )
 
     orders = Table(title="Orders by outcome")
@@ -192,7 +193,8 @@ def render(report: DemoReport, console: Console) -> None:
         f"({len(report.latencies)} orders)"
     )
     console.print(
-        f"[bold]Circuit breaker transitions[/]: {_transitions(report.breaker_transitions)}"
+        f"[bold]Circuit breaker transitions[/]: {_transitions(report.breaker_transitions)}",
+        soft_wrap=True,
     )
     console.print(
         f"[bold]Alerts[/]: fired {report.alerts_with('fired')}, "

@@ -277,7 +277,8 @@ async def _drive(
 
     async def worker() -> None:
         while not stopping.is_set():
-            await orders.process(next(ids))
+            burst = plan.phase().orders_per_worker
+            await asyncio.gather(*(orders.process(next(ids)) for _ in range(burst)))
             # Think time between a worker's orders: this shapes the load, it waits for nothing.
             await asyncio.sleep(plan.uniform(0.005, 0.02))
 

@@ -30,7 +30,7 @@ __all__ = ["OUTCOMES", "OrderService", "PaymentError"]
 OUTCOMES: Final = ("paid", "payment_failed", "rejected", "db_timeout")
 """How an order can end: paid, payment retries exhausted, refused by the open breaker, no DB."""
 
-_DB_HOLD: Final = 0.002  # seconds a connection is used per statement, before slow-phase factor
+_DB_HOLD: Final = 0.002  # seconds a statement holds its connection, times the phase's factor
 
 
 class PaymentError(Exception):
@@ -50,7 +50,7 @@ class OrderService:
         self._plan = plan
         self.engine = sqlalchemy.create_engine(
             f"sqlite:///{database}",
-            pool_size=2,
+            pool_size=3,
             max_overflow=1,
             pool_timeout=1.0,
             pool_logging_name="orders-db",
@@ -63,7 +63,7 @@ class OrderService:
                 )
             )
         self.breaker = pybreaker.CircuitBreaker(
-            fail_max=4, reset_timeout=reset_timeout, name="payments"
+            fail_max=10, reset_timeout=reset_timeout, name="payments"
         )
         self.outcomes: Counter[str] = Counter()
         self._charge: Callable[[int, float], Awaitable[str]] = tenacity.retry(
@@ -121,8 +121,8 @@ class OrderService:
                 {"id": order_id, "amount": amount, "status": status},
             )
             connection.commit()
-            # A slow query holding the connection (longer in the slow-database phase): this is
-            # what exhausts the pool.
+            # A query's time holding the connection (longer during the burst, which is what
+            # exhausts the pool).
             time.sleep(hold)
 
     def close(self) -> None:

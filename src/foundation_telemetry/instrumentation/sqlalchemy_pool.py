@@ -57,6 +57,7 @@ class _PoolState:
     )
     counts: dict[str, int] = field(default_factory=lambda: {"idle": 0, "used": 0})
     exhausted: bool = False
+    pending: int = 0
 
     def count(self, state: str) -> int:
         return self.counts[state]
@@ -232,7 +233,9 @@ class _PoolTelemetry:
             None,
             **{_A.POOL_NAME: known.name, _A.CONNECTIONS_USED: used},
         )
-        if known.exhausted:
+        # Recovered once a connection comes back with nobody queueing for it; while requests
+        # wait, each checkin is handed straight on and the pool stays exhausted.
+        if known.exhausted and known.pending == 0:
             known.exhausted = False
             self._health(known, healthy=True)
 
@@ -247,6 +250,8 @@ class _PoolTelemetry:
     def request_started(self, pool: Any) -> None:
         """Someone asked *pool* for a connection; report it if the pool is already full."""
         known = self.state(pool)
+        with self._lock:
+            known.pending += 1
         self._pending.add(1, {_A.POOL_NAME: known.name})
         in_use = _checked_out(pool)
         if known.capacity is None or in_use is None or in_use < known.capacity:
@@ -269,6 +274,8 @@ class _PoolTelemetry:
     def request_ended(self, pool: Any, error: BaseException | None) -> None:
         """Report the end of a request for a connection, failed with *error* when given."""
         known = self.state(pool)
+        with self._lock:
+            known.pending -= 1
         self._pending.add(-1, {_A.POOL_NAME: known.name})
         if error is None:
             return
