@@ -204,3 +204,40 @@ class TestStatsFromPoints:
     def test_no_points(self) -> None:
         """No points give an empty Stats."""
         assert stats_from_points([]).empty
+
+
+class TestSameAnswersAsTheService:
+    def test_recorder_points_match_service_query(self) -> None:
+        """Stats from the Recorder's measurements agree with the service's query of the same data."""
+        from foundation_telemetry._config import configure
+        from foundation_telemetry.service import TelemetryService
+
+        now = [100.0]
+        service = TelemetryService(clock=lambda: now[0])
+        telemetry = configure("svc", exporter="memory", set_global=False, service=service)
+        try:
+            assert telemetry.recorder is not None
+            meter = telemetry.meter_provider.get_meter("t")
+            requests = meter.create_counter("requests")
+            inflight = meter.create_up_down_counter("inflight")
+            latency = meter.create_histogram("latency")
+            for value in (3, 4, 5):
+                requests.add(value, {"route": "/a"})
+                inflight.add(1 if value != 4 else -1)
+                latency.record(value / 10)
+            now[0] += 10
+            assert telemetry.force_flush()
+            for name, fields in (
+                ("requests", ("sum", "last")),
+                ("inflight", ("sum", "last")),
+                ("latency", ("count", "sum", "min", "max", "mean")),
+            ):
+                from_points = stats_from_points(telemetry.recorder.metric_points(name))
+                queried = service.query(name)
+                for field in fields:
+                    assert from_points.get(field) == pytest.approx(queried.get(field)), (
+                        name,
+                        field,
+                    )
+        finally:
+            telemetry.shutdown()
