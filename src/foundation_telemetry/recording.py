@@ -318,10 +318,14 @@ class RecordingLogProcessor(_compat.LogRecordProcessor):
     def __init__(self, buffer: RecordBuffer, spans: RecordingSpanProcessor) -> None:
         self._buffer = buffer
         self._spans = spans
+        self._last: Any = None
 
     def on_emit(self, log_record: _compat.ReadWriteLogRecord) -> None:
         """Record the log record (an EVENT when it carries an ``event_name``)."""
         try:
+            if log_record is self._last:
+                return  # this processor is registered twice on the provider
+            self._last = log_record
             record = log_record.log_record
             kind = RecordKind.EVENT if _compat.event_name_of(log_record) else RecordKind.LOG
             scope = self._spans.scope_of(record.span_id)

@@ -268,3 +268,16 @@ class TestStandaloneRecorder:
                 pass
         assert [s.name for s in recorder.spans()] == [s.name for s in exporter.get_finished_spans()]
         assert entry_records(recorder.buffer.read(0)[1][0])[0].name == "a"
+
+
+class TestLogProcessorTwice:
+    def test_registered_twice_records_once(self):
+        """The log processor ignores being registered twice on one provider."""
+        from foundation_telemetry._compat import LoggerProvider
+
+        recorder = Recorder()
+        provider = LoggerProvider(shutdown_on_exit=False)
+        provider.add_log_record_processor(recorder.log_processor)
+        provider.add_log_record_processor(recorder.log_processor)
+        provider.get_logger("l").emit(event_name="twice.registered")
+        assert len(recorder.events("twice.registered")) == 1

@@ -75,11 +75,22 @@ class Watch:
 
     def report(self, headline: str, **fields: object) -> Report:
         """Start a failure report with what this watch saw."""
+        ended = {
+            record.span_id
+            for record in self.received
+            if isinstance(record, SpanRecord) and record.ended
+        }
+        # A span that also ended is listed once, at its end.
+        received = [
+            record
+            for record in self.received
+            if not (isinstance(record, SpanRecord) and not record.ended and record.span_id in ended)
+        ]
         return Report(
             headline=headline,
             begin_ns=self.begin_ns,
-            received=list(self.received),
-            received_total=self.received_total,
+            received=received,
+            received_total=self.received_total - (len(self.received) - len(received)),
             spans=dict(self.spans),
             foreign_total=self.foreign_total,
             dropped=self.dropped,
