@@ -307,9 +307,7 @@ class TestCompose:
 
     def test_grafana_provisions_prometheus_and_jaeger(self, services: dict[str, Any]) -> None:
         """The mounted provisioning directory defines both data sources at their service URLs."""
-        [mount] = services["grafana"]["volumes"]
-        host_dir, container_dir = mount.split(":")[:2]
-        assert container_dir == "/etc/grafana/provisioning"
+        host_dir = grafana_mounts(services)["/etc/grafana/provisioning"]
         files = sorted((ROOT / host_dir / "datasources").glob("*.y*ml"))
         sources = [s for f in files for s in load_yaml(f)["datasources"]]
         by_type = {s["type"]: s for s in sources}
@@ -320,6 +318,22 @@ class TestCompose:
         uids = {s["uid"] for s in sources}
         for link in by_type["prometheus"]["jsonData"]["exemplarTraceIdDestinations"]:
             assert link["datasourceUid"] in uids
+
+    def test_grafana_loads_the_dashboards_it_mounts(self, services: dict[str, Any]) -> None:
+        """The dashboard provider reads the mounted directory, which holds valid dashboards."""
+        mounts = grafana_mounts(services)
+        [provider] = load_yaml(
+            ROOT / mounts["/etc/grafana/provisioning"] / "dashboards" / "dashboards.yaml"
+        )["providers"]
+        dashboards = sorted((ROOT / mounts[provider["options"]["path"]]).glob("*.json"))
+        assert dashboards
+        for path in dashboards:
+            dashboard = json.loads(path.read_text(encoding="utf-8"))
+            assert dashboard["uid"]
+            assert dashboard["panels"]
+            for panel in dashboard["panels"]:
+                assert panel["datasource"]["uid"] in {"prometheus", "jaeger"}
+                assert all(target["expr"] for target in panel["targets"])
 
     def test_demo_exports_to_the_collector_with_a_matching_protocol(
         self, services: dict[str, Any]
@@ -339,6 +353,92 @@ class TestCompose:
         """No ``depends_on`` points at a service that is not in the file."""
         for service in services.values():
             assert set(service.get("depends_on") or []) <= set(services)
+
+
+def grafana_mounts(services: dict[str, Any]) -> dict[str, str]:
+    """Container path -> host path of Grafana's bind mounts."""
+    return {volume.split(":")[1]: volume.split(":")[0] for volume in services["grafana"]["volumes"]}
+
+
+# Prometheus's OTLP translation (UnderscoreEscapingWithSuffixes, the v3 default): dots become
+# underscores, annotation units ({call}) vanish, "s" becomes _seconds, a ratio gauge gets _ratio,
+# monotonic counters get _total and histograms are read through _bucket/_sum/_count.
+_UNIT_SUFFIXES = {"s": "seconds", "By": "bytes", "ms": "milliseconds"}
+_INSTRUMENT = re.compile(
+    r"create_(?P<kind>observable_counter|observable_gauge|observable_up_down_counter|"
+    r"up_down_counter|counter|gauge|histogram)\(\s*(?P<name>[\w.\"]+)[^)]*?unit=\"(?P<unit>[^\"]*)\"",
+    re.DOTALL,
+)
+_PROMQL_WORDS = {"sum", "by", "rate", "max", "min", "avg", "histogram_quantile", "le", "without"}
+
+
+def prometheus_names() -> set[str]:
+    """The series names Prometheus stores for every instrument our source code creates."""
+    constants = dict(
+        re.findall(r'^(\w+)(?::\s*\w+)?\s*=\s*"([\w.]+)"', source_text(), re.MULTILINE)
+    )
+    names = set()
+    for match in _INSTRUMENT.finditer(source_text()):
+        raw = match["name"]
+        name = raw.strip('"') if raw.startswith('"') else constants.get(raw)
+        if name is None:
+            continue
+        base = name.replace(".", "_")
+        unit, kind = match["unit"], match["kind"]
+        suffix = _UNIT_SUFFIXES.get(unit, "")
+        if unit == "1" and kind.endswith("gauge"):
+            suffix = "ratio"
+        if suffix:
+            base = f"{base}_{suffix}"
+        if kind in ("counter", "observable_counter"):
+            names.add(f"{base}_total")
+        elif kind == "histogram":
+            names.update(f"{base}_{part}" for part in ("bucket", "sum", "count"))
+        else:
+            names.add(base)
+    return names
+
+
+def source_text() -> str:
+    src = ROOT / "src" / "foundation_telemetry"
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(src.rglob("*.py")))
+
+
+def promql_metric_names(expr: str) -> set[str]:
+    """Series names in a PromQL expression: identifiers that are not functions or labels."""
+    bare = re.sub(r"\b(?:by|without)\s*\([^)]*\)|\[[^\]]*\]|\{[^}]*\}", " ", expr)
+    identifiers = re.findall(r"\b([a-zA-Z_][a-zA-Z0-9_]*)\b(?!\s*\()", bare)
+    return {name for name in identifiers if name not in _PROMQL_WORDS}
+
+
+class TestDashboards:
+    def test_every_dashboard_metric_is_one_we_emit(self) -> None:
+        """Each series a panel queries is the Prometheus name of an instrument in our code."""
+        emitted = prometheus_names()
+        assert {"foundation_retry_attempts_total", "db_client_connection_count"} <= emitted
+        for path in sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json")):
+            for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]:
+                for target in panel["targets"]:
+                    queried = promql_metric_names(target["expr"])
+                    assert queried, target["expr"]
+                    assert queried <= emitted, f"{panel['title']}: {queried - emitted}"
+
+    def test_every_grouping_label_is_an_attribute_we_set(self) -> None:
+        """Each ``by (...)`` label is the Prometheus form of an attribute key in our code."""
+        keys = {
+            k.replace(".", "_") for k in re.findall(r'"([a-z_]+(?:\.[a-z_]+)*)"', source_text())
+        }
+        for path in sorted((ROOT / "deploy" / "grafana" / "dashboards").glob("*.json")):
+            for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]:
+                for target in panel["targets"]:
+                    for group in re.findall(r"\bby\s*\(([^)]*)\)", target["expr"]):
+                        labels = {label.strip() for label in group.split(",")} - {"le"}
+                        assert labels <= keys, f"{panel['title']}: {labels - keys}"
+
+    def test_the_metric_name_parser_sees_through_functions_and_labels(self) -> None:
+        """The PromQL reader keeps series names only, so the checks above can fail."""
+        expr = 'sum by (a_b) (rate(x_total{c="d"}[5m])) / max(y_seconds_bucket)'
+        assert promql_metric_names(expr) == {"x_total", "y_seconds_bucket"}
 
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
