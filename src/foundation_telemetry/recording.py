@@ -233,18 +233,18 @@ class RecordBuffer:
 
 
 class _ThreadNames:
-    """Thread ident -> name, cached so the hot path stores a shared string, not a new int."""
+    """The current thread's name, cached in a thread-local (cheap, and dies with the thread)."""
 
     def __init__(self) -> None:
-        self._names: dict[int, str] = {}
+        self._local = threading.local()
 
     def current(self) -> str:
-        ident = threading.get_ident()
-        name = self._names.get(ident)
-        if name is None:
-            name = threading.current_thread().name
-            self._names[ident] = name
-        return name
+        try:
+            return self._local.name  # type: ignore[no-any-return]
+        except AttributeError:
+            name: str = threading.current_thread().name
+            self._local.name = name
+            return name
 
 
 _thread_names = _ThreadNames()

@@ -245,3 +245,47 @@ class TestRunners:
             """
         )
         run(pytester, "-p", "asyncio", "-p", "anyio").assert_outcomes(passed=2)
+
+
+class TestApplicationProviders:
+    def test_configure_inside_the_test(self, pytester):
+        """Providers that configure() builds in the test body are captured."""
+        pytester.makepyfile(
+            """
+            from opentelemetry import trace
+            from foundation_telemetry import configure
+
+            tracer = trace.get_tracer("app")
+
+            def test_it(telemetry):
+                handle = configure(service_name="svc", exporter="none")
+                try:
+                    with telemetry.expect_span("after.configure") as seen:
+                        with tracer.start_as_current_span("after.configure"):
+                            pass
+                    assert seen.record.resource["service.name"] == "svc"
+                finally:
+                    handle.shutdown()
+            """
+        )
+        run(pytester).assert_outcomes(passed=1)
+
+    def test_plain_sdk_globals(self, pytester):
+        """Plain SDK providers the application set as the OTel globals are captured."""
+        pytester.makepyfile(
+            """
+            from opentelemetry import _logs, trace
+            from opentelemetry.sdk._logs import LoggerProvider
+            from opentelemetry.sdk.trace import TracerProvider
+
+            trace.set_tracer_provider(TracerProvider())
+            _logs.set_logger_provider(LoggerProvider())
+            tracer = trace.get_tracer("app")
+
+            def test_it(telemetry):
+                with telemetry.expect_span("plain"), telemetry.assert_telemetry_event("plain.event"):
+                    with tracer.start_as_current_span("plain"):
+                        _logs.get_logger("app").emit(event_name="plain.event")
+            """
+        )
+        run(pytester).assert_outcomes(passed=1)

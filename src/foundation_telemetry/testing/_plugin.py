@@ -53,6 +53,9 @@ class TelemetryFixture(TelemetryQueries):
         self._collectors: list[Collector] = []
 
     def _telemetry_buffer(self) -> RecordBuffer:
+        # Providers configured during the test (configure() in the test body) are hooked in
+        # as soon as the test queries or expects anything.
+        _session.refresh()
         return self.recorder.buffer
 
     def _telemetry_scope(self) -> int | None:
@@ -118,6 +121,12 @@ class _Session:
                 recording.follow_configure(self.recorder)
             self._hook(self.recorder)
             return self.recorder
+
+    def refresh(self) -> None:
+        """Attach to providers that appeared since the last look (cheap when none did)."""
+        if self.recorder is not None:
+            with self._lock:
+                self._hook(self.recorder)
 
     def _hook(self, recorder: Recorder) -> None:
         from .._config import current
