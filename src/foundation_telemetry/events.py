@@ -29,6 +29,7 @@ from opentelemetry.metrics import Histogram
 from opentelemetry.trace import Status, StatusCode
 
 from . import _globals
+from . import correlation as _correlation
 from ._attributes import (
     INT64_MAX,
     INT64_MIN,
@@ -67,12 +68,12 @@ _INSTRUMENT_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9_./-]{0,254}")
 # when configure() rebinds (one identity check instead of two forwarding layers per event).
 _fallback_logger = _logs.get_logger(_SCOPE)
 _resolved: tuple[object, _logs.Logger] = (None, _fallback_logger)
+_rebinding: Any = None
 _tracer = trace.get_tracer(_SCOPE)
 _meter = metrics.get_meter(_SCOPE)
 _LogRecord = _logs.LogRecord
 _time_ns = time.time_ns
 _get_current = get_current
-_proxies = _globals.proxies
 
 
 def _host_name() -> str:
@@ -92,6 +93,15 @@ def _after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork)
+
+
+def _find_rebinding() -> Any:
+    """Return our global rebinding LoggerProvider once it is installed (it never changes)."""
+    global _rebinding
+    proxies = _globals.proxies()
+    if proxies is not None:
+        _rebinding = proxies.logger_provider
+    return _rebinding
 
 
 def _resolve_logger(provider: Any) -> _logs.Logger:
@@ -147,14 +157,15 @@ def emit(name: str, measurements: Mapping[str, Any] | None = None, **metadata: A
                     coerce_attribute(_COMPONENT, name, key, value, attributes)
         attributes[HOST_NAME] = _host
         attributes[PROCESS_PID] = _pid
-        found = correlation_id(ctx)
+        cached = _correlation._last
+        found = cached[1] if cached[0] is ctx else correlation_id(ctx)
         if found is not None:
             attributes[CORRELATION_KEY] = found
-        proxies = _proxies()
-        if proxies is None:
+        rebinding = _rebinding or _find_rebinding()
+        if rebinding is None:
             logger = _fallback_logger
         else:
-            provider = proxies.logger_provider.delegate
+            provider = rebinding.delegate
             resolved = _resolved
             logger = resolved[1] if resolved[0] is provider else _resolve_logger(provider)
         logger.emit(
