@@ -30,12 +30,15 @@ from opentelemetry.sdk.metrics.export import (
 )
 
 from .._health import SkipReason, count_skip
+from .._health import health as core_health
+from ..handlers import handler_states
 from ._alerting import Alert, Alerter, Dispatcher, Outcome
 from ._analytics import Anomaly, Method, Point, Source, anomaly, moving_average, signal, trend
 from ._analytics import windowed_percentile as _windowed_percentile
 from ._durations import Duration, to_seconds
 from ._notifiers import Notifier, notifier_name
 from ._rules import AlertRule
+from ._runtime import enable_runtime_metrics as _enable_runtime_metrics
 from ._stats import DEFAULT_EWMA_ALPHA, Stats, compute_stats
 from ._store import MetricStore
 
@@ -397,8 +400,6 @@ class TelemetryService(MetricReader):
             RuntimeError: the service is not registered with a meter provider yet.
             ImportError: the ``service`` extra is not installed (message says how).
         """
-        from ._runtime import enable_runtime_metrics
-
         provider = meter_provider
         if provider is None:
             ref = getattr(self, "_provider", None)
@@ -409,13 +410,10 @@ class TelemetryService(MetricReader):
                 "configure(metric_readers=[service]) first, or pass `meter_provider`."
             )
             raise RuntimeError(msg)
-        enable_runtime_metrics(provider)
+        _enable_runtime_metrics(provider)
 
     def health(self) -> dict[str, Any]:
         """Return handler states, skip counts, component (exporter) states and service state."""
-        from .._health import health as core_health
-        from ..handlers import handler_states
-
         report: dict[str, Any] = dict(core_health())
         report["handlers"] = [
             {
