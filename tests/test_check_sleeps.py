@@ -247,6 +247,26 @@ class TestExplanation:
                 "telemetry.expect_span(",
             ),
             ("x = 1\ntime.sleep(1)\nassert x", "is a fixed delay", "# allow-sleep: why"),
+            (
+                "assert name.startswith('a')\ntime.sleep(1)\nassert done",
+                "is a fixed delay",
+                "# allow-sleep: why",
+            ),
+            (
+                "do()\ntime.sleep(1)\nassert isinstance(got, SpanRecord)",
+                "waits for a span",
+                "telemetry.expect_span(",
+            ),
+            (
+                "do()\ntime.sleep(1)\nassert 'shipped' in caplog.text",
+                "waits for an event or log record",
+                "telemetry.assert_telemetry_event(",
+            ),
+            (
+                "event = threading.Event()\ntime.sleep(1)\nassert event.is_set()",
+                "is a fixed delay",
+                "# allow-sleep: why",
+            ),
         ],
     )
     def test_each_sleep_is_explained_with_its_event_driven_replacement(

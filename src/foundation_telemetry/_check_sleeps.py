@@ -87,17 +87,29 @@ class _Waits(enum.Enum):
     )
 
 
-# Identifier fragments that tell, from the code after the sleep, what it waits for.
-_AFTER_HINTS: tuple[tuple[_Waits, tuple[str, ...]], ...] = (
+def _hints(*table: tuple[_Waits, tuple[str, ...]]) -> tuple[tuple[_Waits, re.Pattern[str]], ...]:
+    """Compile words to whole-word patterns over snake_cased identifiers (plural allowed).
+
+    ``span`` matches ``get_finished_spans`` and ``SpanRecord`` but ``start`` does not match
+    ``startswith`` or ``restart``.
+    """
+    return tuple(
+        (waits, re.compile(rf"(?:^|_)(?:{'|'.join(map(re.escape, words))})s?(?:_|$)"))
+        for waits, words in table
+    )
+
+
+# Words in identifiers that tell, from the code after the sleep, what it waits for.
+_AFTER_HINTS = _hints(
     (_Waits.SPAN, ("span",)),
     (_Waits.METRIC, ("metric",)),
     # Plural on purpose: a local ``event = threading.Event()`` is not telemetry.
-    (_Waits.EVENT, ("events", "log", "records", "emitted")),
+    (_Waits.EVENT, ("events", "log", "records", "emitted", "caplog")),
 )
 # ... and from the code before it.
-_BEFORE_HINTS: tuple[tuple[_Waits, tuple[str, ...]], ...] = (
+_BEFORE_HINTS = _hints(
     (_Waits.SERVICE, ("popen", "subprocess", "server", "serve", "sink", "listen")),
-    (_Waits.TASK, ("create_task", "ensure_future", "start_soon", "task_group", "taskgroup")),
+    (_Waits.TASK, ("create_task", "ensure_future", "start_soon", "task_group")),
     (_Waits.THREAD, ("thread", "submit", "executor", "start")),
 )
 
@@ -421,14 +433,18 @@ def _exits_early(loop: ast.AST) -> bool:
 
 def _hinted(
     nodes: Sequence[ast.AST],
-    hints: tuple[tuple[_Waits, tuple[str, ...]], ...],
+    hints: tuple[tuple[_Waits, re.Pattern[str]], ...],
     ignored: frozenset[str],
 ) -> _Waits | None:
-    words = " ".join(word for word in _identifiers(nodes) if word not in ignored).lower()
-    for waits, fragments in hints:
-        if any(fragment in words for fragment in fragments):
+    names = [_snake_case(name) for name in _identifiers(nodes) if name not in ignored]
+    for waits, pattern in hints:
+        if any(pattern.search(name) for name in names):
             return waits
     return None
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _identifiers(nodes: Sequence[ast.AST]) -> Iterator[str]:
