@@ -9,7 +9,16 @@ import os
 import socket
 import threading
 
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+
+from foundation_telemetry import _globals
 from foundation_telemetry._attributes import MAX_SEQUENCE_LENGTH, MAX_STRING_LENGTH
+from foundation_telemetry._compat import (
+    InMemoryLogRecordExporter,
+    LoggerProvider,
+    SimpleLogRecordProcessor,
+)
 from foundation_telemetry._health import SkipReason, skip_counts
 from foundation_telemetry.correlation import correlated
 from foundation_telemetry.events import emit, span
@@ -205,3 +214,34 @@ class TestEmit:
         before = skip_counts().get(("events", SkipReason.UNEXPECTED), 0)
         emit("app.nowhere", value=1)
         assert skip_counts().get(("events", SkipReason.UNEXPECTED), 0) == before
+
+
+class TestProviders:
+    def test_follows_rebinding(self, pipeline):
+        """After the globals are rebound (a second configure()), events go to the new providers."""
+        emit("app.first")
+        exporter = InMemoryLogRecordExporter()
+        second = LoggerProvider()
+        second.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+        _globals.rebind(pipeline.tracer_provider, MeterProvider(), second)
+        emit("app.second")
+        assert pipeline.event_names() == ["app.first"]
+        assert [i.log_record.event_name for i in exporter.get_finished_logs()] == ["app.second"]
+
+    @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+    def test_forked_child_stamps_its_own_pid(self, pipeline):
+        """In a forked child, process.pid is the child's pid."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child
+            try:
+                emit("app.in_child")
+                record = pipeline.events("app.in_child")[0]
+                os.write(write_end, f"{record.attributes['process.pid']} {os.getpid()}".encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            reported, actual = pipe.read().split()
+        os.waitpid(pid, 0)
+        assert reported == actual == str(pid)
