@@ -93,12 +93,14 @@ class TestDefensiveSpanProcessor:
         with pytest.raises(KeyError, match="app"), tracer.start_as_current_span("work"):
             raise KeyError("app")
 
-    @pytest.mark.parametrize("interrupt", [KeyboardInterrupt(), SystemExit(4)])
-    def test_interrupt_propagates_on_application_thread(self, interrupt: BaseException) -> None:
+    @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+    def test_interrupt_propagates_on_application_thread(
+        self, interrupt: type[BaseException]
+    ) -> None:
         """KeyboardInterrupt/SystemExit from a hook reach the app's thread, counted once."""
         name = unique("interrupting")
-        tracer = tracer_with(d.DefensiveSpanProcessor(Raising(interrupt), name=name))
-        with pytest.raises(type(interrupt)):
+        tracer = tracer_with(d.DefensiveSpanProcessor(Raising(interrupt()), name=name))
+        with pytest.raises(interrupt):
             tracer.start_span("work")
         assert counts(name) == {"interrupted": 1}
 

@@ -81,6 +81,7 @@ def set_debug(enabled: bool) -> None:
     if enabled and not _enabled:
         with _seen_lock:
             _seen.clear()
+            _sdk_handler.seen.clear()
     _enabled = enabled
 
 
@@ -123,7 +124,7 @@ class _SdkDiagnosticsHandler(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self._seen: set[tuple[str, str]] = set()
+        self.seen: set[tuple[str, str]] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -134,9 +135,9 @@ class _SdkDiagnosticsHandler(logging.Handler):
             if not _enabled or record.levelno < logging.WARNING:
                 return
             key = (record.name, str(record.msg))
-            if key in self._seen:
+            if key in self.seen:
                 return
-            self._seen.add(key)
+            self.seen.add(key)
             _logger.warning("[%s] %s", record.name, record.getMessage())
         except BaseException:  # noqa: BLE001 - see _SafeStderrHandler.emit
             pass

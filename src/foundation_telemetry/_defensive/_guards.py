@@ -146,11 +146,13 @@ class GuardedComponent:
             if call is not None:
                 call.wait(Deadline(_shutdown.ABORT_GRACE))
 
-    def _bounded_shutdown(self) -> None:
+    def _bounded_shutdown(self, timeout_millis: float | None = None) -> None:
         """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising."""
         try:
             call = self.start_shutdown()
-            if not call.wait(_deadline()):
+            # Never longer than the configured shutdown budget, whatever the SDK caller passes.
+            deadline = _deadline(timeout_millis).earliest(_deadline())
+            if not call.wait(deadline):
                 self.note_timeout(call)
                 self.abort_exporters()
             elif call.error is not None:
@@ -289,12 +291,9 @@ class GuardedExporter(Generic[R]):
         return result
 
     def _skip(self, reason: SkipReason, batch: Any) -> None:
-        count_skip(
-            self._name,
-            reason,
-            self._safe(self._count, batch, 1),
-            item=self._safe(self._describe, batch, "?"),
-        )
+        count = self._safe(self._count, batch, 1)
+        if count:  # an empty batch loses nothing
+            count_skip(self._name, reason, count, item=self._safe(self._describe, batch, "?"))
 
     @staticmethod
     def _safe(fn: Callable[[Any], Any], batch: Any, default: Any) -> Any:

@@ -201,8 +201,8 @@ class DefensiveMetricReader(GuardedComponent, MetricReader):
                 raise
 
     def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        """Shut the reader down within the shutdown budget; idempotent, never raises."""
-        self._bounded_shutdown()
+        """Shut the reader down within *timeout_millis* and the shutdown budget; never raises."""
+        self._bounded_shutdown(timeout_millis)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         """Collect and export now, within *timeout_millis*; never raises."""
