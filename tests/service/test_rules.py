@@ -111,12 +111,27 @@ class TestAlertRule:
             ({"name": ""}, "`name` must be a non-empty string"),
         ],
     )
-    def test_bad_rules(self, kwargs: dict[str, object], reason: str) -> None:
-        """Every bad rule is a ValueError with the reason."""
+    def test_bad_rules(self, service, kwargs: dict[str, object], reason: str) -> None:
+        """Every bad rule is refused by `add_rule` (and `validate()`) with a ValueError and the reason."""
         arguments: dict[str, object] = {"name": "r", "metric": "m", "condition": "rate < 1"}
         arguments.update(kwargs)
+        rule = AlertRule(**arguments)  # type: ignore[arg-type]
         with pytest.raises(ValueError, match=reason):
-            AlertRule(**arguments)  # type: ignore[arg-type]
+            service.add_rule(rule)
+        with pytest.raises(ValueError, match=reason):
+            rule.validate()
+        assert service.rules() == []
+
+    def test_valid_rule_validates(self) -> None:
+        """`validate()` returns a valid rule unchanged."""
+        rule = AlertRule("r", "m", "p99 > 0.5")
+        assert rule.validate() is rule
+        assert rule.problem is None
+
+    def test_wrong_condition_type(self, service) -> None:
+        """A condition that is not a string is a TypeError at `add_rule`."""
+        with pytest.raises(TypeError, match="must be a string"):
+            service.add_rule(AlertRule("r", "m", 42))  # type: ignore[arg-type]
 
     def test_escalated_severity(self) -> None:
         """Escalation goes one step up, or to `escalate_to`, and stops at critical."""

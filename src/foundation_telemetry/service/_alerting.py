@@ -304,6 +304,7 @@ class Alerter:
         if not isinstance(rule, AlertRule):
             msg = f"`rule` must be an AlertRule, got {rule!r}."
             raise TypeError(msg)
+        rule.validate()
         for notifier in notifiers:
             if not callable(notifier):
                 msg = f"A notifier must be callable with an Alert, got {notifier!r}."

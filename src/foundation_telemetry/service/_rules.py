@@ -3,8 +3,8 @@
 A condition is ``<aggregate>[<window>] <op> <number>`` (``"p99 > 0.5"``, ``"rate[5m] < 1"``,
 ``"p99.9 >= 2e-3"``) or an anomaly check (``"anomaly"``, ``"anomaly(ewma)"``,
 ``"anomaly(zscore, 4)"``, ``"anomaly[30m]"``). Aggregates are the :class:`Stats` fields plus any
-``pNN`` percentile. Everything is checked when the rule is built, so a typo fails at
-``add_rule`` with the reason instead of silently never firing.
+``pNN`` percentile. Everything is checked when the rule is built and reported by ``add_rule`` (or
+``AlertRule.validate()``), so a typo fails with the reason instead of silently never firing.
 """
 
 from __future__ import annotations
@@ -140,8 +140,9 @@ class AlertRule:
         repeat_every: notify again while the alert keeps firing, at this interval.
 
     Raises:
-        ValueError: an unparsable condition, unknown aggregate or severity, or a negative window
-            or duration; the message says which and what is accepted.
+        ValueError: from ``add_rule`` (or :meth:`validate`): an unparsable condition, unknown
+            aggregate or severity, or a negative window or duration; the message says which and
+            what is accepted.
 
     .. versionadded:: 0.1.0
     """
@@ -163,8 +164,34 @@ class AlertRule:
     window_seconds: float | None = field(init=False, repr=False, compare=False)
     escalate_seconds: float | None = field(init=False, repr=False, compare=False)
     repeat_seconds: float | None = field(init=False, repr=False, compare=False)
+    problem: Exception | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # A bad rule is refused where it is used (``add_rule``, or ``validate()`` to check
+        # earlier), so the error points at the service it was meant for.
+        set_ = object.__setattr__
+        set_(self, "parsed", Condition(str(self.condition)))
+        set_(self, "for_seconds", 0.0)
+        for name in ("window_seconds", "escalate_seconds", "repeat_seconds", "problem"):
+            set_(self, name, None)
+        try:
+            self._resolve()
+        except (TypeError, ValueError) as error:
+            set_(self, "problem", error)
+
+    def validate(self) -> AlertRule:
+        """Return the rule if it is valid; otherwise raise what is wrong with it.
+
+        Raises:
+            ValueError: see the class docstring.
+            TypeError: a field has the wrong type.
+        """
+        if self.problem is not None:
+            msg = f"AlertRule {self.name!r} is invalid: {self.problem}"
+            raise type(self.problem)(msg)
+        return self
+
+    def _resolve(self) -> None:
         for what, text in (("name", self.name), ("metric", self.metric)):
             if not isinstance(text, str) or not text.strip():
                 msg = f"AlertRule `{what}` must be a non-empty string, got {text!r}."
