@@ -35,6 +35,8 @@ PAGES = (
     "zero-code.md",
     "deployment.md",
     "testing-migration.md",
+    "configuration.md",
+    "../README.md",
 )
 _SRC = str(Path(foundation_telemetry.__file__).resolve().parent.parent)
 _BLOCK = re.compile(
