@@ -172,3 +172,21 @@ class TestStorage:
         unsubscribe()
         post(sink, "/v1/traces", _traces_request(1))
         assert seen == [2]
+
+    def test_failing_subscriber_does_not_break_receiving(self, sink: Sink) -> None:
+        """A subscriber that raises is logged; the request still succeeds and is stored."""
+
+        def broken(records: object) -> None:
+            raise RuntimeError("subscriber bug")
+
+        sink.subscribe(broken)
+        assert post(sink, "/v1/traces", _traces_request(1))[0] == 200
+        assert len(sink.spans()) == 1
+
+    def test_store_write_failure_keeps_memory(self, tmp_path: Path) -> None:
+        """When the SQLite file cannot be written the batch is still kept in memory and counted."""
+        with Sink(store=tmp_path / "run.db") as sink:
+            assert sink._sqlite is not None
+            sink._sqlite.close()
+            assert post(sink, "/v1/traces", _traces_request(2))[0] == 200
+            assert (len(sink.spans()), sink.store_errors) == (2, 1)

@@ -8,6 +8,8 @@ that close and re-open the listeners on the same ports while keeping what was re
 from __future__ import annotations
 
 import contextlib
+import logging
+import sqlite3
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +29,8 @@ from ._query_api import answer
 from ._store import SqliteStore
 
 __all__ = ["Sink"]
+
+_logger = logging.getLogger("foundation_telemetry.sink")
 
 _DEFAULT_MAX_ITEMS = 100_000
 _DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -96,6 +100,7 @@ class Sink(TelemetryQueries):
         self._buffer = RecordBuffer(max_items)
         self._listeners: tuple[Callable[[Sequence[Record]], None], ...] = ()
         self._sqlite: SqliteStore | None = None
+        self._store_errors = 0
         self.faults = Faults()
         self._ingest = Ingest(token=token, faults=self.faults, deliver=self._deliver)
         self._lock = threading.RLock()
@@ -238,9 +243,27 @@ class Sink(TelemetryQueries):
         for record in records:
             buffer.append(_kind(record), record, buffer.scope)
         if self._sqlite is not None:
-            self._sqlite.write(records)
+            try:
+                self._sqlite.write(records)
+            except sqlite3.Error as error:  # e.g. a request still in flight when stop() closed it
+                self._store_failed(error)
         for listener in self._listeners:
-            listener(records)
+            try:
+                listener(records)
+            except Exception:  # a subscriber must not break receiving
+                _logger.warning("a sink subscriber raised; it stays subscribed", exc_info=True)
+
+    def _store_failed(self, error: sqlite3.Error) -> None:
+        with self._lock:
+            self._store_errors += 1
+            first = self._store_errors == 1
+        if first and self._state == "running":
+            _logger.warning("the sink could not write to %s: %s", self._store_path, error)
+
+    @property
+    def store_errors(self) -> int:
+        """How many batches could not be written to the SQLite file (memory still has them)."""
+        return self._store_errors
 
     def _telemetry_buffer(self) -> RecordBuffer:
         return self._buffer
