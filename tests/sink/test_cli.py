@@ -131,3 +131,35 @@ class TestSinkCommand:
         )
         assert second.returncode == 2
         assert "could not listen" in second.stderr
+
+
+_NO_PYTEST = """
+import sys
+
+class NoPytest:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pytest" or name.startswith("_pytest"):
+            raise ImportError("pytest is not installed")
+
+sys.meta_path.insert(0, NoPytest())
+from foundation_telemetry.sink import Sink
+with Sink() as sink:
+    print(sink.grpc_port > 0)
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="foundation_telemetry.testing/__init__ imports its pytest plugin eagerly, so the sink"
+    " (which serves the testing query API) cannot be imported where pytest is not installed",
+)
+def test_sink_runs_without_pytest_installed() -> None:
+    """The sink (and so the command) works in an environment without pytest."""
+    result = subprocess.run(
+        [sys.executable, "-c", _NO_PYTEST],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
