@@ -144,6 +144,9 @@ class TestConnections:
         engine.dispose()
         del engine
         gc.collect()
+        # The books are settled on the next pool activity, never inside the garbage collector.
+        with _engine(tmp_path, pool_logging_name="another").connect():
+            pass
 
         assert metric_sum(pools, "db.client.connection.max", {POOL: tmp_path.name}) == 0
 

@@ -22,6 +22,7 @@ import itertools
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -75,6 +76,8 @@ class _PoolTelemetry:
     def __init__(self, meter: metrics.Meter) -> None:
         self._lock = threading.Lock()
         self._pools: weakref.WeakKeyDictionary[Any, _PoolState] = weakref.WeakKeyDictionary()
+        # Pools collected since the last settle(); see state() for why this is a queue.
+        self._collected: deque[_PoolState] = deque()
         self._numbers = itertools.count(1)
         self._count = meter.create_up_down_counter(
             "db.client.connection.count",
@@ -136,7 +139,10 @@ class _PoolTelemetry:
         if known.size is not None:
             self._idle_max.add(known.size, attributes)
         # Engine.dispose() replaces the pool; the old one's capacity leaves the totals with it.
-        weakref.finalize(pool, self._forget, known).atexit = False
+        # The finalizer may run inside any code the garbage collector interrupts, including the
+        # SDK's or our own locked sections, so it only queues (deque.append takes no lock) and
+        # the next pool activity settles the books.
+        weakref.finalize(pool, self._collected.append, known).atexit = False
         emit(
             taxonomy.CONNECTION_POOL_CREATED,
             None,
@@ -158,6 +164,11 @@ class _PoolTelemetry:
         if isinstance(overflow, int) and overflow < 0:
             capacity = None  # unlimited overflow
         return _PoolState(name=str(name), size=size, capacity=capacity)
+
+    def settle(self) -> None:
+        """Take the pools collected since the last call out of the totals."""
+        while self._collected:
+            self._forget(self._collected.popleft())
 
     @guarded(_COMPONENT)
     def _forget(self, known: _PoolState) -> None:
@@ -249,6 +260,7 @@ class _PoolTelemetry:
     @guarded(_COMPONENT)
     def request_started(self, pool: Any) -> None:
         """Someone asked *pool* for a connection; report it if the pool is already full."""
+        self.settle()
         known = self.state(pool)
         with self._lock:
             known.pending += 1
