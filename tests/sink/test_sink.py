@@ -109,6 +109,25 @@ class TestLifecycle:
             grpc_exporter.shutdown()
             assert len(sink.spans()) == 4
 
+    def test_ipv6_loopback(self) -> None:
+        """On ::1 the endpoints are bracketed and both exporters deliver."""
+        try:
+            with socket.socket(socket.AF_INET6) as probe:
+                probe.bind(("::1", 0))
+        except OSError:
+            pytest.skip("no IPv6 loopback on this machine")
+        with Sink("::1") as sink:
+            assert sink.http_endpoint == f"http://[::1]:{sink.http_port}"
+            span = TracerProvider().get_tracer("t").start_span("v6")
+            span.end()
+            http_exporter = HTTPSpanExporter(endpoint=f"{sink.http_endpoint}/v1/traces", timeout=10)
+            grpc_exporter = OTLPSpanExporter(endpoint=sink.grpc_endpoint, insecure=True, timeout=10)
+            assert http_exporter.export([span]) is SpanExportResult.SUCCESS
+            assert grpc_exporter.export([span]) is SpanExportResult.SUCCESS
+            http_exporter.shutdown()
+            grpc_exporter.shutdown()
+            assert len(sink.spans()) == 2
+
     def test_fixed_port_in_use_is_a_clear_error(self) -> None:
         """Asking for a port another sink holds fails with OSError instead of sharing it."""
         with Sink() as first:
