@@ -8,8 +8,11 @@ import json
 
 import pytest
 from google.rpc import code_pb2, status_pb2
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SpanExportResult
 
 from foundation_telemetry._records import EventRecord, MetricPoint, RecordKind
 from foundation_telemetry.sink import Sink
@@ -353,6 +356,21 @@ class TestBadInput:
             assert status == 413
             assert _status(answer).code == code_pb2.RESOURCE_EXHAUSTED
             assert headers["connection"] == "close"
+            assert post(small, "/v1/traces", _traces_request(1))[0] == 200
+
+    def test_oversize_export_fails_fast_without_retries(self) -> None:
+        """The stock HTTP exporter gets the 413 (not a reset it would retry) and gives up at once."""
+        tracer = TracerProvider().get_tracer("big")
+        spans = []
+        for _ in range(3000):
+            span = tracer.start_span("big", attributes={"blob": "x" * 2000})
+            span.end()
+            spans.append(span)
+        with Sink(max_request_bytes=1024 * 1024) as small:
+            exporter = OTLPSpanExporter(endpoint=f"{small.http_endpoint}/v1/traces", timeout=30)
+            assert exporter.export(spans) is SpanExportResult.FAILURE
+            exporter.shutdown()
+            assert small.stats.refused == {"too_large": 1}
             assert post(small, "/v1/traces", _traces_request(1))[0] == 200
 
     def test_gzip_bomb_is_413(self) -> None:

@@ -34,6 +34,7 @@ __all__ = ["HttpReceiver"]
 
 _PROTOBUF = "application/x-protobuf"
 _JSON = "application/json"
+_DRAIN_LIMIT = 64 * 1024 * 1024
 _SIGNALS = {signal.info.path: signal for signal in Signal}
 
 _logger = logging.getLogger("foundation_telemetry.sink")
@@ -191,6 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._status(400, f"content-length must be an integer, got {length_header!r}", _JSON)
             return None
         if length > limit:
+            self._drain(length)
             msg = f"request body of {length} bytes is over the sink's limit of {limit} bytes"
             raise _TooLarge(msg)
         body = self.rfile.read(length)
@@ -205,6 +207,19 @@ class _Handler(BaseHTTPRequestHandler):
             msg = f"decompressed request body is over the sink's limit of {limit} bytes"
             raise _TooLarge(msg)
         return plain + decompressor.flush()
+
+    def _drain(self, length: int) -> None:
+        # A client still sending when we answer and close sees a reset instead of the 413, and
+        # the OTLP exporters retry resets; so read (and drop) a body of reasonable size first.
+        if length > _DRAIN_LIMIT:
+            return
+        remaining = length
+        with contextlib.suppress(OSError):
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
 
     def _discard_body(self) -> None:
         # Unread bodies would be parsed as the next request on a keep-alive connection.
