@@ -11,6 +11,9 @@ built site):
   must report it, with *fragment* in every message (``sleeps none``: must report nothing);
 - ``<!-- docs-test: skip <reason> -->``: not run, and the reason is required.
 
+A ``text`` block marked ``<!-- docs-test: check-sleeps-output -->`` must look exactly like the
+checker's output.
+
 Every block that is run must also pass ``check-sleeps``: the docs practise what they preach.
 """
 
@@ -26,7 +29,7 @@ from pathlib import Path
 import pytest
 
 import foundation_telemetry
-from foundation_telemetry._check_sleeps import check_source
+from foundation_telemetry._check_sleeps import _Waits, check_source
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = (
@@ -164,6 +167,21 @@ def test_zero_code_examples_run_under_opentelemetry_instrument(
     span_names = re.findall(r'"name": "([^"]+)"', result.stdout)
     assert "handle-order" in span_names, result.stdout
     assert '"service.name": "zero-code-example"' in result.stdout
+
+
+def test_sample_checker_output_matches_what_the_checker_prints() -> None:
+    """The output shown in the migration guide uses the checker's real format and messages."""
+    text = (ROOT / "docs" / "testing-migration.md").read_text(encoding="utf-8")
+    [sample] = re.findall(
+        r"<!-- docs-test: check-sleeps-output -->\n```text\n(.*?)^```", text, re.S | re.M
+    )
+    possible = {f"`time.sleep()` {reason}; {fix}" for reason, fix in (w.value for w in _Waits)}
+    lines = sample.splitlines()
+    assert lines
+    for line in lines:
+        match = re.fullmatch(r"(?P<path>\S+\.py):(?P<line>\d+):(?P<col>\d+): (?P<msg>.*)", line)
+        assert match, line
+        assert match["msg"] in possible, line
 
 
 @pytest.mark.parametrize("example", of_mode("sleeps"), ids=str)
