@@ -77,7 +77,13 @@ Entry: TypeAlias = "tuple[RecordKind, Any, int, str | None] | list[Any]"
 
 
 class Waiter(Protocol):
-    """Something woken after each append (called from the appending thread, never locked)."""
+    """Something woken after each append (called from the appending thread, never locked).
+
+    ``kinds`` limits the wake-ups to entries of those kinds (``None``: every entry), so a test
+    waiting for a span end is not woken by span starts or metric measurements.
+    """
+
+    kinds: frozenset[RecordKind] | None
 
     def wake(self) -> None:
         """Note that new entries may have arrived; must be cheap and must not raise."""
@@ -86,10 +92,11 @@ class Waiter(Protocol):
 class ThreadWaiter:
     """Blocks a thread until the next append: an ``Event`` cleared before each look."""
 
-    __slots__ = ("_event",)
+    __slots__ = ("_event", "kinds")
 
-    def __init__(self) -> None:
+    def __init__(self, kinds: frozenset[RecordKind] | None = None) -> None:
         self._event = threading.Event()
+        self.kinds = kinds
 
     def wake(self) -> None:
         """Release a blocked :meth:`wait`."""
@@ -107,12 +114,17 @@ class ThreadWaiter:
 class AsyncWaiter:
     """Wakes an asyncio task from any thread through ``loop.call_soon_threadsafe``."""
 
-    __slots__ = ("_event", "_loop", "_scheduled")
+    __slots__ = ("_event", "_loop", "_scheduled", "kinds")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+    def __init__(
+        self,
+        kinds: frozenset[RecordKind] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self._loop = loop or asyncio.get_running_loop()
         self._event = asyncio.Event()
         self._scheduled = False
+        self.kinds = kinds
 
     def wake(self) -> None:
         """Schedule the event to be set on the waiter's loop (coalesced)."""
@@ -189,9 +201,13 @@ class RecordBuffer:
             self._appended += 1
         finally:
             lock.release()
-        if self._waiters:
-            for waiter in self._waiters:
-                waiter.wake()
+        waiters = self._waiters
+        if waiters:
+            kind = entry[0]
+            for waiter in waiters:
+                kinds = waiter.kinds
+                if kinds is None or kind in kinds:
+                    waiter.wake()
 
     def read(self, since: int = 0) -> tuple[int, list[Entry], int]:
         """Return ``(first_seq, entries, dropped)`` for the entries from sequence *since* on.

@@ -16,3 +16,14 @@ class TestExports:
         """TelemetryAssertionError is an AssertionError named where users import it."""
         assert issubclass(testing.TelemetryAssertionError, AssertionError)
         assert testing.TelemetryAssertionError.__module__ == "foundation_telemetry.testing"
+
+    def test_importing_needs_no_pytest(self):
+        """Importing the testing package (as the sink does) does not import pytest."""
+        import subprocess
+        import sys
+
+        code = "import sys, foundation_telemetry.testing; print('pytest' in sys.modules)"
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        )
+        assert result.stdout.strip() == "False"

@@ -30,13 +30,13 @@ from ._expectations import EventExpectation as EventExpectation
 from ._expectations import RefuteExpectation as RefuteExpectation
 from ._expectations import SequenceExpectation as SequenceExpectation
 from ._failures import TelemetryAssertionError as TelemetryAssertionError
+from ._fixture import TelemetryFixture as TelemetryFixture
 from ._matchers import ROOT as ROOT
 from ._matchers import all_of as all_of
 from ._matchers import any_of as any_of
 from ._matchers import not_ as not_
 from ._metric_wait import AGGREGATES as AGGREGATES
 from ._metric_wait import aggregate_points as aggregate_points
-from ._plugin import TelemetryFixture as TelemetryFixture
 from ._queries import Captured as Captured
 from ._queries import TelemetryQueries as TelemetryQueries
 from ._recorder import Recorder as Recorder

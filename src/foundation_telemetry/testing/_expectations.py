@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Final
 
+from .._records import RecordKind
 from ._failures import Report, format_record
-from ._matchers import Record, RecordMatcher
+from ._matchers import Record, RecordMatcher, kinds_for
 from ._settings import check_timeout
 from ._watch import Source, Waitable, Watch, run_async, run_sync
 
@@ -121,6 +122,10 @@ class _Matching(Expectation):
             raise LookupError(msg)
         return self.records[0]
 
+    def kinds(self) -> frozenset[RecordKind] | None:
+        """Return the entry kinds the matcher can match."""
+        return kinds_for([self.matcher])
+
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep matches; remember foreign and late ones for the report."""
         if not self.matcher.matches(record, self.watch.spans):
@@ -175,6 +180,10 @@ class RefuteExpectation(Expectation):
         """Return 0: a refute has no late phase, it already watched the whole window."""
         return 0.0
 
+    def kinds(self) -> frozenset[RecordKind] | None:
+        """Return the entry kinds the matcher can match."""
+        return kinds_for([self.matcher])
+
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Remember this test's matches (foreign ones only for the report)."""
         if self.matcher.matches(record, self.watch.spans):
@@ -219,6 +228,10 @@ class SequenceExpectation(Expectation):
         self._events: list[tuple[int, int, Record]] = []
         self._order = 0
         self._best = 0
+
+    def kinds(self) -> frozenset[RecordKind] | None:
+        """Return the entry kinds the steps can match."""
+        return kinds_for(self.matchers)
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep this test's candidate events (in the kind the steps look for)."""
@@ -297,6 +310,10 @@ class AnyExpectation(Expectation):
             msg = "No record yet: `.record` is filled when the `with` block exits successfully."
             raise LookupError(msg)
         return self.records[0]
+
+    def kinds(self) -> frozenset[RecordKind] | None:
+        """Return the entry kinds the alternatives can match."""
+        return kinds_for(self.matchers)
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep the first match; note foreign and late ones."""

@@ -352,6 +352,27 @@ def is_metric(record: Record) -> bool:
     return isinstance(record, MetricPoint)
 
 
+_KINDS: Final[dict[Callable[[Any], bool], frozenset[RecordKind]]] = {
+    is_event: frozenset({RecordKind.EVENT, RecordKind.SPAN_END}),
+    is_log: frozenset({RecordKind.LOG, RecordKind.EVENT}),
+    is_ended_span: frozenset({RecordKind.SPAN_END}),
+    is_metric: frozenset({RecordKind.METRIC}),
+}
+
+
+def kinds_for(matchers: Sequence[RecordMatcher]) -> frozenset[RecordKind] | None:
+    """Return the entry kinds any of *matchers* can match (``None``: cannot tell, all)."""
+    kinds: set[RecordKind] = set()
+    for matcher in matchers:
+        known = _KINDS.get(matcher.accepts)
+        if known is None:
+            return None
+        kinds |= known
+        if matcher.parent is not None:
+            kinds.add(RecordKind.SPAN_START)  # a running parent is known by its start
+    return frozenset(kinds)
+
+
 def step_matcher(step: Any, index: int) -> RecordMatcher:
     """Build the event matcher for one sequence step: a name or ``(name, attributes)``."""
     if isinstance(step, RecordMatcher):

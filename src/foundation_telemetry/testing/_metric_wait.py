@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
-from .._records import MetricPoint
+from .._records import MetricPoint, RecordKind
 from ._failures import Report, format_record
-from ._matchers import Record, RecordMatcher, describe_value, is_metric, value_matches
+from ._matchers import Record, RecordMatcher, describe_value, is_metric, kinds_for, value_matches
 from ._watch import Source, Waitable, Watch
 
 __all__ = ["AGGREGATES", "Aggregate", "MetricThresholdWait", "aggregate_points"]
@@ -107,6 +107,10 @@ class MetricThresholdWait(Waitable):
         if isinstance(self.threshold, int | float) and not isinstance(self.threshold, bool):
             return value >= self.threshold
         return value_matches(self.threshold, value)
+
+    def kinds(self) -> frozenset[RecordKind] | None:
+        """Return the one entry kind that matters: measurements."""
+        return kinds_for([self.matcher])
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep this test's matching points."""

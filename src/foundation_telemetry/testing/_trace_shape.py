@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .._records import SpanRecord
+from .._records import RecordKind, SpanRecord
 from ._expectations import Expectation
 from ._failures import Report
 from ._matchers import Record, describe_value, is_ended_span, name_matches, value_matches
@@ -186,6 +186,10 @@ class TraceExpectation(Expectation):
             msg = "No record yet: `.record` is filled when the `with` block exits successfully."
             raise LookupError(msg)
         return self.records[0]
+
+    def kinds(self) -> frozenset[RecordKind] | None:
+        """Return the one entry kind a tree is built from: span ends."""
+        return frozenset({RecordKind.SPAN_END})
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep this test's ended spans."""

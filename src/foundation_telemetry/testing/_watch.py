@@ -15,8 +15,8 @@ import time
 from collections import deque
 from typing import Final, Protocol
 
-from .._records import SpanRecord
-from ..recording import AsyncWaiter, RecordBuffer, ThreadWaiter, entry_records
+from .._records import RecordKind, SpanRecord
+from ..recording import AsyncWaiter, Entry, RecordBuffer, ThreadWaiter, entry_records
 from ._failures import Report, TelemetryAssertionError
 from ._matchers import Record
 
@@ -40,21 +40,25 @@ class Source(Protocol):
 
 
 class Watch:
-    """A cursor over a store, starting now (or at sequence *since*)."""
+    """A cursor over a store, starting now (or at sequence *since*).
+
+    Entries of kinds the expectation cannot match are kept raw (for the failure report) and
+    only turned into records if a report needs them.
+    """
 
     def __init__(self, source: Source, since: int | None = None) -> None:
         self.buffer = source._telemetry_buffer()
         self.scope = source._telemetry_scope()
         self.cursor = self.buffer.next_seq if since is None else since
         self.begin_ns = time.time_ns()
-        self.received: deque[Record] = deque(maxlen=_KEEP_RECEIVED)
+        self.received: deque[Entry] = deque(maxlen=_KEEP_RECEIVED)
         self.received_total = 0
         self.foreign_total = 0
         self.dropped = 0
         self.spans: dict[int, SpanRecord] = {}
 
-    def poll(self) -> list[tuple[Record, bool]]:
-        """Return the records appended since the last look, each with ``foreign``."""
+    def poll(self, kinds: frozenset[RecordKind] | None = None) -> list[tuple[Record, bool]]:
+        """Return the records of *kinds* appended since the last look, each with ``foreign``."""
         first, entries, dropped = self.buffer.read(self.cursor)
         self.dropped += dropped
         self.cursor = first + len(entries)
@@ -62,36 +66,42 @@ class Watch:
         out: list[tuple[Record, bool]] = []
         for entry in entries:
             foreign = scope is not None and entry[2] != scope
+            if foreign:
+                self.foreign_total += 1
+            else:
+                self.received.append(entry)
+                self.received_total += 1
+            if kinds is not None and entry[0] not in kinds:
+                continue
             for record in entry_records(entry):
-                if foreign:
-                    self.foreign_total += 1
-                else:
-                    self.received.append(record)
-                    self.received_total += 1
-                    if isinstance(record, SpanRecord):
-                        self.spans[record.span_id] = record
+                if not foreign and isinstance(record, SpanRecord):
+                    self.spans[record.span_id] = record
                 out.append((record, foreign))
         return out
 
     def report(self, headline: str, **fields: object) -> Report:
         """Start a failure report with what this watch saw."""
-        ended = {
-            record.span_id
-            for record in self.received
-            if isinstance(record, SpanRecord) and record.ended
-        }
+        records = [record for entry in self.received for record in entry_records(entry)]
+        spans = {r.span_id: r for r in records if isinstance(r, SpanRecord) and not r.ended}
+        spans.update({r.span_id: r for r in records if isinstance(r, SpanRecord) and r.ended})
+        spans.update(self.spans)
         # A span that also ended is listed once, at its end.
         received = [
             record
-            for record in self.received
-            if not (isinstance(record, SpanRecord) and not record.ended and record.span_id in ended)
+            for record in records
+            if not (
+                isinstance(record, SpanRecord)
+                and not record.ended
+                and spans.get(record.span_id, record).ended
+            )
         ]
+        hidden = self.received_total - len(self.received)
         return Report(
             headline=headline,
             begin_ns=self.begin_ns,
             received=received,
-            received_total=self.received_total - (len(self.received) - len(received)),
-            spans=dict(self.spans),
+            received_total=len(received) + hidden,
+            spans=spans,
             foreign_total=self.foreign_total,
             dropped=self.dropped,
             capacity=self.buffer.capacity,
@@ -120,9 +130,13 @@ class Waitable(abc.ABC):
         """Return how long to keep looking after a failure, for the late-arrival hint."""
         return 0.0
 
+    def kinds(self) -> frozenset[RecordKind] | None:
+        """Return the entry kinds this waitable can use (``None``: all); others never wake it."""
+        return None
+
     def step(self, late: bool = False) -> bool:
         """Feed everything new; return :meth:`done`."""
-        for record, foreign in self.watch.poll():
+        for record, foreign in self.watch.poll(self.kinds()):
             self.feed(record, foreign, late)
         return self.done()
 
@@ -140,7 +154,7 @@ def run_sync(waitable: Waitable, deadline: float) -> None:
     """
     __tracebackhide__ = True
     buffer = waitable.watch.buffer
-    waiter = ThreadWaiter()
+    waiter = ThreadWaiter(waitable.kinds())
     buffer.add_waiter(waiter)
     try:
         while True:
@@ -177,7 +191,7 @@ async def run_async(waitable: Waitable, deadline: float) -> None:
     """
     __tracebackhide__ = True
     buffer = waitable.watch.buffer
-    waiter = AsyncWaiter()
+    waiter = AsyncWaiter(waitable.kinds())
     buffer.add_waiter(waiter)
     try:
         while True:

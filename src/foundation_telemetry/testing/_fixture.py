@@ -1,0 +1,175 @@
+"""The ``telemetry`` fixture's object and the session-wide Recorder behind it (no pytest here).
+
+The first use creates one session-wide :class:`Recorder` and hooks it into whatever the
+application uses: the providers of ``foundation_telemetry.configure()`` (also when it is called
+during a test), plain SDK providers set as the OpenTelemetry globals, or, when nothing is
+configured, SDK providers of its own behind the rebinding global proxies (so tracers and meters
+obtained at import time are captured too). Each :class:`TelemetryFixture` is a view on that
+recorder with its own isolation scope. Kept free of pytest so that importing
+``foundation_telemetry.testing`` (which the sink does) never needs pytest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry import _logs, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+
+from .. import _compat, _globals, recording
+from ..recording import RecordBuffer
+from ._expectations import Collector
+from ._queries import TelemetryQueries
+from ._recorder import Recorder
+from ._settings import default_refute_window, default_timeout
+
+__all__ = ["TelemetryFixture", "session_recorder"]
+
+
+class TelemetryFixture(TelemetryQueries):
+    """What the ``telemetry`` fixture returns: this test's view on the session Recorder.
+
+    Every query and expectation sees only this test's telemetry (records from spans started in
+    earlier tests are excluded, and reported in failure messages as late arrivals).
+    """
+
+    def __init__(self, recorder: Recorder, timeout: float | None = None) -> None:
+        self.recorder = recorder
+        self._scope = recorder.buffer.new_scope()
+        self._origin = recorder.buffer.next_seq
+        self._timeout = timeout
+        self._collectors: list[Collector] = []
+
+    def _telemetry_buffer(self) -> RecordBuffer:
+        # Providers configured during the test (configure() in the test body) are hooked in
+        # as soon as the test queries or expects anything.
+        _session.refresh()
+        return self.recorder.buffer
+
+    def _telemetry_scope(self) -> int | None:
+        return self._scope
+
+    def _telemetry_origin(self) -> int:
+        return self._origin
+
+    def _telemetry_timeout(self) -> float:
+        return default_timeout() if self._timeout is None else self._timeout
+
+    def _telemetry_refute_window(self) -> float:
+        if self._timeout is None:
+            return default_refute_window()
+        return self._timeout * default_refute_window() / default_timeout()
+
+    def attach(
+        self,
+        *,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        logger_provider: Any = None,
+    ) -> None:
+        """Also capture from providers the application keeps to itself (not the globals)."""
+        self.recorder.attach(
+            tracer_provider=tracer_provider,
+            meter_provider=meter_provider,
+            logger_provider=logger_provider,
+        )
+
+    def attach_collector(
+        self,
+        name: Any,
+        *,
+        count: int = 1,
+        attributes: Mapping[str, Any] | None = None,
+        **attrs: Any,
+    ) -> Collector:
+        """Start collecting events named *name* now (see ``TelemetryQueries``)."""
+        collector = super().attach_collector(name, count=count, attributes=attributes, **attrs)
+        self._collectors.append(collector)
+        return collector
+
+    def _unwaited(self) -> list[Collector]:
+        return [c for c in self._collectors if not c.waited and not c.detached]
+
+    def __repr__(self) -> str:
+        return f"<telemetry fixture, scope {self._scope}>"
+
+
+class _Session:
+    """The session-wide recorder and the providers it is hooked into."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.recorder: Recorder | None = None
+        self.own_providers: tuple[Any, Any, Any] | None = None
+
+    def get(self) -> Recorder:
+        with self._lock:
+            if self.recorder is None:
+                self.recorder = Recorder()
+                recording.follow_configure(self.recorder)
+            self._hook(self.recorder)
+            return self.recorder
+
+    def refresh(self) -> None:
+        """Attach to providers that appeared since the last look (cheap when none did)."""
+        if self.recorder is not None:
+            with self._lock:
+                self._hook(self.recorder)
+
+    def _hook(self, recorder: Recorder) -> None:
+        from .._config import current
+
+        configured = current()
+        if configured is not None:
+            recorder.attach(configured)
+        try:
+            proxies = _globals.install()
+        except RuntimeError:
+            # The application set plain SDK providers as the OTel globals before we could:
+            # capture from those (OpenTelemetry never lets them be replaced).
+            recorder.attach(
+                tracer_provider=_sdk(trace.get_tracer_provider(), TracerProvider),
+                logger_provider=_sdk(_logs.get_logger_provider(), _compat.LoggerProvider),
+                meter_provider=True,
+            )
+            return
+        tracer = proxies.tracer_provider.delegate
+        meter = proxies.meter_provider.delegate
+        logger = proxies.logger_provider.delegate
+        if not isinstance(tracer, TracerProvider) and not isinstance(meter, MeterProvider):
+            tracer, meter, logger = self._own(recorder)
+        recorder.attach(
+            tracer_provider=_sdk(tracer, TracerProvider),
+            logger_provider=_sdk(logger, _compat.LoggerProvider),
+            meter_provider=meter,
+        )
+
+    def _own(self, recorder: Recorder) -> tuple[Any, Any, Any]:
+        """Build (once) and install SDK providers that feed only the recorder."""
+        if self.own_providers is None:
+            self.own_providers = (
+                TracerProvider(),
+                MeterProvider(
+                    metric_readers=[InMemoryMetricReader()],
+                    **recording.metric_capture_options(recorder),
+                ),
+                _compat.LoggerProvider(),
+            )
+        _globals.rebind(*self.own_providers)
+        return self.own_providers
+
+
+def _sdk(provider: Any, cls: type) -> Any:
+    return provider if isinstance(provider, cls) else None
+
+
+_session = _Session()
+
+
+def session_recorder() -> Recorder:
+    """Return the session-wide recorder, creating and hooking it in on first use."""
+    return _session.get()
