@@ -139,6 +139,9 @@ class Sink(TelemetryQueries):
 
     def restart(self) -> None:
         """Close both listeners and open them again on the same ports; records are kept."""
+        if self._state != "running":
+            self._warn("restart")
+            return
         with self.offline():
             pass
 
@@ -149,12 +152,15 @@ class Sink(TelemetryQueries):
         On exit it listens again on the same ports, keeping what it had received.
         """
         with self._lock:
-            if self._state != "running":
-                self._warn("offline")
-                yield
-                return
-            self._close_listeners()
-            self._state = "offline"
+            running = self._state == "running"
+            if running:
+                self._close_listeners()
+                self._state = "offline"
+            else:
+                self._warn("offline", stacklevel=4)
+        if not running:
+            yield
+            return
         try:
             yield
         finally:
@@ -198,11 +204,11 @@ class Sink(TelemetryQueries):
                 receiver.stop()
         self._grpc = self._http = None
 
-    def _warn(self, call: str) -> None:
+    def _warn(self, call: str, stacklevel: int = 3) -> None:
         warnings.warn(
             f"Sink.{call}() called on a sink that is {self._state}; ignoring the call",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
     # addresses -------------------------------------------------------------------------------
