@@ -70,7 +70,7 @@ class TestLifecycle:
             assert not _refused(sink.grpc_port)
 
     def test_stop_closes_ports_and_later_calls_warn(self) -> None:
-        """After stop() the ports are closed and start()/offline() warn and do nothing."""
+        """After stop() the ports stay closed; start(), offline() and restart() warn at the caller."""
         sink = Sink().start()
         ports = sink.grpc_port, sink.http_port
         sink.stop()
@@ -78,8 +78,11 @@ class TestLifecycle:
         assert all(_refused(port) for port in ports)
         with pytest.warns(RuntimeWarning, match="stopped"):
             sink.start()
-        with pytest.warns(RuntimeWarning, match="stopped"), sink.offline():
+        with pytest.warns(RuntimeWarning, match="stopped") as warned, sink.offline():
             pass
+        with pytest.warns(RuntimeWarning, match="restart"):
+            sink.restart()
+        assert warned[0].filename == __file__
         assert all(_refused(port) for port in ports)
 
     def test_offline_refuses_then_listens_again_on_the_same_ports(self) -> None:
