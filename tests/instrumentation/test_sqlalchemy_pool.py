@@ -109,6 +109,18 @@ class TestConnections:
         )
         assert len(created) == 2
 
+    def test_a_connection_left_to_the_garbage_collector_is_counted_back(self, pools, tmp_path):
+        """SQLAlchemy returns an unclosed connection from a finalizer; the counts follow it."""
+        engine = _engine(tmp_path, pool_size=1, max_overflow=0)
+        forgotten = engine.connect()
+        assert _counts(pools, tmp_path) == (1, 0)
+
+        del forgotten
+        gc.collect()
+
+        assert _counts(pools, tmp_path) == (0, 1)
+        assert len(pools.events(taxonomy.CONNECTION_RELEASED)) == 1
+
     def test_a_pool_without_a_size_reports_no_capacity(self, pools, tmp_path):
         """NullPool has no fixed size: connections are reported, capacity is not."""
         engine = _engine(tmp_path, poolclass=NullPool, pool_logging_name="unpooled")

@@ -74,7 +74,9 @@ class _PoolTelemetry:
     """Pool event listeners and the ``Pool.connect`` hooks, turned into metrics and events."""
 
     def __init__(self, meter: metrics.Meter) -> None:
-        self._lock = threading.Lock()
+        # Re-entrant: SQLAlchemy checks in a connection that was never closed from the garbage
+        # collector, which can interrupt this very thread inside one of our locked sections.
+        self._lock = threading.RLock()
         self._pools: weakref.WeakKeyDictionary[Any, _PoolState] = weakref.WeakKeyDictionary()
         # Pools collected since the last settle(); see state() for why this is a queue.
         self._collected: deque[_PoolState] = deque()
