@@ -399,6 +399,16 @@ class TestBadInput:
             assert ok[0] == 200
             assert len(guarded.spans()) == 1
 
+    def test_exporter_without_token_gets_401_once(self) -> None:
+        """The stock HTTP exporter is refused with 401 (not retried) when the token is missing."""
+        span = TracerProvider().get_tracer("t").start_span("x", attributes={"blob": "y" * 500_000})
+        span.end()
+        with Sink(token="secret") as guarded:
+            exporter = OTLPSpanExporter(endpoint=f"{guarded.http_endpoint}/v1/traces", timeout=30)
+            assert exporter.export([span]) is SpanExportResult.FAILURE
+            exporter.shutdown()
+            assert guarded.stats.refused == {"unauthenticated": 1}
+
     def test_token_guards_the_query_api(self) -> None:
         """With a token set, the query API needs it too."""
         with Sink(token="secret") as guarded:

@@ -192,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._status(400, f"content-length must be an integer, got {length_header!r}", _JSON)
             return None
         if length > limit:
-            self._drain(length)
+            self._discard_body()
             msg = f"request body of {length} bytes is over the sink's limit of {limit} bytes"
             raise _TooLarge(msg)
         body = self.rfile.read(length)
@@ -208,22 +208,26 @@ class _Handler(BaseHTTPRequestHandler):
             raise _TooLarge(msg)
         return plain + decompressor.flush()
 
-    def _drain(self, length: int) -> None:
-        # A client still sending when we answer and close sees a reset instead of the 413, and
-        # the OTLP exporters retry resets; so read (and drop) a body of reasonable size first.
-        if length > _DRAIN_LIMIT:
+    def _discard_body(self) -> None:
+        """Read and drop the body of a request refused before reading it, then close.
+
+        A client still sending when we answer and close sees a reset instead of our status, and
+        the OTLP exporters retry resets; so a body of reasonable size is read first. An unread
+        body would otherwise be parsed as the next request on a keep-alive connection.
+        """
+        self.close_connection = True
+        try:
+            remaining = int(self.headers.get("content-length") or 0)
+        except ValueError:
             return
-        remaining = length
+        if remaining > _DRAIN_LIMIT:
+            return
         with contextlib.suppress(OSError):
             while remaining > 0:
                 chunk = self.rfile.read(min(remaining, 65536))
                 if not chunk:
                     break
                 remaining -= len(chunk)
-
-    def _discard_body(self) -> None:
-        # Unread bodies would be parsed as the next request on a keep-alive connection.
-        self.close_connection = True
 
     def _status(
         self,
