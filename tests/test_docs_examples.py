@@ -77,11 +77,16 @@ def examples() -> list[Example]:
 ALL = examples()
 
 
+def _clean_environ() -> dict[str, str]:
+    """This process's environment without what pytest and xdist set for their own workers."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "OTEL_"))}
+
+
 def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         args,
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": _SRC, **env},
+        env={**_clean_environ(), "PYTHONPATH": _SRC, **env},
         capture_output=True,
         text=True,
         timeout=120,
