@@ -102,6 +102,8 @@ class TestCollection:
         service._receive_metrics(service_module._reader._EMPTY)
         assert skip_counts()[("service", SkipReason.SHUTDOWN)] == before + 1
         assert delivered == []
+        assert service.force_flush()  # a flush after shutdown is a quiet no-op: nothing lost
+        assert skip_counts()[("service", SkipReason.SHUTDOWN)] == before + 1
         provider.shutdown()
 
     def test_failing_callback_does_not_break_collection(self, service, clock, meter) -> None:

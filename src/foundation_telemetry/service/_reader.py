@@ -191,8 +191,10 @@ class TelemetryService(MetricReader):
                 count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="periodic", error=error)
 
     def _collect_now(self, timeout_millis: float = 10_000) -> None:
-        if getattr(self, "_collect", None) is None:
-            return  # not registered with a provider (yet, or OTEL_SDK_DISABLED): nothing to read
+        if self._shut_down or getattr(self, "_collect", None) is None:
+            # Shut down, or not registered with a provider (yet, or OTEL_SDK_DISABLED): there is
+            # nothing to read and nothing was lost.
+            return
         cycles = self._cycles
         self.collect(timeout_millis=timeout_millis)
         # The SDK skips ``_receive_metrics`` when nothing was recorded since the last delta
