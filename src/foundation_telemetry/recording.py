@@ -28,6 +28,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeAlias
 from weakref import WeakSet
 
@@ -42,6 +43,7 @@ from opentelemetry.sdk.metrics import (
 from opentelemetry.sdk.metrics.view import View
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace import Span as SDKSpan
+from opentelemetry.trace import SpanKind, StatusCode
 
 from . import _compat
 from ._health import SkipReason, count_skip
@@ -558,30 +560,52 @@ def metric_capture_options(recorder: Recorder | None = None) -> dict[str, Any]:
 # --- record views --------------------------------------------------------------------------
 
 
+_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
+_KIND_NAMES: Final = {kind: kind.name for kind in SpanKind}
+_STATUS_NAMES: Final = {code: code.name for code in StatusCode}
+
+
 def _span_record(span: ReadableSpan, thread: str | None, *, started: bool) -> SpanRecord:
+    # Built when a query or a waiting expectation reads the entry, not on the hot path; kept
+    # lean because a woken waiter builds one before it can return.
     context = span.context
     parent = span.parent
-    status = span.status
+    attributes = span.attributes
     scope = span.instrumentation_scope
     resource = span.resource
+    events: tuple[SpanEventView, ...] = ()
+    if started:
+        status, description = "UNSET", None
+    else:
+        status = _STATUS_NAMES[span.status.status_code]
+        description = span.status.description
+        raw_events = span.events
+        events = (
+            tuple(
+                SpanEventView(e.name, dict(e.attributes) if e.attributes else {}, e.timestamp)
+                for e in raw_events
+            )
+            if raw_events
+            else ()
+        )
+    links = span.links
     return SpanRecord(
         name=span.name,
-        attributes=dict(span.attributes or {}),
+        attributes=dict(attributes) if attributes else {},
         trace_id=context.trace_id if context else 0,
         span_id=context.span_id if context else 0,
         parent_span_id=parent.span_id if parent is not None else None,
         start_time_ns=span.start_time or 0,
         end_time_ns=None if started else span.end_time,
-        kind=span.kind.name,
-        status="UNSET" if started else status.status_code.name,
-        status_description=None if started else status.description,
-        events=()
-        if started
-        else tuple(
-            SpanEventView(e.name, dict(e.attributes or {}), e.timestamp) for e in span.events
-        ),
-        links=tuple((link.context.trace_id, link.context.span_id) for link in span.links),
-        resource=dict(resource.attributes) if resource is not None else {},
+        kind=_KIND_NAMES[span.kind],
+        status=status,
+        status_description=description,
+        events=events,
+        links=tuple((link.context.trace_id, link.context.span_id) for link in links)
+        if links
+        else (),
+        # Resource attributes are immutable: share them instead of copying per record.
+        resource=resource.attributes if resource is not None else _EMPTY,
         scope=scope.name if scope is not None else None,
         thread=thread,
     )
@@ -605,7 +629,7 @@ def _log_record(item: Any, kind: RecordKind, thread: str | None) -> EventRecord:
         severity=severity,
         trace_id=record.trace_id or None,
         span_id=record.span_id or None,
-        resource=dict(resource.attributes) if resource is not None else {},
+        resource=resource.attributes if resource is not None else _EMPTY,
         scope=scope.name if scope is not None else None,
         thread=thread,
     )
