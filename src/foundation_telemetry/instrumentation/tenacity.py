@@ -156,7 +156,7 @@ class _RetryTelemetry:
                 **{_A.RETRY_NAME: call.name, _A.ATTEMPT: retry_state.attempt_number},
             )
             return
-        if _gave_up(retrying):
+        if retry_state.outcome.failed or _gave_up(retrying, retry_state):
             # ``retry_error_callback`` replaced the RetryError with a value of its own.
             error = self._attempt_failed(call, retry_state)
             self._exhausted(call, retry_state, error)
@@ -172,7 +172,7 @@ class _RetryTelemetry:
             self.close_call(call, "failure", retry_state.attempt_number, error_type(raised))
             return
         error = self._attempt_failed(call, retry_state)
-        if _gave_up(retrying) or _is_retry_error(raised):
+        if _is_retry_error(raised) or _gave_up(retrying, retry_state):
             self._exhausted(call, retry_state, error)
         else:
             self.close_call(call, "failure", retry_state.attempt_number, error)
@@ -245,10 +245,19 @@ def _attempt_duration(call: _Call, retry_state: Any) -> float:
     return max(0.0, (ended if ended is not None else time.monotonic()) - call.attempt_started)
 
 
-def _gave_up(retrying: Any) -> bool:
-    """Whether the step just decided ran the stop condition and it said stop."""
+def _gave_up(retrying: Any, retry_state: Any) -> bool:
+    """Whether the step just decided found the outcome retryable but the stop condition met."""
     iter_state = getattr(retrying, "iter_state", None)
-    return bool(getattr(iter_state, "stop_run_result", False))
+    if iter_state is not None:
+        return bool(getattr(iter_state, "stop_run_result", False))
+    # Older tenacity releases keep no record of the decision. The step did not sleep, so if the
+    # outcome was retryable it must have stopped; retry predicates are pure in practice.
+    if retry_state.outcome is None:
+        return False
+    try:
+        return bool(retrying.retry(retry_state))
+    except Exception:  # noqa: BLE001 - a predicate that fails now cannot be asked
+        return False
 
 
 def _is_sleep(action: Any) -> bool:
