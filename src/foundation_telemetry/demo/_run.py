@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .._config import configure
 from .._health import subscribe_skips
+from .._records import EventRecord, RecordKind
 from ..handlers import attach, detach
 from ..instrumentation import (
     PyBreakerInstrumentor,
@@ -138,8 +139,12 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
     unsubscribe = subscribe_skips(tally.on_skip)
     endpoint = config.endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     sink = None if endpoint else Sink().start()
+    received_events: Counter[str] | None = None
     if sink is not None:
         endpoint = sink.http_endpoint
+        # Counted as they arrive: the sink's own store is bounded and a long run outgrows it.
+        received_events = Counter()
+        sink.subscribe(_count_events(received_events))
     os.environ.setdefault(
         "OTEL_METRIC_EXPORT_INTERVAL", str(int(_clamp(config.duration / 6, 0.25, 10.0) * 1000))
     )
@@ -202,9 +207,7 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
         telemetry.force_flush()
         produced_spans, produced_logs, dropped = tally.snapshot()
         stats = sink.stats if sink is not None else None
-        received_events = (
-            Counter(record.name for record in sink.events()) if sink is not None else None
-        )
+        received_events = Counter(received_events) if received_events is not None else None
     finally:
         detach("demo-breaker-transitions")
         telemetry.shutdown()
@@ -250,6 +253,15 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
         trace=sample_trace(shapes, events),
         drop_reasons=drop_reasons,
     )
+
+
+def _count_events(counts: Counter[str]) -> Callable[[Sequence[Any]], None]:
+    def listener(records: Sequence[Any]) -> None:
+        for record in records:
+            if isinstance(record, EventRecord) and record.kind is RecordKind.EVENT:
+                counts[record.name] += 1
+
+    return listener
 
 
 def _record_transition(
