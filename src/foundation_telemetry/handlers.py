@@ -239,49 +239,78 @@ def _matching(name: str) -> tuple[_Handler, ...]:
     return found
 
 
+class _DispatchState(threading.local):
+    """Per thread: how deep dispatch is nested, and failure events waiting to be emitted."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.pending: list[dict[str, Any]] = []
+
+
+_dispatching = _DispatchState()
+
+
 def _dispatch(
     matched: tuple[_Handler, ...],
     name: str,
     measurements: Mapping[str, Any],
     metadata: Mapping[str, Any],
 ) -> None:
-    """Run *matched* handlers for one event; a raising handler is counted and maybe detached."""
-    for handler in matched:
-        if not handler.active:
-            continue
-        try:
-            handler.function(name, measurements, metadata, handler.config)
-        except Exception as error:  # noqa: BLE001 - handlers are isolated from the emitter
-            _handler_failed(handler, name, error)
+    """Run *matched* handlers for one event; a raising handler is counted and maybe detached.
+
+    Failure events are emitted once the outermost dispatch in this thread is done, so a handler
+    that failed deep in a chain of nested emits (up to ``RecursionError``) is still reported.
+    """
+    state = _dispatching
+    state.depth += 1
+    try:
+        for handler in matched:
+            if not handler.active:
+                continue
+            try:
+                handler.function(name, measurements, metadata, handler.config)
+            except Exception as error:  # noqa: BLE001 - handlers are isolated from the emitter
+                _handler_failed(handler, name, error)
+    finally:
+        state.depth -= 1
+    if state.depth == 0 and state.pending:
+        _emit_failures(state.pending)
 
 
 def _handler_failed(handler: _Handler, name: str, error: Exception) -> None:
     count_skip(
         _COMPONENT, SkipReason.UNEXPECTED, item=f"{handler.handler_id} on {name}", error=error
     )
+    try:
+        message = str(error)
+    except Exception:  # noqa: BLE001 - an exception whose __str__ fails is still reported
+        message = f"<unprintable {type(error).__qualname__}>"
     with _lock:
         handler.failures += 1
-        handler.last_error = f"{type(error).__name__}: {error}"
+        handler.last_error = f"{type(error).__name__}: {message}"
         exhausted = handler.max_failures is not None and handler.failures >= handler.max_failures
         failures = handler.failures
     if not exhausted or _remove(handler.handler_id, state="failed") is not handler:
         return
     with _lock:
         _history.append(handler)
-    from .events import emit  # deferred: events imports this module
-    from .taxonomy import TELEMETRY_HANDLER_FAILURE
-
-    emit(
-        TELEMETRY_HANDLER_FAILURE,
-        None,
-        **{
+    _dispatching.pending.append(
+        {
             "handler.id": handler.handler_id,
             "event.name": name,
             "error.type": type(error).__qualname__,
-            "error.message": str(error),
+            "error.message": message,
             "failures": failures,
-        },
+        }
     )
+
+
+def _emit_failures(pending: list[dict[str, Any]]) -> None:
+    from .events import emit  # deferred: events imports this module
+    from .taxonomy import TELEMETRY_HANDLER_FAILURE
+
+    while pending:
+        emit(TELEMETRY_HANDLER_FAILURE, None, **pending.pop(0))
 
 
 def _check_id(handler_id: object) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, TypeAlias
@@ -201,6 +202,21 @@ def _keeps(rules: Sequence[FilterRule], name: str, attributes: Any, trace_id: in
     return True
 
 
+class _Tally:
+    """A counter that threads can increment without losing counts."""
+
+    __slots__ = ("_lock", "value")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self) -> None:
+        self._lock.acquire()
+        self.value += 1
+        self._lock.release()
+
+
 def _check_rules(rules: Iterable[FilterRule]) -> tuple[FilterRule, ...]:
     result = tuple(rules)
     for rule in result:
@@ -292,8 +308,13 @@ class FilteringSpanProcessor(_ForwardingSpanProcessor):
     def __init__(self, processor: Any, rules: Iterable[FilterRule], *, batch: bool = True) -> None:
         self._next = _span_target(processor, batch)
         self._rules = _check_rules(rules)
-        self.dropped = 0
+        self._dropped = _Tally()
         super().__init__((self._next,))
+
+    @property
+    def dropped(self) -> int:
+        """How many spans the rules removed."""
+        return self._dropped.value
 
     def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
         """Forward the start unchanged (rules apply to ended spans)."""
@@ -305,7 +326,7 @@ class FilteringSpanProcessor(_ForwardingSpanProcessor):
         if _keeps(self._rules, span.name, span.attributes, trace_id):
             self._next.on_end(span)
         else:
-            self.dropped += 1
+            self._dropped.add()
 
 
 class RedactingSpanProcessor(_ForwardingSpanProcessor):
@@ -436,8 +457,13 @@ class FilteringLogRecordProcessor(_ForwardingLogRecordProcessor):
     def __init__(self, processor: Any, rules: Iterable[FilterRule], *, batch: bool = True) -> None:
         self._next = _log_target(processor, batch)
         self._rules = _check_rules(rules)
-        self.dropped = 0
+        self._dropped = _Tally()
         super().__init__((self._next,))
+
+    @property
+    def dropped(self) -> int:
+        """How many log records the rules removed."""
+        return self._dropped.value
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Forward *log_record* if the rules keep it."""
@@ -445,7 +471,7 @@ class FilteringLogRecordProcessor(_ForwardingLogRecordProcessor):
         if _keeps(self._rules, _log_name(log_record), record.attributes, record.trace_id or 0):
             self._next.on_emit(log_record)
         else:
-            self.dropped += 1
+            self._dropped.add()
 
 
 class RedactingLogRecordProcessor(_ForwardingLogRecordProcessor):

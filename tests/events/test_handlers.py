@@ -324,3 +324,17 @@ class TestHealth:
         assert report["ok-handler"]["state"] == "attached"
         assert report["bad-handler"]["state"] == "failed"
         assert report["bad-handler"]["last_error"] == "RuntimeError: down"
+
+
+class TestRecursion:
+    def test_handler_emitting_its_own_event_is_contained(self, pipeline):
+        """A handler that re-emits the event it handles hits the recursion limit, is detached, and the emitter is unharmed."""
+
+        def echo(name, *_):
+            emit(name)
+
+        attach("echo", "app.echo", echo)
+        emit("app.echo")
+        assert handlers() == []
+        (failure,) = pipeline.events("foundation.telemetry.handler.failure")
+        assert failure.attributes["error.type"] == "RecursionError"
