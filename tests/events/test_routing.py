@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -324,3 +325,26 @@ class TestRedaction:
         provider.add_log_record_processor(RedactingLogRecordProcessor(exporter, batch=False))
         provider.get_logger("t").emit(body="auth header Bearer abc123")
         assert exporter.get_finished_logs()[0].log_record.body == f"auth header Bearer {REDACTED}"
+
+
+class TestConcurrentFiltering:
+    def test_dropped_count_is_exact_across_threads(self):
+        """Spans dropped from several threads at once are all counted."""
+        exporter = InMemorySpanExporter()
+        processor = FilteringSpanProcessor(exporter, [Drop("noise")], batch=False)
+        tracer = _tracer(processor)
+        start = threading.Barrier(4)
+
+        def worker() -> None:
+            start.wait(10)
+            for _ in range(250):
+                tracer.start_span("noise").end()
+            tracer.start_span("signal").end()
+
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert processor.dropped == 1000
+        assert _names(exporter) == ["signal"] * 4
