@@ -37,6 +37,7 @@ class TestPublicApi:
                 "WebhookNotifier",
                 "enable_runtime_metrics",
                 "parse_aggregate",
+                "stat",
                 "stats_from_points",
             ]
         )

@@ -5,7 +5,13 @@ import math
 import pytest
 
 from foundation_telemetry._records import MetricPoint
-from foundation_telemetry.service import AGGREGATES, Stats, parse_aggregate, stats_from_points
+from foundation_telemetry.service import (
+    AGGREGATES,
+    Stats,
+    parse_aggregate,
+    stat,
+    stats_from_points,
+)
 from foundation_telemetry.service._stats import Sample, compute_stats, merge_across, merge_into
 
 S = 1_000_000_000
@@ -239,5 +245,43 @@ class TestSameAnswersAsTheService:
                         name,
                         field,
                     )
+        finally:
+            telemetry.shutdown()
+
+
+class TestStat:
+    def test_computes_a_field_of_points(self) -> None:
+        """`stat(name)` computes that aggregate of points, None while there are none."""
+        p99 = stat("p99")
+        assert p99([]) is None
+        points = [point(v, 100 + v, kind="histogram") for v in range(1, 101)]
+        assert p99(points) == pytest.approx(99.01)
+        assert stat("rate")([point(5, 100), point(5, 110)]) == 1.0
+        assert repr(stat("p95").__name__) == repr("stat('p95')")
+
+    def test_unknown_name(self) -> None:
+        """An unknown aggregate is refused at once."""
+        with pytest.raises(ValueError, match="Unknown aggregate 'median'"):
+            stat("median")
+
+    def test_with_the_testing_api(self) -> None:
+        """`stat()` plugs into wait_for_metric_threshold as its aggregate."""
+        from foundation_telemetry._config import configure
+        from foundation_telemetry.service import TelemetryService
+
+        # A metric reader must be registered for the SDK to process (and the Recorder to see)
+        # measurements; the service is one.
+        telemetry = configure(
+            "svc", exporter="memory", set_global=False, service=TelemetryService()
+        )
+        try:
+            assert telemetry.recorder is not None
+            latency = telemetry.meter_provider.get_meter("t").create_histogram("latency")
+            for value in range(1, 101):
+                latency.record(value / 100)
+            reached = telemetry.recorder.wait_for_metric_threshold(
+                "latency", 0.9, aggregate=stat("p99"), timeout=10
+            )
+            assert reached == pytest.approx(0.9901)
         finally:
             telemetry.shutdown()

@@ -27,6 +27,7 @@ from ._runtime import enable_runtime_metrics as enable_runtime_metrics
 from ._stats import AGGREGATES as AGGREGATES
 from ._stats import Stats as Stats
 from ._stats import parse_aggregate as parse_aggregate
+from ._stats import stat as stat
 from ._stats import stats_from_points as stats_from_points
 
 __all__ = [
@@ -47,5 +48,6 @@ __all__ = [
     "WebhookNotifier",
     "enable_runtime_metrics",
     "parse_aggregate",
+    "stat",
     "stats_from_points",
 ]

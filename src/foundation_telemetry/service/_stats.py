@@ -32,6 +32,7 @@ __all__ = [
     "merge_into",
     "normalize_kind",
     "parse_aggregate",
+    "stat",
     "stats_from_points",
 ]
 
@@ -434,3 +435,25 @@ def stats_from_points(
             samples.append(Sample(before, at, 1, value, level, level, level))
         before = at
     return compute_stats(samples, kind, ewma_alpha=ewma_alpha)
+
+
+def stat(
+    aggregate: str, *, window: Duration | None = None
+) -> Callable[[Sequence[MetricPoint]], float | None]:
+    """Return a function computing *aggregate* of ``MetricPoint`` records, ``None`` while unknown.
+
+    It plugs any ``Stats`` field into the testing API, e.g.
+    ``telemetry.wait_for_metric_threshold("latency", 0.5, aggregate=stat("p99"))``. The
+    aggregate name is checked now (``ValueError`` for an unknown one).
+    """
+    parse_aggregate(aggregate)
+    if window is not None:
+        to_seconds(window, "window", allow_zero=False)
+
+    def compute(points: Sequence[MetricPoint]) -> float | None:
+        stats = stats_from_points(points, window=window)
+        value = stats.get(aggregate)
+        return None if stats.empty or math.isnan(value) else value
+
+    compute.__qualname__ = compute.__name__ = f"stat({aggregate!r})"
+    return compute
