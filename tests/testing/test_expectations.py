@@ -397,3 +397,59 @@ class TestCollector:
         collector = telemetry.attach_collector("before")
         with pytest.raises(TelemetryAssertionError, match="Received nothing"):
             collector.wait(timeout=0.05)
+
+
+class TestMoreConcurrency:
+    async def test_executor_threads_with_async_expectation(self, telemetry):
+        """Events from run_in_executor threads satisfy an `async with` expectation."""
+        loop = asyncio.get_running_loop()
+        async with telemetry.assert_telemetry_event("pooled", count=3) as seen:
+            futures = [loop.run_in_executor(None, emit_event, "pooled") for _ in range(3)]
+        await asyncio.gather(*futures)
+        assert len(seen.records) == 3
+
+    async def test_async_sequence_and_any(self, telemetry):
+        """Sequences and any-of work with `async with` and a producer task."""
+        go = asyncio.Event()
+
+        async def produce():
+            await go.wait()
+            emit_event("step.one")
+            emit_event("step.two")
+
+        task = asyncio.create_task(produce())
+        async with (
+            telemetry.assert_telemetry_sequence(["step.one", "step.two"], strict=True),
+            telemetry.assert_telemetry_any(["step.zero", "step.two"]) as any_seen,
+        ):
+            go.set()
+        await task
+        assert any_seen.index == 1
+
+    async def test_async_service_ready(self, telemetry):
+        """wait_for_service_ready_async is woken by a task's started event."""
+        go = asyncio.Event()
+
+        async def start():
+            await go.wait()
+            emit_event("foundation.service.started", **{"service.name": "async-svc"})
+
+        task = asyncio.create_task(start())
+        go.set()
+        record = await telemetry.wait_for_service_ready_async("async-svc")
+        await task
+        assert record.attributes["service.name"] == "async-svc"
+
+
+class TestPrivateProviders:
+    def test_attach_a_provider_the_app_keeps(self, telemetry):
+        """telemetry.attach() captures from providers that are not the globals."""
+        from opentelemetry.sdk.trace import TracerProvider
+
+        provider = TracerProvider(shutdown_on_exit=False)
+        telemetry.attach(tracer_provider=provider)
+        with (
+            telemetry.expect_span("private.work"),
+            provider.get_tracer("private").start_as_current_span("private.work"),
+        ):
+            pass
