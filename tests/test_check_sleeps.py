@@ -160,6 +160,34 @@ class TestEventWaitInDisguise:
         """
         assert findings(code) == []
 
+    def test_a_module_level_event_that_is_only_waited_on_is_reported(self) -> None:
+        """A module-level event nothing sets is a sleep wherever it is waited on."""
+        code = """
+        import threading
+
+        PAUSE = threading.Event()
+
+        def test_x():
+            PAUSE.wait(0.2)
+        """
+        assert positions(code) == [(7, 5)]
+
+    def test_an_event_set_in_a_nested_function_is_a_real_wait(self) -> None:
+        """A closure that sets the event counts as a use, so its wait is not reported."""
+        code = """
+        import threading
+
+        def test_x(register):
+            done = threading.Event()
+
+            def callback():
+                done.set()
+
+            register(callback)
+            assert done.wait(5)
+        """
+        assert findings(code) == []
+
     def test_an_untimed_wait_is_not_a_delay(self) -> None:
         """``Event().wait()`` without a timeout would hang, not delay; it is out of scope."""
         assert findings("import threading\nthreading.Event().wait()\n") == []

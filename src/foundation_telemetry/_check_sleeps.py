@@ -135,14 +135,12 @@ def check_source(source: str, path: str = "<string>") -> list[Finding]:
     """
     tree = ast.parse(source, filename=path)
     allows, findings = _allow_comments(source, path)
-    parents = _parent_map(tree)
-    aliases = _import_aliases(tree)
+    parents, calls, assigns, imports = _index(tree)
+    aliases = _import_aliases(imports)
     # ``import threading`` says nothing about what a sleep waits for; ``Thread(...)`` does.
     modules = frozenset(name for name, target in aliases.items() if "." not in target)
-    disguised = _never_set_event_waits(tree, aliases)
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
+    disguised = _never_set_event_waits(calls, assigns, parents, aliases)
+    for node in calls:
         callee = _qualified_name(node.func, aliases)
         if node in disguised:
             what = "is a sleep in disguise: nothing can ever set this event"
@@ -233,6 +231,8 @@ def _allow_comments(source: str, path: str) -> tuple[dict[int, bool], list[Findi
     """Map line -> whether it carries an ``allow-sleep`` with a reason; report bare ones."""
     allows: dict[int, bool] = {}
     bare: list[Finding] = []
+    if "allow-sleep" not in source:
+        return allows, bare
     tokens = tokenize.generate_tokens(io.StringIO(source).readline)
     for token in tokens:
         if token.type != tokenize.COMMENT:
@@ -250,14 +250,30 @@ def _allow_comments(source: str, path: str) -> tuple[dict[int, bool], list[Findi
     return allows, bare
 
 
-def _parent_map(tree: ast.AST) -> dict[ast.AST, ast.AST]:
-    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+def _index(
+    tree: ast.AST,
+) -> tuple[dict[ast.AST, ast.AST], list[ast.Call], list[ast.Assign], list[ast.stmt]]:
+    """Walk the tree once: each node's parent, and the calls, assignments and imports."""
+    parents: dict[ast.AST, ast.AST] = {}
+    calls: list[ast.Call] = []
+    assigns: list[ast.Assign] = []
+    imports: list[ast.stmt] = []
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Assign):
+            assigns.append(node)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            imports.append(node)
+    return parents, calls, assigns, imports
 
 
-def _import_aliases(tree: ast.AST) -> dict[str, str]:
+def _import_aliases(imports: Iterable[ast.stmt]) -> dict[str, str]:
     """Local name -> fully qualified name, for every absolute import anywhere in the module."""
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in imports:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -308,64 +324,69 @@ def _is_zero(call: ast.Call) -> bool:
     )
 
 
-def _has_timeout(call: ast.Call) -> bool:
-    return bool(call.args) or any(keyword.arg == "timeout" for keyword in call.keywords)
-
-
-def _never_set_event_waits(tree: ast.AST, aliases: dict[str, str]) -> set[ast.Call]:
+def _never_set_event_waits(
+    calls: Iterable[ast.Call],
+    assigns: Iterable[ast.Assign],
+    parents: dict[ast.AST, ast.AST],
+    aliases: dict[str, str],
+) -> set[ast.Call]:
     """``.wait(n)`` calls on a ``threading.Event``/``Condition`` nothing else can reach.
 
     Either the event is created in the call itself (``threading.Event().wait(1)``), or it is a
-    local variable whose every use in its function is such a ``wait``: nothing sets it, so the
-    wait always runs out its timeout.
+    variable whose every use in the function (or module) that creates it is such a ``wait``:
+    nothing sets it, so the wait always runs out its timeout.
     """
 
-    def is_new_waitable(node: ast.expr) -> bool:
+    def is_new_waitable(node: ast.expr | None) -> bool:
         return (
             isinstance(node, ast.Call)
             and _qualified_name(node.func, aliases) in _NEVER_SET_WAITABLES
         )
 
-    def timed_wait_on(call: ast.AST) -> ast.expr | None:
-        if (
-            isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Attribute)
-            and call.func.attr == "wait"
-            and _has_timeout(call)
-        ):
-            return call.func.value
-        return None
-
-    found: set[ast.Call] = set()
-    for node in ast.walk(tree):
-        receiver = timed_wait_on(node)
-        if receiver is not None and is_new_waitable(receiver):
-            assert isinstance(node, ast.Call)
-            found.add(node)
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        created = {
-            target.id
-            for statement in ast.walk(function)
-            if isinstance(statement, ast.Assign) and is_new_waitable(statement.value)
-            for target in statement.targets
-            if isinstance(target, ast.Name)
-        }
-        for name in created:
-            waits = [
-                node
-                for node in ast.walk(function)
-                if isinstance(receiver := timed_wait_on(node), ast.Name) and receiver.id == name
-            ]
-            loads = [
-                node
-                for node in ast.walk(function)
-                if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load)
-            ]
-            if waits and len(waits) == len(loads):
-                found.update(wait for wait in waits if isinstance(wait, ast.Call))
+    found = {call for call in calls if is_new_waitable(_timed_wait_receiver(call))}
+    for assign in assigns:
+        if is_new_waitable(assign.value):
+            scope = _enclosing_scope(assign, parents)
+            for target in assign.targets:
+                if isinstance(target, ast.Name):
+                    found.update(_only_waited_on(scope, target.id))
     return found
+
+
+def _timed_wait_receiver(call: ast.AST) -> ast.expr | None:
+    """Return ``x`` for a call ``x.wait(timeout)``, else ``None``."""
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "wait"
+        and (bool(call.args) or any(keyword.arg == "timeout" for keyword in call.keywords))
+    ):
+        return call.func.value
+    return None
+
+
+def _only_waited_on(scope: ast.AST, name: str) -> list[ast.Call]:
+    """Return the timed waits on *name* in *scope*, if that is all *name* is used for there."""
+    waits: list[ast.Call] = []
+    loads = 0
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            loads += 1
+        elif isinstance(node, ast.Call):
+            receiver = _timed_wait_receiver(node)
+            if isinstance(receiver, ast.Name) and receiver.id == name:
+                waits.append(node)
+    return waits if waits and len(waits) == loads else []
+
+
+def _enclosing_scope(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST:
+    """Return the function (or, at top level, the module) that *node* belongs to."""
+    scope = parents.get(node, node)
+    while scope in parents and not isinstance(
+        scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+    ):
+        scope = parents[scope]
+    return scope
 
 
 def _in_while(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
