@@ -17,7 +17,11 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
+from opentelemetry.sdk.metrics.export import (
+    InMemoryMetricReader,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
@@ -171,6 +175,10 @@ def _guarded_metric_readers(
     for exporter in exporters:
         periodic = PeriodicExportingMetricReader(DefensiveMetricExporter(exporter))
         readers.append(DefensiveMetricReader(periodic))
+    if "memory" in settings.metrics.exporters and not readers:
+        # The SDK hands measurements to the Recorder's capture hook only while some reader
+        # exists; this one is never collected, so it costs one aggregation per series.
+        readers.append(DefensiveMetricReader(InMemoryMetricReader()))
     return readers
 
 

@@ -65,7 +65,7 @@ class TestLocalPipelines:
             [log] = logs.get_finished_logs()
             assert log.log_record.event_name == "thing.happened"
             assert log.resource.attributes["service.name"] == "svc"
-            assert metric_values(reader) == {"hits": [3]}
+            assert metric_values(reader)["hits"] == [3]
         finally:
             assert telemetry.shutdown() is True
 
@@ -101,6 +101,19 @@ class TestLocalPipelines:
                 pass
             [span] = telemetry.recorder.spans("checkout")
             assert span.attributes["order.id"] == 42
+        finally:
+            telemetry.shutdown()
+
+    def test_memory_exporter_captures_measurements_without_any_reader(self):
+        """exporter='memory' alone still lets the Recorder see each metric measurement."""
+        telemetry = ft.configure(exporter="memory", set_global=False)
+        try:
+            assert telemetry.recorder is not None
+            counter = telemetry.meter_provider.get_meter("m").create_counter("jobs")
+            counter.add(2, {"queue": "a"})
+            counter.add(3, {"queue": "a"})
+            telemetry.recorder.wait_for_metric_threshold("jobs", 5, aggregate="sum", timeout=5)
+            assert [point.value for point in telemetry.recorder.metric_points("jobs")] == [2, 3]
         finally:
             telemetry.shutdown()
 
