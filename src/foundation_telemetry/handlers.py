@@ -13,6 +13,7 @@ cached, so dispatch cost does not grow with handlers attached to other patterns.
 from __future__ import annotations
 
 import collections
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -239,15 +240,12 @@ def _matching(name: str) -> tuple[_Handler, ...]:
     return found
 
 
-class _DispatchState(threading.local):
-    """Per thread: how deep dispatch is nested, and failure events waiting to be emitted."""
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.pending: list[dict[str, Any]] = []
-
-
-_dispatching = _DispatchState()
+# Failure events wait here (per thread) until the stack has room to emit them: a handler that
+# failed with RecursionError deep in a chain of nested emits is reported once the chain unwinds.
+# ``_pending_count`` lets dispatch check for them with one global read.
+_pending: dict[int, list[dict[str, Any]]] = {}
+_pending_count = 0
+_STACK_HEADROOM: Final = 200
 
 
 def _dispatch(
@@ -256,25 +254,16 @@ def _dispatch(
     measurements: Mapping[str, Any],
     metadata: Mapping[str, Any],
 ) -> None:
-    """Run *matched* handlers for one event; a raising handler is counted and maybe detached.
-
-    Failure events are emitted once the outermost dispatch in this thread is done, so a handler
-    that failed deep in a chain of nested emits (up to ``RecursionError``) is still reported.
-    """
-    state = _dispatching
-    state.depth += 1
-    try:
-        for handler in matched:
-            if not handler.active:
-                continue
-            try:
-                handler.function(name, measurements, metadata, handler.config)
-            except Exception as error:  # noqa: BLE001 - handlers are isolated from the emitter
-                _handler_failed(handler, name, error)
-    finally:
-        state.depth -= 1
-    if state.depth == 0 and state.pending:
-        _emit_failures(state.pending)
+    """Run *matched* handlers for one event; a raising handler is counted and maybe detached."""
+    for handler in matched:
+        if not handler.active:
+            continue
+        try:
+            handler.function(name, measurements, metadata, handler.config)
+        except Exception as error:  # noqa: BLE001 - handlers are isolated from the emitter
+            _handler_failed(handler, name, error)
+    if _pending_count:
+        _emit_failures()
 
 
 def _handler_failed(handler: _Handler, name: str, error: Exception) -> None:
@@ -292,25 +281,42 @@ def _handler_failed(handler: _Handler, name: str, error: Exception) -> None:
         failures = handler.failures
     if not exhausted or _remove(handler.handler_id, state="failed") is not handler:
         return
+    global _pending_count
+    report = {
+        "handler.id": handler.handler_id,
+        "event.name": name,
+        "error.type": type(error).__qualname__,
+        "error.message": message,
+        "failures": failures,
+    }
     with _lock:
         _history.append(handler)
-    _dispatching.pending.append(
-        {
-            "handler.id": handler.handler_id,
-            "event.name": name,
-            "error.type": type(error).__qualname__,
-            "error.message": message,
-            "failures": failures,
-        }
-    )
+        _pending.setdefault(threading.get_ident(), []).append(report)
+        _pending_count += 1
 
 
-def _emit_failures(pending: list[dict[str, Any]]) -> None:
+def _emit_failures() -> None:
+    """Emit this thread's pending failure events, unless the stack is nearly exhausted."""
+    global _pending_count
+    if sys.getrecursionlimit() - _stack_depth() < _STACK_HEADROOM:
+        return  # an outer dispatch of this thread emits them as the stack unwinds
+    with _lock:
+        reports = _pending.pop(threading.get_ident(), [])
+        _pending_count -= len(reports)
     from .events import emit  # deferred: events imports this module
     from .taxonomy import TELEMETRY_HANDLER_FAILURE
 
-    while pending:
-        emit(TELEMETRY_HANDLER_FAILURE, None, **pending.pop(0))
+    for report in reports:
+        emit(TELEMETRY_HANDLER_FAILURE, None, **report)
+
+
+def _stack_depth() -> int:
+    frame: Any = sys._getframe()
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
 
 
 def _check_id(handler_id: object) -> str:
@@ -347,11 +353,14 @@ def _check_max(max_failures: object) -> int | None:
 
 def _reset_for_tests() -> None:
     """Detach everything and forget failure history (test isolation only)."""
+    global _pending_count
     with _lock:
         for handler in _registry.snapshot.handlers:
             handler.active = False
         _registry.snapshot = _Snapshot((), {})
         _history.clear()
+        _pending.clear()
+        _pending_count = 0
 
 
 def _health_report() -> list[dict[str, Any]]:
