@@ -783,6 +783,44 @@ def scenario_stress(_: str) -> None:
     )
 
 
+def scenario_configure(arg: str) -> None:
+    """The product path: ``configure()`` with OTLP to an unreachable collector, all signals."""
+    from opentelemetry import metrics, trace
+
+    import foundation_telemetry
+
+    protocol, endpoint = arg.split(",", 1)
+    if not DEFENSIVE:  # the stock equivalent: the SDK's own auto-configuration path
+        from opentelemetry.sdk._configuration import _initialize_components
+
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+        os.environ["OTEL_EXPORTER_OTLP_PROTOCOL"] = (
+            "grpc" if protocol == "grpc" else "http/protobuf"
+        )
+        os.environ["OTEL_TRACES_EXPORTER"] = "otlp"
+        os.environ["OTEL_METRICS_EXPORTER"] = "otlp"
+        os.environ["OTEL_LOGS_EXPORTER"] = "otlp"
+        os.environ["OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"] = "true"
+        _initialize_components()
+    else:
+        foundation_telemetry.configure(
+            "scenario",
+            exporter="otlp",
+            endpoint=endpoint,
+            protocol="grpc" if protocol == "grpc" else "http/protobuf",
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            logging_bridge=True,
+        )
+    tracer = trace.get_tracer("app")
+    counter = metrics.get_meter("app").create_counter("app.requests")
+    logger = logging.getLogger("app.configure")
+    for i in range(SPANS):
+        attempt("span", lambda i=i: tracer.start_span(f"configure-{i}").end())
+        attempt("counter", lambda: counter.add(1))
+        attempt("log", lambda i=i: logger.warning("configured log %d", i))
+    report(None)
+
+
 def main() -> None:
     logging.getLogger("app")  # nothing else configures logging: stock noise goes to lastResort
     globals()[f"scenario_{SCENARIO}"](ARG)

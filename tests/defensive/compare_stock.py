@@ -47,6 +47,14 @@ def _scenarios(black_hole_port: int) -> list[tuple[str, str, str]]:
                 f"OTLP/{protocol} never answers",
             )
         )
+    for protocol in ("grpc", "http"):
+        rows.append(
+            (
+                "configure",
+                f"{protocol},http://127.0.0.1:{closed_port()}",
+                f"configure() vs SDK auto-config, OTLP/{protocol} closed port",
+            )
+        )
     rows += [
         ("fork", "", "fork with batch + periodic"),
         ("del", "", "__del__ at teardown"),

@@ -174,6 +174,28 @@ class TestOTLP:
         assert lost & {"BatchSpanProcessor", "OTLPSpanExporter"}, outcome.final
         assert lost & {"BatchLogRecordProcessor", "OTLPLogExporter"}, outcome.final
 
+    @pytest.mark.parametrize("protocol", ["grpc", "http"])
+    def test_configure_with_collector_down(self, protocol: str) -> None:
+        """The product path, ``configure()`` to a closed port: quiet, bounded, every item counted."""
+        outcome = run_scenario(
+            "defensive",
+            "configure",
+            f"{protocol},http://127.0.0.1:{closed_port()}",
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
+        assert_quiet_exit(outcome)
+        assert outcome.result["escapes"] == []
+
+        def lost(*components: str) -> int:
+            return sum(
+                count
+                for (component, reason), count in outcome.skips().items()
+                if component in components and reason in {"timeout", "backend_unavailable"}
+            )
+
+        assert lost("BatchSpanProcessor", "OTLPSpanExporter") == 5
+        assert lost("BatchLogRecordProcessor", "OTLPLogExporter") == 5
+
 
 class TestProcessLifecycle:
     def test_fork_child_starts_fresh(self) -> None:

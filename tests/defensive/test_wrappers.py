@@ -256,7 +256,8 @@ class TestDefensiveSpanExporter:
         assert inner.entered.wait(30)
         processor.shutdown()
         assert inner.shutdown_called.is_set()
-        assert counts(batch_name) == {"timeout": 1}  # the span abandoned in flight
+        assert counts(name) == {"timeout": 1}  # the in-flight span, ended by the abort
+        assert counts(batch_name) == {}
 
     def test_rejects_bad_timeout(self) -> None:
         """A non-positive export_timeout is a clear ValueError."""

@@ -35,6 +35,12 @@ class Deadline:
             return None
         return max(self.at - time.monotonic(), 0.0)
 
+    def minus(self, seconds: float) -> Deadline:
+        """Return a deadline *seconds* earlier than this one (still "no limit" without one)."""
+        earlier = Deadline(None)
+        earlier.at = None if self.at is None else self.at - seconds
+        return earlier
+
     def earliest(self, other: Deadline | None) -> Deadline:
         """Return whichever of *self* and *other* expires first."""
         if other is None or other.at is None:

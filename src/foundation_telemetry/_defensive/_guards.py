@@ -55,13 +55,13 @@ def _exporter_of(inner: object) -> object:
     return None
 
 
-def _queued(inner: object) -> int:
-    """How many items a batch processor still holds (0 when it is not one)."""
+def _queued(inner: object) -> int | None:
+    """How many items a batch processor still holds (``None`` when it is not one)."""
     queue = getattr(getattr(inner, "_batch_processor", None), "_queue", None)
     try:
-        return len(queue) if queue is not None else 0
+        return len(queue) if queue is not None else None
     except TypeError:
-        return 0
+        return None
 
 
 class GuardedComponent:
@@ -134,17 +134,21 @@ class GuardedComponent:
             if self._timeout_noted:
                 return
             self._timeout_noted = True
-        count_skip(
-            self._name, SkipReason.TIMEOUT, max(_queued(self._inner_obj), 1), item="shutdown"
-        )
+        queued = _queued(self._inner_obj)
+        exporter = _exporter_of(self._inner_obj)
+        if isinstance(exporter, GuardedExporter):
+            # The batch it is stuck exporting is counted here, and not again when it fails.
+            lost = (queued or 0) + exporter.claim_inflight()
+        else:
+            lost = max(queued or 0, 1)  # unknown contents: at least what it was holding
+        if lost:
+            count_skip(self._name, SkipReason.TIMEOUT, lost, item="shutdown")
 
     def abort_exporters(self) -> None:
         """Shut down the wrapped component's own defensive exporter now (ends retry back-off)."""
         exporter = _exporter_of(self._inner_obj)
         if isinstance(exporter, GuardedExporter):
-            call = exporter.abort()
-            if call is not None:
-                call.wait(Deadline(_shutdown.ABORT_GRACE))
+            exporter.abort()
 
     def _bounded_shutdown(self, timeout_millis: float | None = None) -> None:
         """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising."""
@@ -152,9 +156,12 @@ class GuardedComponent:
             call = self.start_shutdown()
             # Never longer than the configured shutdown budget, whatever the SDK caller passes.
             deadline = _deadline(timeout_millis).earliest(_deadline())
-            if not call.wait(deadline):
-                self.note_timeout(call)
+            budget = deadline.remaining() or 0.0
+            if not call.wait(_shutdown.abort_point(deadline, budget)):
                 self.abort_exporters()
+                call.wait(deadline)
+            if not call.done:
+                self.note_timeout(call)
             elif call.error is not None:
                 contain(self._name, call.error, item="shutdown")
         except BaseException as error:  # noqa: BLE001 - shutdown never raises
@@ -216,6 +223,8 @@ class GuardedExporter(Generic[R]):
         self._aborted = False
         self._state = "idle"
         self._inflight: BoundedCall[Any] | None = None
+        self._inflight_batch: Any = None
+        self._claimed = False
         self._stop_lock = threading.Lock()
         self._stop_call: BoundedCall[Any] | None = None
         set_component_state(self._name, "idle")
@@ -256,15 +265,20 @@ class GuardedExporter(Generic[R]):
     def _guarded_export(self, batch: Any) -> R:
         """Export *batch*; count every item not delivered; return the inner result or FAILURE."""
         if self._closed:
-            self._skip(SkipReason.SHUTDOWN, batch)
+            self._skip(SkipReason.TIMEOUT if self._aborted else SkipReason.SHUTDOWN, batch)
             return self._failure
+        self._inflight_batch = batch
+        self._claimed = False
         try:
             if self._export_timeout is None:
                 result = self._export_inner(batch)
             else:
                 result = self._export_bounded(batch)
         except BaseException as error:
+            self._inflight_batch = None
             self._set_state("failing", error)
+            if self._claimed:  # an abandoned shutdown already counted this batch
+                return self._failure
             if contain(
                 self._name,
                 error,
@@ -273,11 +287,12 @@ class GuardedExporter(Generic[R]):
             ):
                 raise
             return self._failure
+        self._inflight_batch = None
         if result is self._success:
             if self._state != "ok":
                 self._set_state("ok")
             return result
-        if result is _COUNTED:
+        if result is _COUNTED or self._claimed:
             return self._failure
         if not isinstance(result, type(self._failure)):  # e.g. None: not an export result
             self._set_state("failing")
@@ -289,6 +304,14 @@ class GuardedExporter(Generic[R]):
         self._set_state("failing")
         self._skip(reason, batch)
         return result
+
+    def claim_inflight(self) -> int:
+        """Return the size of the batch being exported now, which its caller counts instead."""
+        batch = self._inflight_batch
+        if batch is None:
+            return 0
+        self._claimed = True
+        return int(self._safe(self._count, batch, 1))
 
     def _skip(self, reason: SkipReason, batch: Any) -> None:
         count = self._safe(self._count, batch, 1)

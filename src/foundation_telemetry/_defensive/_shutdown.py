@@ -38,7 +38,8 @@ __all__ = [
     "shutdown_registered",
 ]
 
-#: Extra time after the deadline for aborting exporters (their ``shutdown()`` sets an event).
+#: How long before the deadline exporters are aborted (their ``shutdown()`` sets an event that
+#: ends retry back-off), so the exports and processors can still finish within the budget.
 ABORT_GRACE = 0.2
 
 
@@ -143,11 +144,10 @@ def _providers_components(providers: Iterable[Any]) -> list[Any]:
     return found
 
 
-def _run_parallel(
+def _start_all(
     starts: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]],
-    deadline: Deadline,
 ) -> list[tuple[Any, BoundedCall[Any]]]:
-    """Start every call, wait for all of them until *deadline*; return the unfinished ones."""
+    """Start every call (each on its own helper thread); a start that fails is skipped."""
     calls: list[tuple[Any, BoundedCall[Any]]] = []
     for owner, start in starts:
         try:
@@ -156,19 +156,35 @@ def _run_parallel(
             continue
         if call is not None:
             calls.append((owner, call))
+    return calls
+
+
+def _wait_all(calls: list[tuple[Any, BoundedCall[Any]]], deadline: Deadline) -> bool:
+    """Wait for every call until *deadline*; return whether all finished."""
+    for _, call in calls:
+        call.wait(deadline)
+    return all(call.done for _, call in calls)
+
+
+def _settle(calls: list[tuple[Any, BoundedCall[Any]]]) -> list[tuple[Any, BoundedCall[Any]]]:
+    """Count the errors of finished calls; return the unfinished ones."""
     for owner, call in calls:
-        if call.wait(deadline) and call.error is not None:
+        if call.done and call.error is not None:
             name = getattr(owner, "component_name", None) or type(owner).__name__
             contain(name, call.error, item="shutdown")
     return [(owner, call) for owner, call in calls if not call.done]
 
 
-def _abort_exporters() -> None:
-    """Shut down every open exporter wrapper (interrupting retry back-off); wait only briefly."""
+def abort_all_exporters() -> None:
+    """Shut down every open exporter wrapper now (interrupting retry back-off); do not wait."""
     with _state_lock:
         exporters = list(_exporters)
-    grace = Deadline(ABORT_GRACE)
-    _run_parallel([(exporter, exporter.abort) for exporter in exporters], grace)
+    _start_all([(exporter, exporter.abort) for exporter in exporters])
+
+
+def abort_point(deadline: Deadline, budget: float) -> Deadline:
+    """When to stop waiting politely and abort exporters: a little before *deadline*."""
+    return deadline.minus(min(ABORT_GRACE, budget * 0.2))
 
 
 def _flush_starter(component: Any, deadline: Deadline) -> Callable[[], BoundedCall[Any] | None]:
@@ -200,22 +216,26 @@ def _coordinate(
     try:
         unfinished: list[tuple[Any, BoundedCall[Any]]] = []
         if flush:
-            flushes: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]] = [
-                (c, _flush_starter(c, deadline)) for c in components
-            ]
-            unfinished += _run_parallel(flushes, deadline)
+            flushes = _start_all([(c, _flush_starter(c, deadline)) for c in components])
+            _wait_all(flushes, deadline)
+            unfinished += _settle(flushes)
         if shutdown:
             starts: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]] = [
                 (c, c.start_shutdown) for c in components if not c.shutdown_started
             ]
             starts += [(p, _provider_shutdown_starter(p)) for p in providers if p is not None]
-            unfinished += _run_parallel(starts, deadline)
-            for owner, call in unfinished:
+            calls = _start_all(starts)
+            # Abort a little before the deadline so that exports stuck in retry back-off end,
+            # their processors finish, and everything still happens within the budget.
+            if not _wait_all(calls, abort_point(deadline, budget)):
+                abort_all_exporters()
+                _wait_all(calls, deadline)
+            left = _settle(calls)
+            for owner, call in left:
                 note = getattr(owner, "note_timeout", None)
                 if note is not None:  # providers hold no items of their own: not counted
                     note(call)
-            if unfinished:
-                _abort_exporters()
+            unfinished += left
         return not unfinished
     finally:
         _active = previous
