@@ -6,6 +6,8 @@ produces SPANS spans with 5 attributes as fast as it can, flushes, and prints on
 the wall time to flush and the process CPU time. ``exit CONFIG PROTOCOL ENDPOINT SPANS TIMEOUT``
 produces a few spans against a backend that is down, prints ``produced <epoch>`` and returns from
 ``main`` without shutting anything down, so the interpreter's exit path does the work.
+``flood - PROTOCOL ENDPOINT REQUESTS`` sends pre-encoded 512-span requests back to back, to
+measure how fast the sink absorbs.
 """
 
 from __future__ import annotations
@@ -117,10 +119,63 @@ def exit_run(
     print(f"produced {time.time()}", flush=True)
 
 
+def _request_body(spans: int) -> bytes:
+    """One serialized ``ExportTraceServiceRequest`` with *spans* 5-attribute spans."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE}))
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("benchmarks")
+    for _ in range(spans):
+        with tracer.start_as_current_span("order", attributes=ATTRS):
+            pass
+    body: bytes = encode_spans(memory.get_finished_spans()).SerializeToString()
+    return body
+
+
+def flood(protocol: str, endpoint: str, requests: int, batch: int = 512) -> dict[str, Any]:
+    """Send *requests* pre-encoded requests back to back: what the sink can absorb."""
+    body = _request_body(batch)
+    start = time.perf_counter()
+    if protocol == "grpc":
+        import grpc
+
+        host = endpoint.split("://", 1)[-1]
+        with grpc.insecure_channel(host) as channel:
+            export = channel.unary_unary(
+                "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+                request_serializer=None,
+                response_deserializer=None,
+            )
+            for _ in range(requests):
+                export(body, timeout=30)
+    else:
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(endpoint)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+        headers = {"Content-Type": "application/x-protobuf"}
+        for _ in range(requests):
+            conn.request("POST", "/v1/traces", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                msg = f"the sink answered {response.status}"
+                raise RuntimeError(msg)
+        conn.close()
+    return {"spans": requests * batch, "seconds": time.perf_counter() - start}
+
+
 def main(argv: list[str]) -> int:
-    """Dispatch ``throughput`` or ``exit`` (see the module docstring)."""
+    """Dispatch ``throughput``, ``exit`` or ``flood`` (see the module docstring)."""
     kind, config, protocol, endpoint, spans = argv[:5]
-    if kind == "throughput":
+    if kind == "flood":
+        print(json.dumps(flood(protocol, endpoint, int(spans))), flush=True)
+    elif kind == "throughput":
         print(json.dumps(throughput(config, protocol, endpoint, int(spans))), flush=True)
     else:
         exit_run(config, protocol, endpoint, int(spans), float(argv[5]))

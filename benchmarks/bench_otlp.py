@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import subprocess
+import sys
 from typing import Any
 
 from benchmarks._harness import ComponentMissing, GroupResult, Settings, Target, require
-from benchmarks._procs import CountingProxy, host_port, run_child
+from benchmarks._procs import ROOT, CountingProxy, host_port, run_child
 
 GROUP = "otlp"
 CONFIGS = ("stock", "ours")
@@ -58,14 +60,62 @@ def _one(
     return figures
 
 
+def _absorb(sink_cls: Any, protocol: str, requests: int, senders: int = 2) -> dict[str, Any]:
+    """Spans/s the sink ingests from *senders* processes posting pre-encoded requests."""
+    with sink_cls(max_items=1000) as sink:
+        endpoint = _endpoint(sink, protocol)
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "benchmarks._otlp_child",
+                    "flood",
+                    "-",
+                    protocol,
+                    endpoint,
+                    str(requests),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(senders)
+        ]
+        outputs = [proc.communicate(timeout=600) for proc in procs]
+        received = _received(sink)
+    figures = []
+    for proc, (out, err) in zip(procs, outputs, strict=True):
+        if proc.returncode != 0 or not out.strip():
+            msg = f"flood sender failed ({proc.returncode}): {err[-2000:]}"
+            raise RuntimeError(msg)
+        figures.append(json.loads(out.strip().splitlines()[-1]))
+    sent = sum(f["spans"] for f in figures)
+    seconds = max(f["seconds"] for f in figures)
+    return {
+        "protocol": protocol,
+        "senders": senders,
+        "sent": sent,
+        "received": received,
+        "seconds": seconds,
+        "spans_per_s": received / seconds,
+    }
+
+
 def run(settings: Settings) -> GroupResult:
     """Compare throughput, sender CPU and wire bytes for each transport."""
     result = GroupResult(GROUP)
     protocols = ("grpc", "http")
     names = [
-        f"OTLP {what}, {protocol}"
+        f"{what}, {protocol}"
         for protocol in protocols
-        for what in ("spans/s into the sink", "sender CPU per span", "bytes on the wire per span")
+        for what in (
+            "OTLP spans/s into the sink",
+            "OTLP sender CPU per span",
+            "OTLP bytes on the wire per span",
+            "sink ingest vs one exporting process",
+        )
     ]
     try:
         sink_cls = require("foundation_telemetry.sink", "Sink")
@@ -103,8 +153,11 @@ def run(settings: Settings) -> GroupResult:
             "wire_bytes_per_span": wire[key]["wire_bytes"] / wire[key]["spans"],
         }
         table.append(row)
+    requests = {"full": 100, "quick": 20}.get(settings.mode, 2)
+    absorbed = {protocol: _absorb(sink_cls, protocol, requests) for protocol in protocols}
     result.extra["runs"] = runs
     result.extra["table"] = table
+    result.extra["absorbed"] = absorbed
     result.text.append(_render(table))
     rows = {row["config"]: row for row in table}
     for protocol in protocols:
@@ -140,6 +193,18 @@ def run(settings: Settings) -> GroupResult:
                     f"ours {ours['wire_bytes_per_span']:.1f} B, stock "
                     f"{stock['wire_bytes_per_span']:.1f} B per span, all frames and headers "
                     f"({min(spans, BYTES_SPANS)} spans)"
+                ),
+            ),
+            Target(
+                GROUP,
+                f"sink ingest vs one exporting process, {protocol}",
+                absorbed[protocol]["spans_per_s"] / stock["e2e_spans_per_s"],
+                1.0,
+                op=">=",
+                detail=(
+                    f"sink absorbs {absorbed[protocol]['spans_per_s']:.0f} spans/s from "
+                    f"{absorbed[protocol]['senders']} processes posting pre-encoded 512-span requests "
+                    f"({absorbed[protocol]['received']}/{absorbed[protocol]['sent']} accepted)"
                 ),
             ),
         )
