@@ -7,6 +7,8 @@ import enum
 import math
 import os
 import socket
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -245,3 +247,47 @@ class TestProviders:
             reported, actual = pipe.read().split()
         os.waitpid(pid, 0)
         assert reported == actual == str(pid)
+
+
+_FOREIGN_GLOBAL = """
+from opentelemetry import _logs
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from foundation_telemetry import emit
+exporter = InMemoryLogRecordExporter()
+provider = LoggerProvider()
+provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+_logs.set_logger_provider(provider)
+emit("app.foreign", answer=42)
+(item,) = exporter.get_finished_logs()
+print(item.log_record.event_name, item.log_record.attributes["answer"])
+"""
+
+_CONFIGURED = """
+import foundation_telemetry as ft
+telemetry = ft.configure("svc", exporter="memory")
+ft.emit("app.configured", answer=42)
+(event,) = telemetry.recorder.events("app.configured")
+print(event.name, event.attributes["answer"])
+telemetry.shutdown()
+"""
+
+
+class TestGlobalProviders:
+    @pytest.mark.parametrize(
+        ("script", "expected"),
+        [(_FOREIGN_GLOBAL, "app.foreign 42"), (_CONFIGURED, "app.configured 42")],
+        ids=["foreign-sdk-global", "configure"],
+    )
+    def test_events_reach_the_global_provider(self, script, expected):
+        """emit() reaches a plain SDK global set by the application, and configure()'s pipeline."""
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == expected
+        assert done.stderr == ""
