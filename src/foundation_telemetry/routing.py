@@ -289,7 +289,10 @@ class RoutingSpanProcessor(_ForwardingSpanProcessor):
         return chosen
 
     def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
-        """Forward the start to the targets matching the span's name and start attributes."""
+        """Forward the start to the targets matching the span's name and *start* attributes.
+
+        A route whose predicate needs attributes set later receives the span only at its end.
+        """
         for target in self._targets_for(span.name, span.attributes):
             target.on_start(span, parent_context=parent_context)
 
