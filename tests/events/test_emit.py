@@ -187,6 +187,7 @@ class TestEmit:
                 thread.start()
         pairs = {(r.attributes["worker"], r.attributes["step"]) for r in seen.records}
         assert pairs == {(w, s) for w in range(4) for s in range(25)}
+        assert {r.thread for r in seen.records} == {t.name for t in threads}
         for thread in threads:
             thread.join(10)
 

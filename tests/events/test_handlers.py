@@ -167,6 +167,7 @@ class TestIsolation:
         worker.start()
         record = collector.wait(10)
         assert record.attributes["error.message"] == "in worker"
+        assert record.thread == worker.name
         assert handlers() == []
         worker.join(10)
 
