@@ -1,0 +1,59 @@
+"""Render a results JSON file as the Markdown table used in the README and the docs.
+
+Usage: ``python -m benchmarks.report [benchmarks/results/latest-full.json]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks._harness import Target
+
+DEFAULT = Path(__file__).resolve().parent / "results" / "latest-full.json"
+
+
+def render(payload: dict[str, Any]) -> str:
+    """The header line and one table row per target."""
+    env = payload["environment"]
+    load = " / ".join(f"{x:.1f}" for x in env.get("loadavg", []))
+    lines = [
+        f"`{payload['command'].strip()}` ({payload['mode']} mode), {env['time']}, commit "
+        f"`{env['commit']}`, Python {env['python']}, opentelemetry-sdk "
+        f"{env['versions'].get('opentelemetry-sdk')}, {env['cpus']} CPUs, load average {load}.",
+        "",
+        "| status | group | target | result | detail |",
+        "|---|---|---|---|---|",
+    ]
+    for data in payload["targets"]:
+        target = Target(
+            data["group"],
+            data["name"],
+            data["value"],
+            data["limit"],
+            data["op"],
+            data["unit"],
+            data["detail"],
+            data["skip_reason"],
+        )
+        line = target.line()
+        result = line.split(": ", 1)[1].split("  ", 1)[0] if ": " in line else "-"
+        detail = target.skip_reason or target.detail
+        lines.append(
+            f"| {target.status} | {target.group} | {target.name} | {result} | "
+            f"{detail.replace('|', '/')} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    """Print the table for the given (or the latest full) results file."""
+    path = Path(argv[0]) if argv else DEFAULT
+    print(render(json.loads(path.read_text())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
