@@ -100,7 +100,7 @@ class TestEmbeddedSinkRun:
         report = embedded_run.stdout
         assert "Sample trace" in report
         assert re.search(r"demo\.order\.process [\d.]+ ms", report)
-        assert re.search(r"retry payments\.charge [\d.]+ ms retry\.attempts=[2-9]", report)
+        assert re.search(r"retry payments\.charge [\d.]+ ms (ERROR )?retry\.attempts=[2-9]", report)
         assert "foundation.retry.backoff" in report.split("Sample trace", 1)[1]
         latency = re.search(r"p50 ([\d.]+) ms, p99 ([\d.]+) ms \((\d+) orders\)", report)
         assert latency is not None

@@ -53,3 +53,30 @@ class TestFaultPlan:
             second.payment_fails() for _ in range(50)
         ]
         assert first.uniform(0, 1) == second.uniform(0, 1)
+
+    def test_the_outage_holds_until_its_effect_was_seen(self):
+        """Without the alert the outage goes on; once seen, later phases move by the delay."""
+        clock = FakeClock()
+        seen = False
+        plan = FaultPlan(10.0, seed=1, clock=clock, outage_seen=lambda: seen)
+
+        clock.now = 6.0
+        assert plan.phase().name == "payment outage"
+        assert plan.held == 1.5
+        seen = True
+        clock.now = 6.1
+        assert plan.phase().name == "recovery"
+        assert plan.progress() == 4.6
+        clock.now = 1.5 + 7.0
+        assert plan.phase().name == "burst"
+
+    def test_the_hold_is_capped_at_one_more_duration(self):
+        """An alert that never fires cannot keep the demo in its outage forever."""
+        clock = FakeClock()
+        plan = FaultPlan(10.0, seed=1, clock=clock, outage_seen=lambda: False)
+
+        clock.now = 14.0
+        assert plan.phase().name == "payment outage"
+        clock.now = 15.0
+        assert plan.phase().name == "recovery"
+        assert plan.held < 10.0

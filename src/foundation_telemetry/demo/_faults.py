@@ -11,6 +11,7 @@ draw comes from one seeded generator, so runs with the same seed make the same c
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -37,24 +38,59 @@ PHASES: Final = (
     Phase("steady", 0.8, payment_failure_rate=0.03),
 )
 
+_OUTAGE_END: Final = next(p.start for p in PHASES if p.name == "recovery")
+
 
 class FaultPlan:
     """Answers "what goes wrong now?" for the demo's dependencies.
+
+    The outage lasts until *outage_seen* says its effects were observed (the alert fired), so a
+    slow or loaded machine gets a longer outage instead of a run that shows nothing; the phases
+    after it move later by the same amount. The extension is capped at one more *duration*.
 
     Args:
         duration: the planned run length in seconds.
         seed: seeds every random draw.
         clock: seconds since the run started (monotonic).
+        outage_seen: returns True once the outage may end; ``None``: end it on schedule.
     """
 
-    def __init__(self, duration: float, seed: int, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        duration: float,
+        seed: int,
+        clock: Callable[[], float],
+        outage_seen: Callable[[], bool] | None = None,
+    ) -> None:
         self.duration = duration
         self._random = random.Random(seed)
         self._clock = clock
+        self._outage_seen = outage_seen
+        self._held = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def held(self) -> float:
+        """Seconds the outage was extended beyond its schedule."""
+        return self._held
+
+    def progress(self) -> float:
+        """Seconds of the planned run done (elapsed time minus the outage extension)."""
+        return self._clock() - self._held
 
     def phase(self) -> Phase:
         """Return the phase the run is in now."""
-        fraction = self._clock() / self.duration
+        with self._lock:
+            now = self._clock()
+            fraction = (now - self._held) / self.duration
+            if (
+                fraction >= _OUTAGE_END
+                and self._outage_seen is not None
+                and not self._outage_seen()
+                and now - _OUTAGE_END * self.duration < self.duration
+            ):
+                self._held = now - _OUTAGE_END * self.duration
+                fraction = _OUTAGE_END - 1e-9
         current = PHASES[0]
         for phase in PHASES:
             if fraction >= phase.start:

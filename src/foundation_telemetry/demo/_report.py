@@ -75,6 +75,7 @@ class DemoReport:
     received_metric_points: int | None
     trace: list[SpanShape] = field(default_factory=list)
     drop_reasons: Counter[str] = field(default_factory=Counter)
+    outage_extended: float = 0.0
 
     @property
     def identity_holds(self) -> bool:
@@ -165,6 +166,11 @@ def render(report: DemoReport, console: Console) -> None:
         f"exporting to the {target} at {report.endpoint}",
         soft_wrap=True,
     )
+    if report.outage_extended > 0:
+        console.print(
+            f"(the payment outage was held {report.outage_extended:.1f} s past its schedule, "
+            "until the alert fired)"
+        )
 
     orders = Table(title="Orders by outcome")
     orders.add_column("outcome")

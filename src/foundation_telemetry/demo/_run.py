@@ -96,7 +96,7 @@ class _Timings:
             tick=_clamp(duration / 60, 0.05, 1.0),
             alert_window=_clamp(0.08 * duration, 0.4, 30.0),
             health_interval=_clamp(duration / 10, 0.25, 10.0),
-            grace=_clamp(0.5 * duration, 2.0, 15.0),
+            grace=_clamp(0.5 * duration, 3.0, 15.0),
         )
 
 
@@ -109,6 +109,7 @@ class _Alerts:
         self._lock = threading.Lock()
         self.quiet = threading.Event()
         self.quiet.set()
+        self.fired = threading.Event()
 
     def __call__(self, alert: Alert) -> None:
         with self._lock:
@@ -118,6 +119,7 @@ class _Alerts:
                 self._firing.discard(alert.fingerprint)
             else:
                 self._firing.add(alert.fingerprint)
+                self.fired.set()
             if self._firing:
                 self.quiet.clear()
             else:
@@ -185,7 +187,12 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
     started = time.monotonic()
     workdir = tempfile.TemporaryDirectory(prefix="foundation-demo-")
     try:
-        plan = FaultPlan(config.duration, config.seed, lambda: time.monotonic() - started)
+        plan = FaultPlan(
+            config.duration,
+            config.seed,
+            lambda: time.monotonic() - started,
+            outage_seen=alerts.fired.is_set,
+        )
         orders = OrderService(
             plan, Path(workdir.name) / "orders.db", reset_timeout=timings.reset_timeout
         )
@@ -251,6 +258,7 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
         ],
         received_metric_points=accepted.get("metrics", 0) if stats else None,
         trace=sample_trace(shapes, events),
+        outage_extended=plan.held,
         drop_reasons=drop_reasons,
     )
 
@@ -301,22 +309,23 @@ async def _drive(
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
     )
-    started = time.monotonic()
-    deadline = started + config.duration
+    finished_at: float | None = None
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("starting", total=config.duration)
         while True:
-            now = time.monotonic()
-            past_plan = now >= deadline
-            if past_plan and (alerts.quiet.is_set() or now >= deadline + timings.grace):
-                break
+            done = plan.progress()
+            if done >= config.duration:
+                # The plan is done; let a firing alert resolve and the breaker close (bounded).
+                now = time.monotonic()
+                finished_at = finished_at or now
+                settled = alerts.quiet.is_set() and orders.breaker.current_state == "closed"
+                if settled or now - finished_at >= timings.grace:
+                    break
             description = (
                 f"{plan.phase().name:<14} orders {sum(orders.outcomes.values()):>5}  "
                 f"breaker {orders.breaker.current_state:<9} alerts firing {alerts.firing}"
             )
-            progress.update(
-                task, completed=min(now - started, config.duration), description=description
-            )
+            progress.update(task, completed=min(done, config.duration), description=description)
             # Refresh rate of the progress bar; the work happens in the worker tasks.
             await asyncio.sleep(0.1)
         progress.update(task, completed=config.duration)
