@@ -151,3 +151,11 @@ class TestDomainWaits:
         assert DomainWaits.wait_for_process_restart(telemetry, "svc", timeout=10).name == (
             taxonomy.SERVICE_RESTARTED
         )
+
+    def test_fixture_methods(self, telemetry):
+        """The fixture itself offers the domain waits as methods."""
+        emit(taxonomy.AGENT_REGISTERED, None, **{Attr.AGENT_ID: "m-1"})
+        assert (
+            telemetry.wait_for_agent_registration("m-1", timeout=10).attributes[Attr.AGENT_ID]
+            == "m-1"
+        )
