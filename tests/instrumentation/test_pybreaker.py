@@ -7,6 +7,9 @@ call is the half-open trial.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections import Counter
 from typing import Any
 
 import pybreaker
@@ -255,3 +258,27 @@ class TestCallStyles:
 
         assert heard == ["success"]
         assert _names(breakers) == ["call_start", "call_success"]
+
+
+class TestConcurrency:
+    def test_concurrent_calls_are_each_reported_once(self, breakers):
+        """From many threads, every call is either started (then ended) or rejected, once."""
+        breaker = pybreaker.CircuitBreaker(fail_max=3, reset_timeout=0, name="shared")
+        threads, calls_per_thread = 8, 50
+        start = threading.Barrier(threads)
+
+        def run(seed: int) -> None:
+            start.wait()
+            for call in range(calls_per_thread):
+                with contextlib.suppress(ConnectionError, pybreaker.CircuitBreakerError):
+                    breaker.call(fail if (seed + call) % 3 == 0 else succeed)
+
+        workers = [threading.Thread(target=run, args=(seed,)) for seed in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+
+        names = Counter(_names(breakers))
+        assert names["call_start"] + names["rejected"] == threads * calls_per_thread
+        assert names["call_success"] + names["call_failure"] == names["call_start"]

@@ -235,3 +235,32 @@ class TestExhaustion:
         health = pools.events(taxonomy.CONNECTION_POOL_HEALTH)
         assert [event.attributes["healthy"] for event in health] == [False, True]
         assert health[1].attributes["connections.used"] == 0
+
+
+class TestConcurrency:
+    def test_the_books_balance_after_many_threads_share_a_pool(self, pools, tmp_path):
+        """After concurrent checkouts every connection is idle again and nothing is pending."""
+        engine = _engine(tmp_path, pool_size=2, max_overflow=1, pool_timeout=60)
+        threads, rounds = 6, 20
+        start = threading.Barrier(threads)
+
+        def run() -> None:
+            start.wait()
+            for _ in range(rounds):
+                with engine.connect() as connection:
+                    connection.execute(sqlalchemy.text("SELECT 1"))
+
+        workers = [threading.Thread(target=run) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=120)
+
+        used, idle = _counts(pools, tmp_path)
+        assert used == 0
+        assert 1 <= idle <= 3
+        assert (
+            metric_sum(pools, "db.client.connection.pending_requests", {POOL: tmp_path.name}) == 0
+        )
+        acquired = pools.events(taxonomy.CONNECTION_ACQUIRED, attributes={POOL: tmp_path.name})
+        assert len(acquired) == threads * rounds

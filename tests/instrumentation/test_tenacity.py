@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -303,3 +304,36 @@ class TestAsyncRetries:
             "error.type": "asyncio.exceptions.CancelledError",
         }
         assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+class TestConcurrency:
+    def test_threads_sharing_a_decorated_function_get_a_span_each(self, retries):
+        """tenacity copies the policy per call; each thread's call is its own span."""
+        threads = 6
+        start = threading.Barrier(threads)
+        failed_once: set[int] = set()
+        lock = threading.Lock()
+
+        @tenacity.retry(sleep=lambda _: None, name="shared")
+        def work(worker: int) -> int:
+            with lock:
+                first = worker not in failed_once
+                failed_once.add(worker)
+            if first:
+                raise ConnectionError
+            return worker
+
+        def run(worker: int) -> None:
+            start.wait()
+            assert work(worker) == worker
+
+        pool = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join(timeout=60)
+
+        spans = retries.spans("retry shared")
+        assert len(spans) == threads
+        assert {span.attributes["retry.attempts"] for span in spans} == {2}
+        assert len(retries.events(taxonomy.RETRY_BACKOFF)) == threads
