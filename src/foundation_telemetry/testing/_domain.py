@@ -14,8 +14,8 @@ and plain functions taking that object first (``wait_for_agent_registration(tele
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 from .. import taxonomy
 from .._records import EventRecord
@@ -42,6 +42,7 @@ __all__ = [
 
 _A: Final = taxonomy.Attr
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 
 
 class _Plan:
@@ -252,8 +253,10 @@ class DomainWaits:
         return await _wait_async(self, _pool_ready(pool_id), timeout)
 
 
-def _function(method: Callable[..., EventRecord]) -> Callable[..., EventRecord]:
-    def wait(source: Any, *args: Any, **kwargs: Any) -> EventRecord:
+def _function(
+    method: Callable[Concatenate[DomainWaits, P], EventRecord],
+) -> Callable[Concatenate[Any, P], EventRecord]:
+    def wait(source: Any, /, *args: P.args, **kwargs: P.kwargs) -> EventRecord:
         __tracebackhide__ = True
         return method(source, *args, **kwargs)
 
@@ -261,9 +264,9 @@ def _function(method: Callable[..., EventRecord]) -> Callable[..., EventRecord]:
 
 
 def _async_function(
-    method: Callable[..., Awaitable[EventRecord]],
-) -> Callable[..., Awaitable[EventRecord]]:
-    async def wait(source: Any, *args: Any, **kwargs: Any) -> EventRecord:
+    method: Callable[Concatenate[DomainWaits, P], Coroutine[Any, Any, EventRecord]],
+) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, EventRecord]]:
+    async def wait(source: Any, /, *args: P.args, **kwargs: P.kwargs) -> EventRecord:
         __tracebackhide__ = True
         return await method(source, *args, **kwargs)
 
