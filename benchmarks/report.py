@@ -1,6 +1,6 @@
 """Render a results JSON file as the Markdown table used in the README and the docs.
 
-Usage: ``python -m benchmarks.report [benchmarks/results/latest-full.json]``.
+Usage: ``python -m benchmarks.report [--brief] [benchmarks/results/latest-full.json]``.
 """
 
 from __future__ import annotations
@@ -15,17 +15,20 @@ from benchmarks._harness import Target
 DEFAULT = Path(__file__).resolve().parent / "results" / "latest-full.json"
 
 
-def render(payload: dict[str, Any]) -> str:
-    """The header line and one table row per target."""
+def render(payload: dict[str, Any], *, brief: bool = False) -> str:
+    """The header line and one table row per target (*brief*: without the detail column)."""
     env = payload["environment"]
     load = " / ".join(f"{x:.1f}" for x in env.get("loadavg", []))
+    after = " / ".join(f"{x:.1f}" for x in env.get("loadavg_after", []))
     lines = [
         f"`{payload['command'].strip()}` ({payload['mode']} mode), {env['time']}, commit "
         f"`{env['commit']}`, Python {env['python']}, opentelemetry-sdk "
-        f"{env['versions'].get('opentelemetry-sdk')}, {env['cpus']} CPUs, load average {load}.",
+        f"{env['versions'].get('opentelemetry-sdk')}, {env['cpus']} CPUs, load average {load} before and {after} after.",
         "",
-        "| status | group | target | result | detail |",
-        "|---|---|---|---|---|",
+        "| status | target | result |"
+        if brief
+        else "| status | group | target | result | detail |",
+        "|---|---|---|" if brief else "|---|---|---|---|---|",
     ]
     for data in payload["targets"]:
         target = Target(
@@ -41,6 +44,9 @@ def render(payload: dict[str, Any]) -> str:
         line = target.line()
         result = line.split(": ", 1)[1].split("  ", 1)[0] if ": " in line else "-"
         detail = target.skip_reason or target.detail
+        if brief:
+            lines.append(f"| {target.status} | {target.group}: {target.name} | {result} |")
+            continue
         lines.append(
             f"| {target.status} | {target.group} | {target.name} | {result} | "
             f"{detail.replace('|', '/')} |"
@@ -50,8 +56,10 @@ def render(payload: dict[str, Any]) -> str:
 
 def main(argv: list[str]) -> int:
     """Print the table for the given (or the latest full) results file."""
-    path = Path(argv[0]) if argv else DEFAULT
-    print(render(json.loads(path.read_text())))
+    brief = "--brief" in argv
+    paths = [arg for arg in argv if arg != "--brief"]
+    path = Path(paths[0]) if paths else DEFAULT
+    print(render(json.loads(path.read_text()), brief=brief))
     return 0
 
 
