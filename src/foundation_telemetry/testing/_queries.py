@@ -48,7 +48,7 @@ from ._snapshot import KINDS, snapshot_records
 from ._trace_shape import TraceExpectation
 from ._watch import Watch, run_async, run_sync
 
-__all__ = ["Captured", "TelemetryQueries"]
+__all__ = ["Captured", "RecordQueries", "TelemetryQueries"]
 
 T = TypeVar("T")
 
@@ -73,70 +73,78 @@ def _require_name(name: Any, what: str) -> None:
         raise ValueError(msg)
 
 
-class Captured:
-    """What ``capture_telemetry()`` yields: the records captured inside the block."""
+class RecordQueries:
+    """The read queries over some list of records (``records()``), shared by every reader."""
 
-    def __init__(self, source: TelemetryQueries) -> None:
-        self._source = source
-        self._buffer = source._telemetry_buffer()
-        self._start = self._buffer.next_seq
-        self._end: int | None = None
-
-    def _close(self) -> None:
-        self._end = self._buffer.next_seq
-
-    @property
     def records(self) -> list[Record]:
-        """Every record captured inside the block (so far, while it runs)."""
-        return self._source._records_between(self._start, self._end)
+        """Return every record in view, oldest first."""
+        raise NotImplementedError
+
+    def _select(
+        self,
+        what: str,
+        accepts: Callable[[Record], bool],
+        name: Any,
+        attributes: Mapping[str, Any] | None,
+        attrs: Mapping[str, Any],
+    ) -> list[Any]:
+        matcher = RecordMatcher(what, accepts, name, merge_attributes(attributes, attrs))
+        return [record for record in self.records() if matcher.matches(record)]
 
     def spans(
         self, name: Any = None, *, attributes: Mapping[str, Any] | None = None, **attrs: Any
     ) -> list[SpanRecord]:
-        """Return the ended spans captured inside the block."""
-        return _select(
-            self.records,
-            RecordMatcher("span", is_ended_span, name, merge_attributes(attributes, attrs)),
-        )  # type: ignore[return-value]
+        """Return the ended spans, optionally by name (exact, glob, regex) and attribute subset."""
+        return self._select("span", is_ended_span, name, attributes, attrs)
 
     def events(
         self, name: Any = None, *, attributes: Mapping[str, Any] | None = None, **attrs: Any
     ) -> list[EventRecord]:
-        """Events (log-based and span events) captured inside the block."""
-        return _select(
-            self.records,
-            RecordMatcher("event", is_event, name, merge_attributes(attributes, attrs)),
-        )  # type: ignore[return-value]
+        """Return log-based events and span events, optionally by name and attribute subset."""
+        return self._select("event", is_event, name, attributes, attrs)
 
     def logs(
         self, name: Any = None, *, attributes: Mapping[str, Any] | None = None, **attrs: Any
     ) -> list[EventRecord]:
-        """Log records captured inside the block."""
-        return _select(
-            self.records, RecordMatcher("log", is_log, name, merge_attributes(attributes, attrs))
-        )  # type: ignore[return-value]
+        """Return log records (with or without an event name), optionally filtered."""
+        return self._select("log", is_log, name, attributes, attrs)
 
     def metric_points(
         self, name: Any = None, *, attributes: Mapping[str, Any] | None = None, **attrs: Any
     ) -> list[MetricPoint]:
-        """Metric measurements captured inside the block."""
-        return _select(
-            self.records,
-            RecordMatcher("metric", is_metric, name, merge_attributes(attributes, attrs)),
-        )  # type: ignore[return-value]
+        """Return metric measurements (Recorder) or exported data points (sink), filtered."""
+        return self._select("metric", is_metric, name, attributes, attrs)
 
     def snapshot(
-        self, *, kinds: Iterable[str] = KINDS, timestamps: bool = False
+        self, *, kinds: Iterable[str] = KINDS, timestamps: bool = False, resource: bool = False
     ) -> list[dict[str, Any]]:
-        """Return the block's records as normalized dicts (see ``TelemetryQueries.snapshot``)."""
-        return snapshot_records(self.records, kinds=kinds, timestamps=timestamps)
+        """Return the records as plain, normalized dicts for ``==`` or inline-snapshot.
+
+        Trace/span ids are renumbered in order of appearance, host/pid/paths are stable
+        placeholders; timestamps (relative, ns) and resources are included only when asked.
+        """
+        return snapshot_records(
+            self.records(), kinds=kinds, timestamps=timestamps, resource=resource
+        )
 
 
-def _select(records: Iterable[Record], matcher: RecordMatcher) -> list[Record]:
-    return [record for record in records if matcher.matches(record)]
+class Captured(RecordQueries):
+    """What ``capture_telemetry()`` yields: the records captured inside the block."""
+
+    def __init__(self, source: TelemetryQueries) -> None:
+        self._source = source
+        self._start = source._telemetry_buffer().next_seq
+        self._end: int | None = None
+
+    def _close(self, end: int) -> None:
+        self._end = end
+
+    def records(self) -> list[Record]:
+        """Return every record captured inside the block (so far, while it runs)."""
+        return self._source._records_between(self._start, self._end)
 
 
-class TelemetryQueries(DomainWaits):
+class TelemetryQueries(RecordQueries, DomainWaits):
     """Queries, expectations and waits over a record store (see the module docstring)."""
 
     # --- the store hooks ---------------------------------------------------------------------
@@ -173,46 +181,6 @@ class TelemetryQueries(DomainWaits):
     def records(self) -> list[Record]:
         """Every record captured (in this test, for the fixture), oldest first."""
         return self._records_between(self._telemetry_origin())
-
-    def spans(
-        self, name: Any = None, *, attributes: Mapping[str, Any] | None = None, **attrs: Any
-    ) -> list[SpanRecord]:
-        """Return the ended spans, optionally by name (exact, glob, regex) and attribute subset."""
-        matcher = RecordMatcher("span", is_ended_span, name, merge_attributes(attributes, attrs))
-        return _select(self.records(), matcher)  # type: ignore[return-value]
-
-    def events(
-        self, name: Any = None, *, attributes: Mapping[str, Any] | None = None, **attrs: Any
-    ) -> list[EventRecord]:
-        """Log-based events and span events, optionally by name and attribute subset."""
-        matcher = RecordMatcher("event", is_event, name, merge_attributes(attributes, attrs))
-        return _select(self.records(), matcher)  # type: ignore[return-value]
-
-    def logs(
-        self, name: Any = None, *, attributes: Mapping[str, Any] | None = None, **attrs: Any
-    ) -> list[EventRecord]:
-        """Log records (with or without an event name), optionally filtered."""
-        matcher = RecordMatcher("log", is_log, name, merge_attributes(attributes, attrs))
-        return _select(self.records(), matcher)  # type: ignore[return-value]
-
-    def metric_points(
-        self, name: Any = None, *, attributes: Mapping[str, Any] | None = None, **attrs: Any
-    ) -> list[MetricPoint]:
-        """Metric measurements (Recorder) or exported data points (sink), optionally filtered."""
-        matcher = RecordMatcher("metric", is_metric, name, merge_attributes(attributes, attrs))
-        return _select(self.records(), matcher)  # type: ignore[return-value]
-
-    def snapshot(
-        self, *, kinds: Iterable[str] = KINDS, timestamps: bool = False, resource: bool = False
-    ) -> list[dict[str, Any]]:
-        """Return the captured records as plain, normalized dicts for ``==`` or inline-snapshot.
-
-        Trace/span ids are renumbered in order of appearance, host/pid/paths are stable
-        placeholders; timestamps (relative, ns) and resources are included only when asked.
-        """
-        return snapshot_records(
-            self.records(), kinds=kinds, timestamps=timestamps, resource=resource
-        )
 
     # --- collectors and expectations ---------------------------------------------------------
 
@@ -325,7 +293,7 @@ class TelemetryQueries(DomainWaits):
         try:
             yield captured
         finally:
-            captured._close()
+            captured._close(self._telemetry_buffer().next_seq)
 
     # --- waits -------------------------------------------------------------------------------
 
