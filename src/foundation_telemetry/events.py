@@ -127,7 +127,7 @@ def emit(name: str, measurements: Mapping[str, Any] | None = None, **metadata: A
 
     .. versionadded:: 0.1.0
     """
-    if type(name) is not str:
+    if type(name) is not str or not name:
         name = coerce_name(_COMPONENT, name)
     ctx = _get_current()
     attributes: dict[str, Any] = {}

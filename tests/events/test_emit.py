@@ -82,6 +82,13 @@ class TestEmit:
         assert pipeline.event_names() == ["42"]
         assert _invalid_inputs() == before + 1
 
+    def test_empty_name_is_replaced_and_counted(self, pipeline):
+        """An empty name becomes foundation.invalid_name and is counted."""
+        before = _invalid_inputs()
+        emit("")
+        assert pipeline.event_names() == ["foundation.invalid_name"]
+        assert _invalid_inputs() == before + 1
+
     def test_nan_inf_and_none_are_dropped_rest_goes_out(self, pipeline):
         """Values OpenTelemetry cannot carry are dropped per attribute and counted."""
         before = _invalid_inputs()
