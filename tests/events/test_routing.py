@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from foundation_telemetry._compat import InMemoryLogRecordExporter, LoggerProvider
 from foundation_telemetry.events import emit
@@ -146,18 +147,32 @@ class TestFiltering:
         assert processor.dropped == 2
 
     def test_sampling_follows_trace_id(self):
-        """Sample(0.5) keeps or drops a whole trace together, and roughly half of traces."""
+        """Sample(0.25) keeps whole traces, chosen by trace id: exactly the lowest quarter."""
+
+        class SpreadIds(RandomIdGenerator):
+            """Trace ids whose low 64 bits step evenly through the whole range."""
+
+            def __init__(self) -> None:
+                self.next = 0
+
+            def generate_trace_id(self) -> int:
+                self.next += 1
+                return (1 << 64) | ((self.next - 1) * (1 << 64) // 400)
+
         exporter = InMemorySpanExporter()
-        tracer = _tracer(FilteringSpanProcessor(exporter, [Sample(0.5)], batch=False))
+        provider = TracerProvider(id_generator=SpreadIds())
+        provider.add_span_processor(FilteringSpanProcessor(exporter, [Sample(0.25)], batch=False))
+        tracer = provider.get_tracer("sampling")
         for _ in range(400):
             with tracer.start_as_current_span("root"):
                 tracer.start_span("child").end()
-        spans = exporter.get_finished_spans()
         by_trace: dict[int, list[str]] = {}
-        for span in spans:
+        for span in exporter.get_finished_spans():
             by_trace.setdefault(span.context.trace_id, []).append(span.name)
         assert all(sorted(names) == ["child", "root"] for names in by_trace.values())
-        assert 120 < len(by_trace) < 280
+        assert len(by_trace) == 100
+        kept_low_bits = sorted(trace_id & ((1 << 64) - 1) for trace_id in by_trace)
+        assert kept_low_bits[-1] < (1 << 64) // 4
 
     def test_sample_rate_validation(self):
         """A rate outside 0..1 is a clear ValueError."""
