@@ -31,8 +31,13 @@ SHUTDOWN_TIMEOUT = float(os.environ.get("SCENARIO_SHUTDOWN_TIMEOUT", "1.0"))
 _final_extra: dict[str, Any] = {}
 
 
+_PID = os.getpid()
+
+
 def _final() -> None:
     """Print the skip ledger after the coordinator ran (registered first, so it runs last)."""
+    if os.getpid() != _PID:  # a forked child reports through its pipe
+        return
     payload: dict[str, Any] = dict(_final_extra)
     if DEFENSIVE:
         from foundation_telemetry._health import skip_counts
@@ -623,6 +628,10 @@ def scenario_fork(_: str) -> None:
     p.tracer_provider.add_span_processor(
         sp(BatchSpanProcessor(se(child_spans, "batch-memory"), schedule_delay_millis=20))
     )
+    recording = RecordingMetricExporter()
+    p.readers.append(
+        mr(PeriodicExportingMetricReader(me(recording), export_interval_millis=60_000))
+    )
     p.build_meter_provider()
     p.register_exit()
     emit_all(p, "parent")
@@ -636,16 +645,17 @@ def scenario_fork(_: str) -> None:
         p.spans.clear()
         emit_all(p, "child", spans=2, logs=0)
         attempt("child.flush", p.tracer_provider.force_flush)
+        attempt("child.metrics_flush", p.meter_provider.force_flush)
         info = {
             "batch_spans": len(child_spans.get_finished_spans()),
             "delivered": delivered(p),
+            "periodic_requests": recording.requests,
             "escapes": escapes,
             "workers": sorted(t.name for t in threading.enumerate() if t.name.startswith("Otel")),
         }
         os.write(write_fd, json.dumps(info).encode())
         os.close(write_fd)
-        sys.stdout.flush()
-        os._exit(0)
+        sys.exit(0)  # a normal exit: the child runs its own (inherited) exit sequence
     os.close(write_fd)
     chunks = []
     while chunk := os.read(read_fd, 65536):
@@ -653,6 +663,28 @@ def scenario_fork(_: str) -> None:
     _, status = os.waitpid(pid, 0)
     child = json.loads(b"".join(chunks) or b"{}")
     report(p, child=child, child_status=status, parent_batch=parent_batch)
+
+
+class RecordingMetricExporter(MetricExporter):
+    """Remembers the last exported value of ``app.requests``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: float | None = None
+
+    def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kw: Any) -> Any:
+        for resource in metrics_data.resource_metrics:
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    if metric.name == "app.requests":
+                        self.requests = sum(point.value for point in metric.data.data_points)
+        return MetricExportResult.SUCCESS
+
+    def shutdown(self, timeout_millis: float = 30_000, **kw: Any) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
 
 
 class Leaky:

@@ -208,6 +208,8 @@ class TestProcessLifecycle:
         assert child["batch_spans"] == 2
         assert "OtelBatchSpanRecordProcessor" in child["workers"]
         assert child["delivered"]["requests"] == 1  # not 2: the parent's count stayed behind
+        assert child["periodic_requests"] == 1
+        assert "OtelPeriodicExportingMetricReader" in child["workers"]
         assert outcome.result["parent_batch"] == 5
         assert outcome.result["delivered"]["requests"] == 1
 
