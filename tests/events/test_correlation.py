@@ -166,6 +166,14 @@ class TestProcesses:
             "span_id": context.span_id,
         }
 
+    def test_explicit_parent_context_is_stamped(self, pipeline):
+        """A span started with an extracted context (not attached) gets that context's id."""
+        with correlated("explicit"):
+            carrier = inject()
+        tracer = pipeline.tracer_provider.get_tracer("t")
+        tracer.start_span("remote.child", context=extract(carrier)).end()
+        assert pipeline.spans("remote.child")[0].attributes["correlation_id"] == "explicit"
+
     def test_extract_rejects_non_mapping(self):
         """extract() of something that is not a mapping is a clear TypeError."""
         with pytest.raises(TypeError, match="carrier"):
