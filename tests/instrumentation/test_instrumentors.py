@@ -10,6 +10,11 @@ import pybreaker
 import pytest
 import sqlalchemy
 import tenacity
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
@@ -136,6 +141,33 @@ class TestInstrumentAndUninstrument:
             assert _originals(cls) == before
         finally:
             instrumentor.uninstrument()
+
+
+class TestProviders:
+    def test_explicit_providers_are_used_instead_of_the_globals(self):
+        """``instrument(tracer_provider=..., meter_provider=...)`` sends spans and metrics there."""
+        spans = InMemorySpanExporter()
+        tracer_provider = TracerProvider()
+        tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+        reader = InMemoryMetricReader()
+        meter_provider = MeterProvider(metric_readers=[reader])
+        instrumentor = TenacityInstrumentor()
+        instrumentor.instrument(tracer_provider=tracer_provider, meter_provider=meter_provider)
+        try:
+            tenacity.Retrying(name="explicit")(lambda: None)
+        finally:
+            instrumentor.uninstrument()
+
+        assert [span.name for span in spans.get_finished_spans()] == ["retry explicit"]
+        metrics = reader.get_metrics_data()
+        assert metrics is not None
+        names = {
+            metric.name
+            for resource in metrics.resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+        }
+        assert names == {"foundation.retry.attempts", "foundation.retry.calls"}
 
 
 class TestPackaging:
