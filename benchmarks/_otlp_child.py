@@ -22,7 +22,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-ATTRS = {
+ATTRS: dict[str, str | int] = {
     "http.request.method": "GET",
     "http.route": "/orders/{id}",
     "http.response.status_code": 200,
@@ -145,7 +145,7 @@ def flood(protocol: str, endpoint: str, requests: int, batch: int = 512) -> dict
 
         host = endpoint.split("://", 1)[-1]
         with grpc.insecure_channel(host) as channel:
-            export = channel.unary_unary(
+            export: Any = channel.unary_unary(
                 "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
                 request_serializer=None,
                 response_deserializer=None,

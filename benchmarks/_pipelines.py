@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, Tracer, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Tracer
 
 from benchmarks._harness import require
 
@@ -26,6 +27,7 @@ __all__ = [
     "NoopLogProcessor",
     "NoopProcessor",
     "Pipeline",
+    "finished_span",
     "one_log_record",
     "ours_recording",
     "ours_wrapped_stock",
@@ -35,7 +37,7 @@ __all__ = [
     "tracer_for",
 ]
 
-ATTRS = {
+ATTRS: dict[str, str | int] = {
     "http.request.method": "GET",
     "http.route": "/orders/{id}",
     "http.response.status_code": 200,
@@ -112,6 +114,13 @@ def tracer_for(*processors: SpanProcessor) -> Tracer:
     for processor in processors:
         provider.add_span_processor(processor)
     return provider.get_tracer("benchmarks")
+
+
+def finished_span() -> Span:
+    """An ended SDK span to feed processor hooks directly."""
+    span = cast("Span", tracer_for().start_span("probe"))
+    span.end()
+    return span
 
 
 def plain_span(tracer: Tracer) -> Callable[[], None]:

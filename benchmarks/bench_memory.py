@@ -13,7 +13,7 @@ import statistics
 import tracemalloc
 from collections.abc import Callable
 
-from opentelemetry.sdk.trace import Tracer
+from opentelemetry.trace import Tracer
 
 from benchmarks._harness import ComponentMissing, GroupResult, Settings, Target
 from benchmarks._pipelines import (

@@ -26,7 +26,7 @@ from benchmarks._harness import (
 )
 
 GROUP = "metrics"
-ATTRS = {"http.route": "/orders/{id}", "http.request.method": "GET"}
+ATTRS: dict[str, str] = {"http.route": "/orders/{id}", "http.request.method": "GET"}
 
 
 def _instruments(provider: Any) -> tuple[Any, Any]:

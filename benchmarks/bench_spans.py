@@ -24,6 +24,7 @@ from benchmarks._pipelines import (
     NoopExporter,
     NoopLogProcessor,
     NoopProcessor,
+    finished_span,
     one_log_record,
     ours_recording,
     ours_wrapped_stock,
@@ -106,12 +107,11 @@ def _record_hooks(settings: Settings, result: GroupResult) -> None:
     stock, ours = stock_memory(), ours_recording()
     bare = ours_recording()
     bare_processor = bare.owner.span_processor
-    span = tracer_for().start_span("probe")
-    span.end()
+    span = finished_span()
 
     def hooks(processor: SpanProcessor) -> Callable[[], None]:
         def op() -> None:
-            processor.on_start(span, None)  # type: ignore[arg-type]
+            processor.on_start(span, None)
             processor.on_end(span)
 
         return op
@@ -224,8 +224,7 @@ def _per_call(settings: Settings, result: GroupResult) -> None:
     outer = defensive.DefensiveSpanProcessor(inner)
     outer_exporter = defensive.DefensiveSpanExporter(exporter)
     log_outer = defensive.DefensiveLogRecordProcessor(log_inner)
-    span = tracer_for().start_span("probe")
-    span.end()
+    span = finished_span()
     batch = (span,)
     log_record = one_log_record()
     pairs = [

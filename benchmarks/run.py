@@ -62,7 +62,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _environment() -> dict[str, Any]:
-    versions = {}
+    versions: dict[str, str | None] = {}
     for dist in (
         "opentelemetry-sdk",
         "opentelemetry-exporter-otlp-proto-grpc",
