@@ -9,9 +9,11 @@ identical meter provider, i.e. the collection alone. Target: <= 5 ms per cycle.
 
 from __future__ import annotations
 
+import gc
 import random
 import statistics
 import time
+import tracemalloc
 from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
@@ -113,4 +115,49 @@ def run(settings: Settings) -> GroupResult:
             ),
         )
     )
+    result.add(_memory_per_series(service_mod, settings))
     return result
+
+
+def _retained_bytes(make_reader: Any, collect: str, cycles: int) -> int:
+    """Traced memory a provider + reader keeps after *cycles* collections of the 100 series."""
+    now = [1_000_000.0]
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        reader = make_reader(lambda: now[0])
+        provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+        instruments = _histograms(provider)
+        rng = random.Random(3)
+        for _ in range(cycles):
+            now[0] += STEP_S
+            _record(instruments, rng)
+            getattr(reader, collect)()
+        gc.collect()
+        kept: int = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    provider.shutdown()
+    return kept
+
+
+def _memory_per_series(service_mod: Any, settings: Settings) -> Target:
+    """Bytes the service keeps per series at the default retention, over the stock reader's."""
+    cycles = 3 if settings.mode == "tiny" else WARMUP_CYCLES
+    ours = _retained_bytes(
+        lambda clock: service_mod.TelemetryService(clock=clock), "force_flush", cycles
+    )
+    stock = _retained_bytes(lambda clock: InMemoryMetricReader(), "get_metrics_data", cycles)
+    series = METRICS * ATTR_SETS
+    return Target(
+        GROUP,
+        "TelemetryService memory per series, default retention",
+        (ours - stock) / series,
+        None,
+        unit="B",
+        detail=(
+            f"histogram series, {cycles} collections {STEP_S:.0f} s apart (retention filled); "
+            f"over a stock InMemoryMetricReader provider ({stock / series:.0f} B per series)"
+        ),
+    )
