@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
@@ -63,6 +65,21 @@ def _pool_checkout(tmp_path: Any) -> None:
     engine.dispose()
 
 
+def _forwarding(inner: Any) -> Any:
+    """A foreign wrapper that only forwards (sync or async, like what it wraps)."""
+    if inspect.iscoroutinefunction(inner):
+
+        async def forward_async(*args: Any, **kwargs: Any) -> Any:
+            return await inner(*args, **kwargs)
+
+        return forward_async
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        return inner(*args, **kwargs)
+
+    return forward
+
+
 EXERCISE: dict[type, tuple[Callable[[Any], None], str]] = {
     TenacityInstrumentor: (lambda _: _retry_once(), taxonomy.RETRY_ATTEMPT_START),
     PyBreakerInstrumentor: (lambda _: _breaker_call(), taxonomy.CIRCUIT_BREAKER_CALL_START),
@@ -114,6 +131,30 @@ class TestInstrumentAndUninstrument:
             instrumentor.uninstrument()
 
         assert len(telemetry.events(name)) == 1
+
+    @pytest.mark.parametrize("cls", ALL)
+    def test_a_wrapper_stacked_on_ours_goes_quiet_after_uninstrument(
+        self, cls, telemetry, tmp_path
+    ):
+        """Another library wrapping our wrapper keeps it, but it no longer reports anything."""
+        originals = _originals(cls)
+        instrumentor = cls()
+        instrumentor.instrument()
+        for owner, name in PATCHED[cls]:
+            ours = owner.__dict__[name]
+            setattr(owner, name, functools.wraps(ours)(_forwarding(ours)))
+        instrumentor.uninstrument()
+        try:
+            exercise, event_name = EXERCISE[cls]
+            exercise(tmp_path)
+        finally:
+            for (owner, name), original in zip(PATCHED[cls], originals, strict=True):
+                setattr(owner, name, original)
+
+        assert telemetry.events(event_name) == []
+        assert telemetry.events("foundation.*") == []
+        assert telemetry.metric_points("db.client.*") == []
+        assert telemetry.spans("retry *") == []
 
     def test_uninstrumenting_sqlalchemy_removes_the_pool_listeners(self):
         """No class-level pool listener of ours stays behind."""

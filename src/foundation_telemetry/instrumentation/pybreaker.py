@@ -87,6 +87,8 @@ class _BreakerTelemetry:
             description="Calls through a circuit breaker, by outcome (success, failure, rejected).",
         )
         self.listener: Any = None
+        # False once uninstrumented: a wrapper someone else stacked on ours may still call it.
+        self.active = True
         self._registered: weakref.WeakSet[Any] = weakref.WeakSet()
 
     # --- registration ------------------------------------------------------------------------
@@ -217,7 +219,8 @@ def _make_listener(telemetry: _BreakerTelemetry) -> Any:
 def _wrap_init(original: Callable[..., Any], telemetry: _BreakerTelemetry) -> Callable[..., Any]:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        telemetry.register(self)
+        if telemetry.active:
+            telemetry.register(self)
 
     return __init__
 
@@ -226,6 +229,8 @@ def _wrap_call(original: Callable[..., Any], telemetry: _BreakerTelemetry) -> Ca
     import pybreaker
 
     def call(self: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        if not telemetry.active:
+            return original(self, func, *args, **kwargs)
         if not telemetry.is_registered(self):
             telemetry.register(self)
         if _innermost(self) is not None:
@@ -289,5 +294,6 @@ class PyBreakerInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             self._patches.restore()
             self._patches = None
         if self._telemetry is not None:
+            self._telemetry.active = False
             self._telemetry.unregister_all()
             self._telemetry = None

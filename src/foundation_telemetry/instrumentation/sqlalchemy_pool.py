@@ -74,6 +74,8 @@ class _PoolTelemetry:
     """Pool event listeners and the ``Pool.connect`` hooks, turned into metrics and events."""
 
     def __init__(self, meter: metrics.Meter) -> None:
+        # False once uninstrumented: a wrapper someone else stacked on ours may still call it.
+        self.active = True
         # Re-entrant: SQLAlchemy checks in a connection that was never closed from the garbage
         # collector, which can interrupt this very thread inside one of our locked sections.
         self._lock = threading.RLock()
@@ -375,6 +377,8 @@ def _is_timeout(error: BaseException) -> bool:
 
 def _wrap_connect(original: Callable[..., Any], telemetry: _PoolTelemetry) -> Callable[..., Any]:
     def connect(self: Any) -> Any:
+        if not telemetry.active:
+            return original(self)
         token = _request_started.set(time.monotonic())
         telemetry.request_started(self)
         try:
@@ -403,6 +407,7 @@ class SQLAlchemyPoolInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     _patches: Patches | None = None
     _listeners: dict[str, Callable[..., None]] | None = None
+    _telemetry: _PoolTelemetry | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """Return the SQLAlchemy versions this instruments."""
@@ -421,13 +426,16 @@ class SQLAlchemyPoolInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         listeners = telemetry.listeners()
         for name, listener in listeners.items():
             event.listen(Pool, name, listener)
-        self._patches, self._listeners = patches, listeners
+        self._patches, self._listeners, self._telemetry = patches, listeners, telemetry
 
     def _uninstrument(self, **kwargs: Any) -> None:
         del kwargs
         from sqlalchemy import event
         from sqlalchemy.pool import Pool
 
+        if self._telemetry is not None:
+            self._telemetry.active = False
+            self._telemetry = None
         if self._listeners is not None:
             for name, listener in self._listeners.items():
                 if event.contains(Pool, name, listener):

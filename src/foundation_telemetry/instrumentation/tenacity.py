@@ -63,6 +63,8 @@ class _RetryTelemetry:
     """Turns what tenacity decides at each step into events, metrics and spans."""
 
     def __init__(self, tracer: trace.Tracer, meter: metrics.Meter) -> None:
+        # False once uninstrumented: a wrapper someone else stacked on ours may still call it.
+        self.active = True
         self._tracer = tracer
         self._attempts = meter.create_counter(
             "foundation.retry.attempts",
@@ -284,6 +286,7 @@ class TenacityInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """
 
     _patches: Patches | None = None
+    _telemetry: _RetryTelemetry | None = None
 
     def instrumentation_dependencies(self) -> Collection[str]:
         """Return the tenacity versions this instruments."""
@@ -315,10 +318,13 @@ class TenacityInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             patches.install(
                 async_retrying, "__call__", lambda original: _async_call(original, telemetry)
             )
-        self._patches = patches
+        self._patches, self._telemetry = patches, telemetry
 
     def _uninstrument(self, **kwargs: Any) -> None:
         del kwargs
+        if self._telemetry is not None:
+            self._telemetry.active = False
+            self._telemetry = None
         if self._patches is not None:
             self._patches.restore()
             self._patches = None
@@ -332,6 +338,8 @@ def _defines_coroutine(owner: type, name: str) -> bool:
 
 def _sync_step(original: Callable[..., Any], telemetry: _RetryTelemetry) -> Callable[..., Any]:
     def iter(self: Any, retry_state: Any) -> Any:
+        if not telemetry.active:
+            return original(self, retry_state)
         telemetry.before_step(self, retry_state)
         try:
             action = original(self, retry_state)
@@ -346,6 +354,8 @@ def _sync_step(original: Callable[..., Any], telemetry: _RetryTelemetry) -> Call
 
 def _async_step(original: Callable[..., Any], telemetry: _RetryTelemetry) -> Callable[..., Any]:
     async def iter(self: Any, retry_state: Any) -> Any:
+        if not telemetry.active:
+            return await original(self, retry_state)
         telemetry.before_step(self, retry_state)
         try:
             action = await original(self, retry_state)
@@ -359,6 +369,8 @@ def _async_step(original: Callable[..., Any], telemetry: _RetryTelemetry) -> Cal
 
 
 def _open(telemetry: _RetryTelemetry, retrying: Any, fn: Any) -> _Call | None:
+    if not telemetry.active or not getattr(retrying, "enabled", True):
+        return None
     try:
         return telemetry.open_call(retrying, fn, current=True)
     except Exception:  # noqa: BLE001 - never fail the retried call because of telemetry
@@ -367,7 +379,7 @@ def _open(telemetry: _RetryTelemetry, retrying: Any, fn: Any) -> _Call | None:
 
 def _sync_call(original: Callable[..., Any], telemetry: _RetryTelemetry) -> Callable[..., Any]:
     def __call__(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        call = _open(telemetry, self, fn) if getattr(self, "enabled", True) else None
+        call = _open(telemetry, self, fn)
         if call is None:
             return original(self, fn, *args, **kwargs)
         token = _opened.set((self, call))
@@ -385,7 +397,7 @@ def _sync_call(original: Callable[..., Any], telemetry: _RetryTelemetry) -> Call
 
 def _async_call(original: Callable[..., Any], telemetry: _RetryTelemetry) -> Callable[..., Any]:
     async def __call__(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        call = _open(telemetry, self, fn) if getattr(self, "enabled", True) else None
+        call = _open(telemetry, self, fn)
         if call is None:
             return await original(self, fn, *args, **kwargs)
         token = _opened.set((self, call))
