@@ -118,13 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     errors: dict[str, str] = {}
     started = time.monotonic()
     for name in args.only or list(GROUPS):
-        print(f"\n== {name}", flush=True)
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"\n== {name} (loadavg {load})", flush=True)
         t0 = time.monotonic()
         group, error = _run_group(name, settings)
         if group is None:
             errors[name] = error or ""
             print(f"ERROR [{name}] the benchmark crashed:\n{error}", flush=True)
             continue
+        group.extra["loadavg_before"] = load
         groups.append(group)
         for table in group.tables:
             print(table.render())
