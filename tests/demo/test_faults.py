@@ -70,13 +70,13 @@ class TestFaultPlan:
         clock.now = 1.5 + 7.0
         assert plan.phase().name == "burst"
 
-    def test_the_hold_is_capped_at_one_more_duration(self):
+    def test_the_hold_is_capped_at_half_the_duration(self):
         """An alert that never fires cannot keep the demo in its outage forever."""
         clock = FakeClock()
         plan = FaultPlan(10.0, seed=1, clock=clock, outage_seen=lambda: False)
 
-        clock.now = 14.0
+        clock.now = 9.0
         assert plan.phase().name == "payment outage"
-        clock.now = 15.0
+        clock.now = 9.6
         assert plan.phase().name == "recovery"
-        assert plan.held < 10.0
+        assert plan.held < 5.0

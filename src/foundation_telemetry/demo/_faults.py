@@ -39,6 +39,7 @@ PHASES: Final = (
 )
 
 _OUTAGE_END: Final = next(p.start for p in PHASES if p.name == "recovery")
+_MAX_HOLD: Final = 0.5  # the longest outage extension, as a fraction of the duration
 
 
 class FaultPlan:
@@ -46,7 +47,8 @@ class FaultPlan:
 
     The outage lasts until *outage_seen* says its effects were observed (the alert fired), so a
     slow or loaded machine gets a longer outage instead of a run that shows nothing; the phases
-    after it move later by the same amount. The extension is capped at one more *duration*.
+    after it move later by the same amount. The extension is capped at half the *duration*
+    (so the default 15-second run stays within 30 seconds, grace included).
 
     Args:
         duration: the planned run length in seconds.
@@ -87,7 +89,7 @@ class FaultPlan:
                 fraction >= _OUTAGE_END
                 and self._outage_seen is not None
                 and not self._outage_seen()
-                and now - _OUTAGE_END * self.duration < self.duration
+                and now - _OUTAGE_END * self.duration < _MAX_HOLD * self.duration
             ):
                 self._held = now - _OUTAGE_END * self.duration
                 fraction = _OUTAGE_END - 1e-9
