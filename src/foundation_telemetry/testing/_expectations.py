@@ -104,6 +104,8 @@ class Expectation(Waitable):
 class _Matching(Expectation):
     """Collects records one matcher accepts; satisfied at *count* of them."""
 
+    stop_early = True
+
     def __init__(
         self, source: Source, matcher: RecordMatcher, count: int, timeout: float | None
     ) -> None:
@@ -167,6 +169,8 @@ class EventExpectation(_Matching):
 
 class RefuteExpectation(Expectation):
     """``refute_telemetry_event``: fails as soon as a matching record arrives in the window."""
+
+    stop_early = True
 
     def __init__(self, source: Source, matcher: RecordMatcher, within: float | None) -> None:
         if within is None:
@@ -292,6 +296,8 @@ class SequenceExpectation(Expectation):
 
 class AnyExpectation(Expectation):
     """``assert_telemetry_any``: the first record matching any step; ``.index`` says which."""
+
+    stop_early = True
 
     def __init__(
         self, source: Source, matchers: Sequence[RecordMatcher], timeout: float | None

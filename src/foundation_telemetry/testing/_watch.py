@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import time
 from collections import deque
+from collections.abc import Iterator
 from typing import Final, Protocol
 
 from .._records import RecordKind, SpanRecord
@@ -57,14 +58,17 @@ class Watch:
         self.dropped = 0
         self.spans: dict[int, SpanRecord] = {}
 
-    def poll(self, kinds: frozenset[RecordKind] | None = None) -> list[tuple[Record, bool]]:
-        """Return the records of *kinds* appended since the last look, each with ``foreign``."""
+    def poll(self, kinds: frozenset[RecordKind] | None = None) -> Iterator[tuple[Record, bool]]:
+        """Yield the records of *kinds* appended since the last look, each with ``foreign``.
+
+        The cursor moves past each entry as it is handed out, so a caller that stops early (its
+        expectation is met) never converts the rest.
+        """
         first, entries, dropped = self.buffer.read(self.cursor)
         self.dropped += dropped
-        self.cursor = first + len(entries)
         scope = self.scope
-        out: list[tuple[Record, bool]] = []
-        for entry in entries:
+        for offset, entry in enumerate(entries):
+            self.cursor = first + offset + 1
             foreign = scope is not None and entry[2] != scope
             if foreign:
                 self.foreign_total += 1
@@ -76,8 +80,7 @@ class Watch:
             for record in entry_records(entry):
                 if not foreign and isinstance(record, SpanRecord):
                     self.spans[record.span_id] = record
-                out.append((record, foreign))
-        return out
+                yield record, foreign
 
     def report(self, headline: str, **fields: object) -> Report:
         """Start a failure report with what this watch saw."""
@@ -134,8 +137,18 @@ class Waitable(abc.ABC):
         """Return the entry kinds this waitable can use (``None``: all); others never wake it."""
         return None
 
+    stop_early: bool = False
+    """Whether :meth:`done` is cheap enough to ask after every record (then the rest of a
+    backlog is never converted once the expectation is met)."""
+
     def step(self, late: bool = False) -> bool:
-        """Feed everything new; return :meth:`done`."""
+        """Feed everything new (or until done, see ``stop_early``); return :meth:`done`."""
+        if self.stop_early and not late:
+            for record, foreign in self.watch.poll(self.kinds()):
+                self.feed(record, foreign, late)
+                if self.done():
+                    return True
+            return self.done()
         for record, foreign in self.watch.poll(self.kinds()):
             self.feed(record, foreign, late)
         return self.done()
