@@ -224,7 +224,10 @@ class GuardedExporter(Generic[R]):
         self._state = "idle"
         self._inflight: BoundedCall[Any] | None = None
         self._inflight_batch: Any = None
-        self._claimed = False
+        self._claimed: Any = None  # the in-flight batch an abandoned shutdown counted
+        # Open, unbounded and healthy ("ok"): a success needs no bookkeeping at all.
+        self._fast = False
+        self._inner_export: Callable[[Any], R] = self._export_inner
         self._stop_lock = threading.Lock()
         self._stop_call: BoundedCall[Any] | None = None
         set_component_state(self._name, "idle")
@@ -249,6 +252,7 @@ class GuardedExporter(Generic[R]):
             self._set_state("idle")
 
     def _set_state(self, state: str, error: BaseException | None = None) -> None:
+        self._fast = state == "ok" and not self._closed and self._export_timeout is None
         if self._state != state or error is not None:
             self._state = state
             set_component_state(self._name, state, error=error)
@@ -263,36 +267,60 @@ class GuardedExporter(Generic[R]):
         return f"{self._count(batch)} item(s)"
 
     def _guarded_export(self, batch: Any) -> R:
-        """Export *batch*; count every item not delivered; return the inner result or FAILURE."""
+        """Export *batch*; count every item not delivered; return the inner result or FAILURE.
+
+        The signal wrappers inline this fast path in their ``export`` (it is the per-span cost
+        under a ``SimpleSpanProcessor``); everything but a success from a healthy, open,
+        unbounded exporter goes through the slow-path helpers below.
+        """
+        if not self._fast:
+            return self._export_slow(batch)
+        self._inflight_batch = batch
+        try:
+            result = self._inner_export(batch)
+        except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
+            return self._export_raised(batch, error)
+        self._inflight_batch = None
+        if result is self._success:
+            return result
+        return self._export_result(batch, result)
+
+    def _export_slow(self, batch: Any) -> R:
         if self._closed:
             self._skip(SkipReason.TIMEOUT if self._aborted else SkipReason.SHUTDOWN, batch)
             return self._failure
         self._inflight_batch = batch
-        self._claimed = False
         try:
             if self._export_timeout is None:
-                result = self._export_inner(batch)
+                result = self._inner_export(batch)
             else:
                 result = self._export_bounded(batch)
-        except BaseException as error:
-            self._inflight_batch = None
-            self._set_state("failing", error)
-            if self._claimed:  # an abandoned shutdown already counted this batch
-                return self._failure
-            if contain(
-                self._name,
-                error,
-                item=self._safe(self._describe, batch, "?"),
-                count=self._safe(self._count, batch, 1),
-            ):
-                raise
-            return self._failure
+        except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
+            return self._export_raised(batch, error)
         self._inflight_batch = None
+        return self._export_result(batch, result)
+
+    def _export_raised(self, batch: Any, error: BaseException) -> R:
+        """Count a batch lost to *error*; re-raise only under the interrupt policy."""
+        self._inflight_batch = None
+        self._set_state("failing", error)
+        if self._claimed is batch:  # an abandoned shutdown already counted this batch
+            return self._failure
+        if contain(
+            self._name,
+            error,
+            item=self._safe(self._describe, batch, "?"),
+            count=self._safe(self._count, batch, 1),
+        ):
+            raise error
+        return self._failure
+
+    def _export_result(self, batch: Any, result: Any) -> R:
+        """Handle anything but a success from a healthy exporter: state, counts, the result."""
         if result is self._success:
-            if self._state != "ok":
-                self._set_state("ok")
+            self._set_state("ok")
             return result
-        if result is _COUNTED or self._claimed:
+        if result is _COUNTED or self._claimed is batch:
             return self._failure
         if not isinstance(result, type(self._failure)):  # e.g. None: not an export result
             self._set_state("failing")
@@ -310,7 +338,7 @@ class GuardedExporter(Generic[R]):
         batch = self._inflight_batch
         if batch is None:
             return 0
-        self._claimed = True
+        self._claimed = batch
         return int(self._safe(self._count, batch, 1))
 
     def _skip(self, reason: SkipReason, batch: Any) -> None:
@@ -330,7 +358,7 @@ class GuardedExporter(Generic[R]):
         if inflight is not None and not inflight.done:
             self._skip(SkipReason.TIMEOUT, batch)
             return _COUNTED
-        call = BoundedCall(lambda: self._export_inner(batch), f"{self._name}-export").start()
+        call = BoundedCall(lambda: self._inner_export(batch), f"{self._name}-export").start()
         self._inflight = call
         deadline = Deadline(self._export_timeout).earliest(_shutdown.active_deadline())
         if not call.wait(deadline):
@@ -352,6 +380,7 @@ class GuardedExporter(Generic[R]):
             if self._stop_call is not None:
                 return None
             self._closed = True
+            self._fast = False
             self._stop_call = BoundedCall(self._inner_shutdown, f"{self._name}-shutdown").start()
             return self._stop_call
 

@@ -120,6 +120,7 @@ class DefensiveLogExporter(GuardedExporter[LogRecordExportResult], LogRecordExpo
             LogRecordExportResult.SUCCESS,
             LogRecordExportResult.FAILURE,
         )
+        self._inner_export = exporter.export  # no extra frame on the hot path
 
     @property
     def wrapped(self) -> LogRecordExporter:

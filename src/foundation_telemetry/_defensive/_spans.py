@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DefensiveSpanExporter", "DefensiveSpanProcessor"]
 
+_SUCCESS = SpanExportResult.SUCCESS
+
 
 @final
 class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
@@ -115,6 +117,7 @@ class DefensiveSpanExporter(GuardedExporter[SpanExportResult], SpanExporter):
         self._init_guard(
             exporter, name, export_timeout, SpanExportResult.SUCCESS, SpanExportResult.FAILURE
         )
+        self._inner_export = exporter.export  # no extra frame on the hot path
 
     @property
     def wrapped(self) -> SpanExporter:
@@ -123,7 +126,17 @@ class DefensiveSpanExporter(GuardedExporter[SpanExportResult], SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Export *spans*; on any failure count them and return ``FAILURE``."""
-        return self._guarded_export(spans)
+        if not self._fast:  # the fast path of GuardedExporter._guarded_export, inlined
+            return self._export_slow(spans)
+        self._inflight_batch = spans
+        try:
+            result = self._inner_export(spans)
+        except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
+            return self._export_raised(spans, error)
+        self._inflight_batch = None
+        if result is _SUCCESS:
+            return result
+        return self._export_result(spans, result)
 
     def _export_inner(self, batch: Sequence[ReadableSpan]) -> SpanExportResult:
         return self._exporter.export(batch)
