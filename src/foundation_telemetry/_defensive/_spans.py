@@ -51,7 +51,7 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         if self._closed:
             return
         try:
-            self._processor.on_start(span, parent_context=parent_context)
+            self._processor.on_start(span, parent_context)
         except BaseException as error:
             if contain(self._name, error, item=span.name):
                 raise
