@@ -408,3 +408,49 @@ class TestMetricWrappers:
         """Wrapping something that is not a MetricReader is a clear TypeError."""
         with pytest.raises(TypeError, match="must be a MetricReader"):
             d.DefensiveMetricReader(object())  # type: ignore[arg-type]
+
+
+class CountingMetricExporter(MetricExporter):
+    """Sets ``second`` once two exports arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exports = 0
+        self.second = threading.Event()
+
+    def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kw: Any) -> Any:
+        self.exports += 1
+        if self.exports >= 2:
+            self.second.set()
+        return MetricExportResult.SUCCESS
+
+    def shutdown(self, timeout_millis: float = 30_000, **kw: Any) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+
+class TestPeriodicReaderSurvives:
+    def test_system_exit_in_callback_does_not_kill_the_reader_thread(self) -> None:
+        """The real periodic thread keeps exporting after a callback raised SystemExit."""
+        name = unique("periodic")
+        exporter = CountingMetricExporter()
+        reader = d.DefensiveMetricReader(
+            PeriodicExportingMetricReader(exporter, export_interval_millis=20), name=name
+        )
+        provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+        raised = threading.Event()
+
+        def callback(options: Any) -> Any:
+            if not raised.is_set():
+                raised.set()
+                raise SystemExit(1)
+            return []
+
+        provider.get_meter("m").create_observable_gauge("g", callbacks=[callback])
+        try:
+            assert exporter.second.wait(30), "the reader thread stopped exporting"
+            assert counts(name) == {"interrupted": 1}
+        finally:
+            provider.shutdown()
