@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
 from foundation_telemetry._compat import BatchLogRecordProcessor, LoggerProvider
 from foundation_telemetry.sink import Sink
-from foundation_telemetry.testing import TelemetryAssertionError, TelemetryQueries
+from foundation_telemetry.testing import TelemetryAssertionError, TelemetryQueries, default_timeout
 
 RESOURCE = Resource.create({"service.name": "wire"})
 
@@ -35,6 +35,10 @@ class TestExpectations:
     def test_sink_is_a_telemetry_queries(self) -> None:
         """The sink serves the one query API (the same mixin as the Recorder), not a copy."""
         assert issubclass(Sink, TelemetryQueries)
+
+    def test_default_timeout_covers_a_batch_delay(self, sink: Sink) -> None:
+        """Sink expectations default to five times the testing default (exports are batched)."""
+        assert sink._telemetry_timeout() == 5 * default_timeout()
 
     def test_expect_span_waits_for_the_batch_export(self, sink: Sink) -> None:
         """expect_span is woken by the arriving export: no flush, no sleep."""

@@ -20,6 +20,7 @@ from typing import final
 from .._records import EventRecord, RecordKind, SpanRecord
 from ..recording import RecordBuffer
 from ..testing._queries import TelemetryQueries
+from ..testing._settings import default_timeout
 from ._decode import Record, Signal
 from ._faults import Faults
 from ._grpc import GrpcReceiver
@@ -33,6 +34,7 @@ __all__ = ["Sink"]
 _logger = logging.getLogger("foundation_telemetry.sink")
 
 _DEFAULT_MAX_ITEMS = 100_000
+_TIMEOUT_FACTOR = 5
 _DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
@@ -52,6 +54,8 @@ class Sink(TelemetryQueries):
     ``assert_telemetry_event()``, ``attach_collector()``, ``wait_for_metric_threshold()``, ...
     Exported metrics arrive as data points: a cumulative sum is the running total (use
     ``aggregate="last"``), a histogram point carries ``count`` and its ``sum`` as ``value``.
+    Expectations without a ``timeout`` wait five times the testing default (10 s unscaled),
+    because exports are batched first.
 
     Args:
         host: the address to listen on; loopback by default.
@@ -273,6 +277,12 @@ class Sink(TelemetryQueries):
 
     def _telemetry_buffer(self) -> RecordBuffer:
         return self._buffer
+
+    def _telemetry_timeout(self) -> float:
+        # Exported telemetry waits for a batch (the SDK's default schedule delay is 5 s) before
+        # it can arrive, so sink expectations default to five times the testing default. A
+        # passing expectation returns as soon as the export lands; only failures wait longer.
+        return default_timeout() * _TIMEOUT_FACTOR
 
     def clear(self) -> None:
         """Forget the records kept in memory (the SQLite file and `stats` are unchanged)."""
