@@ -8,6 +8,7 @@ import pytest
 
 from foundation_telemetry import ServiceLifecycle, service_lifecycle, taxonomy
 from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.testing import wait_for_process_restart, wait_for_service_health
 
 
 def _service_events(telemetry, name: str) -> list[tuple[str, dict[str, object]]]:
@@ -77,6 +78,20 @@ class TestLifecycleEvents:
 
         lifecycle.stop()
         assert len(telemetry.events(taxonomy.SERVICE_STARTED)) == 1
+
+    def test_the_domain_waits_recognise_the_events(self, telemetry):
+        """wait_for_service_health and wait_for_process_restart match what the lifecycle emits."""
+        lifecycle = ServiceLifecycle(
+            "domain", health_check=lambda: "degraded", health_interval=None
+        )
+        lifecycle.start()
+        lifecycle.restart("deploy")
+
+        assert (
+            wait_for_service_health(telemetry, "domain", "degraded").attributes["healthy"] is False
+        )
+        assert wait_for_process_restart(telemetry, "domain").attributes["reason"] == "deploy"
+        lifecycle.stop()
 
 
 class TestHealthChecks:

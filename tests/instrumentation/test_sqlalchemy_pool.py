@@ -18,7 +18,7 @@ import sqlalchemy
 from sqlalchemy.pool import NullPool
 
 from foundation_telemetry import taxonomy
-from foundation_telemetry.testing import TelemetryFixture
+from foundation_telemetry.testing import TelemetryFixture, wait_for_connection_pool_ready
 
 from .conftest import attrs, metric_sum
 
@@ -64,6 +64,14 @@ class TestConnections:
         assert acquired.attributes["wait_time"] >= 0
         released = pools.events(taxonomy.CONNECTION_RELEASED)[0]
         assert released.attributes["connections.used"] == 0
+
+    def test_the_pool_ready_wait_recognises_the_pool(self, pools, tmp_path):
+        """wait_for_connection_pool_ready(name) returns once the pool was announced."""
+        with _engine(tmp_path).connect():
+            pass
+
+        ready = wait_for_connection_pool_ready(pools, tmp_path.name)
+        assert ready.name == taxonomy.CONNECTION_POOL_CREATED
 
     def test_connection_count_by_state_follows_the_pool(self, pools, tmp_path):
         """``db.client.connection.count`` moves between idle and used as connections move."""
