@@ -147,9 +147,11 @@ def _guarded_span_processors(
     span_processors: Iterable[SpanProcessor],
     span_exporters: Iterable[Any],
 ) -> list[SpanProcessor]:
+    from .correlation import CorrelationSpanProcessor
     from .defensive import DefensiveSpanExporter, DefensiveSpanProcessor
 
-    processors: list[SpanProcessor] = []
+    # First, so every later processor (the Recorder included) sees the correlation id.
+    processors: list[SpanProcessor] = [DefensiveSpanProcessor(CorrelationSpanProcessor())]
     if recorder is not None and "memory" in settings.traces.exporters:
         processors.append(DefensiveSpanProcessor(recorder.span_processor))
     processors.extend(DefensiveSpanProcessor(processor) for processor in span_processors)

@@ -117,6 +117,18 @@ class TestLocalPipelines:
         finally:
             telemetry.shutdown()
 
+    def test_spans_from_any_tracer_carry_the_correlation_id(self):
+        """Inside correlated(), a span from a plain OpenTelemetry tracer is stamped too."""
+        telemetry = ft.configure(exporter="memory", set_global=False)
+        try:
+            assert telemetry.recorder is not None
+            with ft.correlated("req-17"):
+                telemetry.tracer_provider.get_tracer("plain").start_span("db.query").end()
+            [span] = telemetry.recorder.spans("db.query")
+            assert span.attributes["correlation_id"] == "req-17"
+        finally:
+            telemetry.shutdown()
+
     def test_shutdown_is_idempotent(self):
         """A second shutdown() is a no-op that still returns True."""
         telemetry = ft.configure(exporter="none", set_global=False)
