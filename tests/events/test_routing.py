@@ -11,7 +11,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
-from foundation_telemetry._compat import InMemoryLogRecordExporter, LoggerProvider
+from foundation_telemetry._compat import (
+    InMemoryLogRecordExporter,
+    LoggerProvider,
+    SimpleLogRecordProcessor,
+)
 from foundation_telemetry.events import emit
 from foundation_telemetry.routing import (
     REDACTED,
@@ -116,6 +120,18 @@ class TestRoutingSpans:
         assert _names(exporter) == ["batched"]
         processor.shutdown()
 
+    def test_shutdown_reaches_routes_and_default(self):
+        """shutdown() shuts every route target and the default down: nothing is exported after."""
+        routed, rest = InMemorySpanExporter(), InMemorySpanExporter()
+        processor = RoutingSpanProcessor(
+            [Route(routed, "a.*", batch=False)], default=SimpleSpanProcessor(rest)
+        )
+        tracer = _tracer(processor)
+        processor.shutdown()
+        tracer.start_span("a.x").end()
+        tracer.start_span("b.x").end()
+        assert (_names(routed), _names(rest)) == ([], [])
+
     @pytest.mark.parametrize(
         ("make", "match"),
         [
@@ -198,6 +214,16 @@ class TestFiltering:
         emit("app.info")
         assert _event_names(exporter) == ["app.info"]
 
+    def test_log_records_dropped_are_counted(self, pipeline):
+        """``dropped`` counts the log records the rules removed, not the ones kept."""
+        exporter = InMemoryLogRecordExporter()
+        processor = FilteringLogRecordProcessor(exporter, [Drop("app.debug.*")], batch=False)
+        _log_pipeline(processor, pipeline)
+        emit("app.debug.a")
+        emit("app.debug.b")
+        emit("app.info")
+        assert (processor.dropped, _event_names(exporter)) == (2, ["app.info"])
+
     def test_seeded_sampling_without_trace(self, pipeline):
         """Records without a trace id are sampled by a seedable generator."""
         exporter = InMemoryLogRecordExporter()
@@ -229,6 +255,33 @@ class TestRoutingLogs:
         assert _event_names(retries) == ["foundation.retry.backoff"]
         assert _event_names(alerts) == ["foundation.alert.fired"]
         assert len(pipeline.events()) == 3
+
+    def test_first_match_and_default(self, pipeline):
+        """With first_match=True a record goes to the first matching route only; unmatched to the default."""
+        first, second, rest = (InMemoryLogRecordExporter() for _ in range(3))
+        _log_pipeline(
+            RoutingLogRecordProcessor(
+                [Route(first, "app.*", batch=False), Route(second, "app.db.*", batch=False)],
+                default=SimpleLogRecordProcessor(rest),
+                first_match=True,
+            ),
+            pipeline,
+        )
+        emit("app.db.query")
+        emit("other")
+        assert [_event_names(e) for e in (first, second, rest)] == [["app.db.query"], [], ["other"]]
+
+    def test_shutdown_reaches_routes_and_default(self, pipeline):
+        """shutdown() shuts every route target and the default down: nothing is delivered after."""
+        routed, rest = InMemoryLogRecordExporter(), InMemoryLogRecordExporter()
+        processor = RoutingLogRecordProcessor(
+            [Route(routed, "app.*", batch=False)], default=SimpleLogRecordProcessor(rest)
+        )
+        _log_pipeline(processor, pipeline)
+        processor.shutdown()
+        emit("app.x")
+        emit("other")
+        assert (_event_names(routed), _event_names(rest)) == ([], [])
 
     def test_log_target_type_checked(self):
         """A wrong target type is a clear TypeError."""
