@@ -454,3 +454,80 @@ class TestPeriodicReaderSurvives:
             assert counts(name) == {"interrupted": 1}
         finally:
             provider.shutdown()
+
+
+class GatedExporter(SpanExporter):
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def export(self, spans: Any) -> SpanExportResult:
+        self.entered.set()
+        self.release.wait()
+        return SpanExportResult.SUCCESS
+
+
+class TestQueueFull:
+    def test_spans_pushed_out_of_a_full_batch_queue_are_counted(self) -> None:
+        """A full stock batch queue drops its oldest span: each such span counts as QUEUE_FULL."""
+        name = unique("batch-full")
+        exporter = GatedExporter()
+        processor = d.DefensiveSpanProcessor(
+            BatchSpanProcessor(
+                exporter, max_queue_size=4, max_export_batch_size=4, schedule_delay_millis=60_000
+            ),
+            name=name,
+        )
+        tracer = tracer_with(processor)
+        try:
+            for _ in range(4):
+                tracer.start_span("first").end()
+            assert exporter.entered.wait(30)  # the worker holds the first batch
+            for _ in range(4 + 3):
+                tracer.start_span("more").end()
+            assert counts(name) == {"queue_full": 3}
+        finally:
+            exporter.release.set()
+            processor.shutdown()
+
+    def test_log_records_pushed_out_are_counted(self) -> None:
+        """The same holds for a stock batch log processor."""
+        from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
+
+        class GatedLogs(LogRecordExporter):
+            def __init__(self) -> None:
+                self.entered = threading.Event()
+                self.release = threading.Event()
+
+            def export(self, batch: Any) -> LogRecordExportResult:
+                self.entered.set()
+                self.release.wait()
+                return LogRecordExportResult.SUCCESS
+
+            def shutdown(self) -> None:
+                self.release.set()
+
+            def force_flush(self, timeout_millis: int = 30000) -> bool:
+                return True
+
+        name = unique("log-batch-full")
+        exporter = GatedLogs()
+        processor = d.DefensiveLogRecordProcessor(
+            BatchLogRecordProcessor(
+                exporter, max_queue_size=2, max_export_batch_size=2, schedule_delay_millis=60_000
+            ),
+            name=name,
+        )
+        provider = LoggerProvider(shutdown_on_exit=False)
+        provider.add_log_record_processor(processor)
+        logger = provider.get_logger("x")
+        try:
+            for _ in range(2):
+                logger.emit(body="first")
+            assert exporter.entered.wait(30)
+            for _ in range(2 + 5):
+                logger.emit(body="more")
+            assert counts(name) == {"queue_full": 5}
+        finally:
+            exporter.release.set()
+            processor.shutdown()

@@ -55,6 +55,16 @@ def _exporter_of(inner: object) -> object:
     return None
 
 
+def batch_queue(inner: object) -> tuple[Any, int] | None:
+    """Return a stock batch processor's queue and its capacity (``None`` for other processors)."""
+    batch = getattr(inner, "_batch_processor", None)
+    queue = getattr(batch, "_queue", None)
+    capacity = getattr(batch, "_max_queue_size", None)
+    if queue is None or not isinstance(capacity, int) or not hasattr(queue, "__len__"):
+        return None
+    return queue, capacity
+
+
 def _queued(inner: object) -> int | None:
     """How many items a batch processor still holds (``None`` when it is not one)."""
     queue = getattr(getattr(inner, "_batch_processor", None), "_queue", None)
@@ -70,6 +80,11 @@ class GuardedComponent:
     def _init_guard(self, inner: object, name: str | None) -> None:
         self._name = component_name(inner, name)
         self._inner_obj = inner
+        # A stock batch processor silently pushes its oldest item out when its queue is full;
+        # the wrappers watch the queue so those items are counted as QUEUE_FULL.
+        watched = batch_queue(inner)
+        self._queue: Any = None if watched is None else watched[0]
+        self._queue_max = 0 if watched is None else watched[1]
         self._closed = False
         self._guard_lock = threading.Lock()
         self._shutdown_call: BoundedCall[Any] | None = None
@@ -92,6 +107,22 @@ class GuardedComponent:
     def _dropped(self, item: str | None, count: int = 1) -> None:
         """Count an item arriving after shutdown."""
         count_skip(self._name, SkipReason.SHUTDOWN, count, item=item)
+
+    def _forward_into_full_queue(self, forward: Callable[[], None], item: str) -> None:
+        """Forward one item to a batch processor whose queue was full; count what it pushed out.
+
+        The queue is full before and after the item went in only when the oldest item was
+        dropped to make room (the worker can only have shrunk it in between).
+        """
+        try:
+            forward()
+        except BaseException as error:
+            if contain(self._name, error, item=item):
+                raise
+            return
+        queue = self._queue
+        if queue is not None and len(queue) >= self._queue_max:
+            count_skip(self._name, SkipReason.QUEUE_FULL, item=item)
 
     @property
     def shutdown_started(self) -> bool:

@@ -46,6 +46,8 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
             raise TypeError(msg)
         self._processor = processor
         self._init_guard(processor, name)
+        if self._queue is not None:  # only batch processors pay for watching their queue
+            self.on_emit = self._on_emit_watching_queue  # type: ignore[method-assign]
 
     @property
     def wrapped(self) -> LogRecordProcessor:
@@ -56,6 +58,22 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
         """Forward ``on_emit``; count and swallow any failure; after shutdown, count the drop."""
         if self._closed:
             self._dropped(_safe_describe(log_record))
+            return
+        try:
+            self._processor.on_emit(log_record)
+        except BaseException as error:
+            if contain(self._name, error, item=_safe_describe(log_record)):
+                raise
+
+    def _on_emit_watching_queue(self, log_record: ReadWriteLogRecord) -> None:
+        """``on_emit`` for a stock batch processor: also counts records its full queue drops."""
+        if self._closed:
+            self._dropped(_safe_describe(log_record))
+            return
+        if len(self._queue) >= self._queue_max:
+            self._forward_into_full_queue(
+                lambda: self._processor.on_emit(log_record), _safe_describe(log_record)
+            )
             return
         try:
             self._processor.on_emit(log_record)

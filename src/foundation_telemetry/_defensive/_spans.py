@@ -40,6 +40,8 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
             raise TypeError(msg)
         self._processor = processor
         self._init_guard(processor, name)
+        if self._queue is not None:  # only batch processors pay for watching their queue
+            self.on_end = self._on_end_watching_queue  # type: ignore[method-assign]
 
     @property
     def wrapped(self) -> SpanProcessor:
@@ -69,6 +71,20 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         """Forward ``on_end``; count and swallow any failure; after shutdown, count the drop."""
         if self._closed:
             self._dropped(span.name)
+            return
+        try:
+            self._processor.on_end(span)
+        except BaseException as error:
+            if contain(self._name, error, item=span.name):
+                raise
+
+    def _on_end_watching_queue(self, span: ReadableSpan) -> None:
+        """``on_end`` for a stock batch processor: also counts spans its full queue drops."""
+        if self._closed:
+            self._dropped(span.name)
+            return
+        if len(self._queue) >= self._queue_max and span.context.trace_flags.sampled:
+            self._forward_into_full_queue(lambda: self._processor.on_end(span), span.name)
             return
         try:
             self._processor.on_end(span)
