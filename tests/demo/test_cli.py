@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -19,20 +21,22 @@ from foundation_telemetry.sink import Sink
 ACCOUNTING = re.compile(r"(\w+): produced (\d+) = received (\d+) \+ dropped (\d+): (.+)")
 
 
-def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+COMMAND = [sys.executable, "-m", "foundation_telemetry.cli", "demo"]
+
+
+def _env() -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("OTEL_", "FOUNDATION_TELEMETRY_"))
     }
     env["COLUMNS"] = "200"  # keep report lines whole for the checks below
+    return env
+
+
+def _demo(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "foundation_telemetry.cli", "demo", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
+        [*COMMAND, *args], env=_env(), capture_output=True, text=True, timeout=180, check=False
     )
 
 
@@ -127,6 +131,37 @@ class TestOptions:
         assert {span.resource.get("service.name") for span in spans} == {"foundation-demo"}
         assert "demo.order.process" in {span.name for span in spans}
         assert "foundation.retry.attempt_start" in events
+
+    def test_ctrl_c_ends_the_run_early_and_still_reports(self):
+        """SIGINT once orders flow: the demo stops its workers, closes its books and exits 130."""
+        with Sink() as sink:
+            orders_flowing = threading.Event()
+
+            def watch(records) -> None:
+                if any(record.name == "demo.order.process.start" for record in records):
+                    orders_flowing.set()
+
+            sink.subscribe(watch)
+            demo = subprocess.Popen(
+                [*COMMAND, "--duration", "120", "--endpoint", sink.http_endpoint],
+                env=_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                assert orders_flowing.wait(timeout=120), "the demo never exported an order"
+                demo.send_signal(signal.SIGINT)
+                stdout, stderr = demo.communicate(timeout=120)
+            finally:
+                if demo.poll() is None:
+                    demo.kill()
+                    demo.communicate()
+
+        assert demo.returncode == 130, stderr
+        assert "interrupted before the end of the plan" in stdout
+        assert "Orders by outcome" in stdout
+        assert "Traceback" not in stderr
 
     @pytest.mark.parametrize(
         ("args", "message"),

@@ -1,8 +1,9 @@
 """``foundation-telemetry demo [--duration S] [--workers N] [--endpoint URL] [--seed N]``.
 
 Runs the demo (see :mod:`foundation_telemetry.demo`) with a progress bar on stderr and prints the
-report on stdout. The exit status is 0 when the accounting identity holds, 1 when it does not,
-and 2 for bad arguments or a missing optional dependency.
+report on stdout. Ctrl-C ends the run early and still prints the report. The exit status is 0
+when the accounting identity holds, 1 when it does not, 2 for bad arguments or a missing
+optional dependency, and 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -60,4 +61,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report = run_demo(config)
     render(report, Console())
-    return 0 if report.identity_holds else 1
+    if not report.identity_holds:
+        return 1
+    return 130 if report.interrupted else 0

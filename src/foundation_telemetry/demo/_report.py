@@ -76,6 +76,7 @@ class DemoReport:
     trace: list[SpanShape] = field(default_factory=list)
     drop_reasons: Counter[str] = field(default_factory=Counter)
     outage_extended: float = 0.0
+    interrupted: bool = False
 
     @property
     def identity_holds(self) -> bool:
@@ -166,6 +167,8 @@ def render(report: DemoReport, console: Console) -> None:
         f"exporting to the {target} at {report.endpoint}",
         soft_wrap=True,
     )
+    if report.interrupted:
+        console.print("[yellow]interrupted[/] before the end of the plan (Ctrl-C)")
     if report.outage_extended > 0:
         console.print(
             f"(the payment outage was held {report.outage_extended:.1f} s past its schedule, "

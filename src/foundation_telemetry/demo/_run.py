@@ -201,7 +201,7 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
             health_check=lambda: orders.breaker.current_state != "open",
             health_interval=timings.health_interval,
         ):
-            asyncio.run(
+            interrupted = asyncio.run(
                 _drive(
                     orders, plan, config, timings, alerts, progress_console or Console(stderr=True)
                 )
@@ -259,6 +259,7 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
         received_metric_points=accepted.get("metrics", 0) if stats else None,
         trace=sample_trace(shapes, events),
         outage_extended=plan.held,
+        interrupted=interrupted,
         drop_reasons=drop_reasons,
     )
 
@@ -290,8 +291,11 @@ async def _drive(
     timings: _Timings,
     alerts: _Alerts,
     console: Console,
-) -> None:
-    """Run the order loops for the planned duration, then until no alert fires (bounded)."""
+) -> bool:
+    """Run the order loops for the planned duration, then until no alert fires (bounded).
+
+    Returns whether the run was interrupted (Ctrl-C) before its end.
+    """
     stopping = asyncio.Event()
     ids = itertools.count(1)
 
@@ -310,24 +314,32 @@ async def _drive(
         TimeElapsedColumn(),
     )
     finished_at: float | None = None
+    interrupted = False
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("starting", total=config.duration)
-        while True:
-            done = plan.progress()
-            if done >= config.duration:
-                # The plan is done; let a firing alert resolve and the breaker close (bounded).
-                now = time.monotonic()
-                finished_at = finished_at or now
-                settled = alerts.quiet.is_set() and orders.breaker.current_state == "closed"
-                if settled or now - finished_at >= timings.grace:
-                    break
-            description = (
-                f"{plan.phase().name:<14} orders {sum(orders.outcomes.values()):>5}  "
-                f"breaker {orders.breaker.current_state:<9} alerts firing {alerts.firing}"
-            )
-            progress.update(task, completed=min(done, config.duration), description=description)
-            # Refresh rate of the progress bar; the work happens in the worker tasks.
-            await asyncio.sleep(0.1)
-        progress.update(task, completed=config.duration)
+        try:
+            while True:
+                done = plan.progress()
+                if done >= config.duration:
+                    # The plan is done; let a firing alert resolve and the breaker close (bounded).
+                    now = time.monotonic()
+                    finished_at = finished_at or now
+                    settled = alerts.quiet.is_set() and orders.breaker.current_state == "closed"
+                    if settled or now - finished_at >= timings.grace:
+                        break
+                description = (
+                    f"{plan.phase().name:<14} orders {sum(orders.outcomes.values()):>5}  "
+                    f"breaker {orders.breaker.current_state:<9} alerts firing {alerts.firing}"
+                )
+                progress.update(task, completed=min(done, config.duration), description=description)
+                # Refresh rate of the progress bar; the work happens in the worker tasks.
+                await asyncio.sleep(0.1)
+        except asyncio.CancelledError:
+            # Ctrl-C: asyncio.run cancels this task. Stop the workers and return normally, so
+            # the books are still closed and the report printed.
+            interrupted = True
+        else:
+            progress.update(task, completed=config.duration)
     stopping.set()
     await asyncio.gather(*tasks)
+    return interrupted
