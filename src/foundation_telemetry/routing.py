@@ -23,8 +23,8 @@ import copy
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, TypeAlias
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, Generic, TypeAlias, TypeVar
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
@@ -64,6 +64,7 @@ AttributePredicate: TypeAlias = Callable[[Mapping[str, Any]], bool]
 
 _RATIO_BITS: Final = 64
 _EMPTY: Final[Mapping[str, Any]] = {}
+T = TypeVar("T")
 
 
 class _Rule:
@@ -71,7 +72,9 @@ class _Rule:
 
     __slots__ = ("_matcher", "where")
 
-    def __init__(self, names: str | Iterable[str], where: AttributePredicate | None) -> None:
+    def __init__(
+        self, names: str | Iterable[str] = "*", *, where: AttributePredicate | None = None
+    ) -> None:
         self._matcher = NameMatcher(check_patterns(names, "names"))
         if where is not None and not callable(where):
             msg = f"`where` must be a callable taking the attributes mapping, got {where!r}."
@@ -98,6 +101,9 @@ class _Rule:
         where = "" if self.where is None else f", where={self.where!r}"
         return f"names={list(self.names)!r}{where}"
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._describe()})"
+
 
 class Route(_Rule):
     """Send matching items to *target*: a processor, or an exporter (wrapped in a batch processor).
@@ -119,7 +125,7 @@ class Route(_Rule):
         where: AttributePredicate | None = None,
         batch: bool = True,
     ) -> None:
-        super().__init__(names, where)
+        super().__init__(names, where=where)
         self.target = target
         self.batch = batch
 
@@ -128,31 +134,15 @@ class Route(_Rule):
 
 
 class Drop(_Rule):
-    """Filter rule: drop matching items."""
+    """Filter rule: drop items matching *names* (default all) and the *where* predicate."""
 
     __slots__ = ()
-
-    def __init__(
-        self, names: str | Iterable[str] = "*", *, where: AttributePredicate | None = None
-    ) -> None:
-        super().__init__(names, where)
-
-    def __repr__(self) -> str:
-        return f"Drop({self._describe()})"
 
 
 class Keep(_Rule):
     """Filter rule: keep matching items (stops later rules from dropping them)."""
 
     __slots__ = ()
-
-    def __init__(
-        self, names: str | Iterable[str] = "*", *, where: AttributePredicate | None = None
-    ) -> None:
-        super().__init__(names, where)
-
-    def __repr__(self) -> str:
-        return f"Keep({self._describe()})"
 
 
 class Sample(_Rule):
@@ -172,7 +162,7 @@ class Sample(_Rule):
         where: AttributePredicate | None = None,
         seed: int | None = None,
     ) -> None:
-        super().__init__(names, where)
+        super().__init__(names, where=where)
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0.0 <= rate <= 1.0:
             msg = f"`rate` must be a number from 0.0 to 1.0, got {rate!r}."
             raise ValueError(msg)
@@ -193,37 +183,86 @@ class Sample(_Rule):
 FilterRule: TypeAlias = Drop | Keep | Sample
 
 
-def _keeps(rules: Sequence[FilterRule], name: str, attributes: Any, trace_id: int) -> bool:
-    for rule in rules:
-        if rule.matches(name, attributes):
-            if isinstance(rule, Sample):
-                return rule.keeps(trace_id)
-            return isinstance(rule, Keep)
-    return True
+class _Rules:
+    """Filter rules in order, plus an exact count (across threads) of the items they dropped."""
 
+    __slots__ = ("_lock", "dropped", "rules")
 
-class _Tally:
-    """A counter that threads can increment without losing counts."""
-
-    __slots__ = ("_lock", "value")
-
-    def __init__(self) -> None:
+    def __init__(self, rules: Iterable[FilterRule]) -> None:
+        self.rules = tuple(rules)
+        for rule in self.rules:
+            if not isinstance(rule, Drop | Keep | Sample):
+                msg = f"Filter rules must be Drop(...), Keep(...) or Sample(...), got {rule!r}."
+                raise TypeError(msg)
         self._lock = threading.Lock()
-        self.value = 0
+        self.dropped = 0
 
-    def add(self) -> None:
-        self._lock.acquire()
-        self.value += 1
-        self._lock.release()
+    def keep(self, name: str, attributes: Any, trace_id: int) -> bool:
+        """Whether the first matching rule keeps the item (unmatched: kept); count a drop."""
+        for rule in self.rules:
+            if rule.matches(name, attributes):
+                kept = rule.keeps(trace_id) if isinstance(rule, Sample) else isinstance(rule, Keep)
+                if not kept:
+                    with self._lock:
+                        self.dropped += 1
+                return kept
+        return True
 
 
-def _check_rules(rules: Iterable[FilterRule]) -> tuple[FilterRule, ...]:
-    result = tuple(rules)
-    for rule in result:
-        if not isinstance(rule, Drop | Keep | Sample):
-            msg = f"Filter rules must be Drop(...), Keep(...) or Sample(...), got {rule!r}."
-            raise TypeError(msg)
-    return result
+class _Router(Generic[T]):
+    """Routes paired with their built targets, plus the default: picks the targets of an item."""
+
+    __slots__ = ("_default", "_first_match", "_pairs", "targets")
+
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        make_target: Callable[[Any, bool], T],
+        default: Any,
+        first_match: bool,
+    ) -> None:
+        self._pairs = tuple(
+            (route, make_target(route.target, route.batch)) for route in map(_checked_route, routes)
+        )
+        self._default = None if default is None else make_target(default, True)
+        self._first_match = first_match
+        extra = () if self._default is None else (self._default,)
+        self.targets: tuple[T, ...] = (*(target for _, target in self._pairs), *extra)
+
+    def select(self, name: str, attributes: Any) -> list[T]:
+        """Return the targets of the routes matching *name* and *attributes*, else the default."""
+        chosen = []
+        for route, target in self._pairs:
+            if route.matches(name, attributes):
+                chosen.append(target)
+                if self._first_match:
+                    break
+        if not chosen and self._default is not None:
+            chosen.append(self._default)
+        return chosen
+
+
+class _Forwarding:
+    """Forward ``shutdown``/``force_flush`` to every wrapped processor (one shared deadline).
+
+    Mixed in before ``SpanProcessor`` / ``LogRecordProcessor``, whose methods these replace.
+    """
+
+    _targets: tuple[Any, ...] = ()
+
+    def shutdown(self) -> None:
+        """Shut every wrapped processor down."""
+        for target in self._targets:
+            target.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush every wrapped processor within one deadline."""
+        deadline = time.monotonic() + timeout_millis / 1000
+        flushed = True
+        for target in self._targets:
+            remaining = max(0, int((deadline - time.monotonic()) * 1000))
+            flushed = bool(target.force_flush(remaining)) and flushed
+        return flushed
 
 
 # --- spans -----------------------------------------------------------------------------------
@@ -238,23 +277,19 @@ def _span_target(target: Any, batch: bool) -> SpanProcessor:
     raise TypeError(msg)
 
 
-class _ForwardingSpanProcessor(SpanProcessor):
-    """Forward ``shutdown``/``force_flush`` to every wrapped processor (one shared deadline)."""
+class _WrappingSpanProcessor(_Forwarding, SpanProcessor):
+    """Wrap one processor (an exporter is wrapped in one first); ``on_start`` is forwarded as is."""
 
-    def __init__(self, targets: Sequence[SpanProcessor]) -> None:
-        self._targets = tuple(targets)
+    def __init__(self, processor: Any, batch: bool) -> None:
+        self._next = _span_target(processor, batch)
+        self._targets = (self._next,)
 
-    def shutdown(self) -> None:
-        """Shut every wrapped processor down."""
-        for target in self._targets:
-            target.shutdown()
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Flush every wrapped processor within one deadline."""
-        return _flush_all(self._targets, timeout_millis)
+    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
+        """Forward the start unchanged (rules and redaction apply to ended spans)."""
+        self._next.on_start(span, parent_context=parent_context)
 
 
-class RoutingSpanProcessor(_ForwardingSpanProcessor):
+class RoutingSpanProcessor(_Forwarding, SpanProcessor):
     """Send each ended span to the targets of the matching routes (see the module docstring).
 
     Args:
@@ -270,69 +305,46 @@ class RoutingSpanProcessor(_ForwardingSpanProcessor):
         default: Any = None,
         first_match: bool = False,
     ) -> None:
-        self._routes = tuple(_checked_route(route) for route in routes)
-        self._route_targets = tuple(_span_target(r.target, r.batch) for r in self._routes)
-        self._default = None if default is None else _span_target(default, True)
-        self._first_match = first_match
-        extra = () if self._default is None else (self._default,)
-        super().__init__((*self._route_targets, *extra))
-
-    def _targets_for(self, name: str, attributes: Any) -> list[SpanProcessor]:
-        chosen = []
-        for route, target in zip(self._routes, self._route_targets, strict=True):
-            if route.matches(name, attributes):
-                chosen.append(target)
-                if self._first_match:
-                    break
-        if not chosen and self._default is not None:
-            chosen.append(self._default)
-        return chosen
+        self._router = _Router(routes, _span_target, default, first_match)
+        self._targets = self._router.targets
 
     def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
         """Forward the start to the targets matching the span's name and *start* attributes.
 
         A route whose predicate needs attributes set later receives the span only at its end.
         """
-        for target in self._targets_for(span.name, span.attributes):
+        for target in self._router.select(span.name, span.attributes):
             target.on_start(span, parent_context=parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
         """Forward the ended span to the targets matching its name and final attributes."""
-        for target in self._targets_for(span.name, span.attributes):
+        for target in self._router.select(span.name, span.attributes):
             target.on_end(span)
 
 
-class FilteringSpanProcessor(_ForwardingSpanProcessor):
+class FilteringSpanProcessor(_WrappingSpanProcessor):
     """Pass ended spans to *processor* unless a :class:`Drop`/:class:`Sample` rule removes them.
 
     ``dropped`` counts the spans removed by rules (intended, so not counted as skips).
     """
 
     def __init__(self, processor: Any, rules: Iterable[FilterRule], *, batch: bool = True) -> None:
-        self._next = _span_target(processor, batch)
-        self._rules = _check_rules(rules)
-        self._dropped = _Tally()
-        super().__init__((self._next,))
+        super().__init__(processor, batch)
+        self._rules = _Rules(rules)
 
     @property
     def dropped(self) -> int:
         """How many spans the rules removed."""
-        return self._dropped.value
-
-    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
-        """Forward the start unchanged (rules apply to ended spans)."""
-        self._next.on_start(span, parent_context=parent_context)
+        return self._rules.dropped
 
     def on_end(self, span: ReadableSpan) -> None:
         """Forward *span* if the rules keep it."""
         trace_id = span.context.trace_id if span.context is not None else 0
-        if _keeps(self._rules, span.name, span.attributes, trace_id):
+        if self._rules.keep(span.name, span.attributes, trace_id):
             self._next.on_end(span)
-        else:
-            self._dropped.add()
 
 
-class RedactingSpanProcessor(_ForwardingSpanProcessor):
+class RedactingSpanProcessor(_WrappingSpanProcessor):
     """Hand *processor* a copy of each ended span with sensitive attribute values replaced.
 
     Span, span-event and link attributes are redacted; spans with nothing sensitive are passed
@@ -342,13 +354,8 @@ class RedactingSpanProcessor(_ForwardingSpanProcessor):
     def __init__(
         self, processor: Any, redactor: Redactor | None = None, *, batch: bool = True
     ) -> None:
-        self._next = _span_target(processor, batch)
+        super().__init__(processor, batch)
         self.redactor = Redactor() if redactor is None else redactor
-        super().__init__((self._next,))
-
-    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
-        """Forward the start unchanged."""
-        self._next.on_start(span, parent_context=parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
         """Forward a redacted copy of *span* (or *span* itself when nothing is sensitive)."""
@@ -398,11 +405,8 @@ def _log_name(item: ReadWriteLogRecord) -> str:
     return getattr(item.log_record, "event_name", None) or ""
 
 
-class _ForwardingLogRecordProcessor(LogRecordProcessor):
-    """Forward ``shutdown``/``force_flush`` to every wrapped processor (one shared deadline)."""
-
-    def __init__(self, targets: Sequence[LogRecordProcessor]) -> None:
-        self._targets = tuple(targets)
+class _ForwardingLogRecordProcessor(_Forwarding, LogRecordProcessor):
+    """A log record processor that also answers the older SDK spelling ``emit``."""
 
     def emit(self, log_record: ReadWriteLogRecord) -> None:
         """Older SDK spelling of ``on_emit``."""
@@ -412,14 +416,13 @@ class _ForwardingLogRecordProcessor(LogRecordProcessor):
         """Handle one log record."""
         raise NotImplementedError
 
-    def shutdown(self) -> None:
-        """Shut every wrapped processor down."""
-        for target in self._targets:
-            target.shutdown()
 
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        """Flush every wrapped processor within one deadline."""
-        return _flush_all(self._targets, timeout_millis)
+class _WrappingLogRecordProcessor(_ForwardingLogRecordProcessor):
+    """Wrap one processor (an exporter is wrapped in one first)."""
+
+    def __init__(self, processor: Any, batch: bool) -> None:
+        self._next = _log_target(processor, batch)
+        self._targets = (self._next,)
 
 
 class RoutingLogRecordProcessor(_ForwardingLogRecordProcessor):
@@ -432,60 +435,42 @@ class RoutingLogRecordProcessor(_ForwardingLogRecordProcessor):
         default: Any = None,
         first_match: bool = False,
     ) -> None:
-        self._routes = tuple(_checked_route(route) for route in routes)
-        self._route_targets = tuple(_log_target(r.target, r.batch) for r in self._routes)
-        self._default = None if default is None else _log_target(default, True)
-        self._first_match = first_match
-        extra = () if self._default is None else (self._default,)
-        super().__init__((*self._route_targets, *extra))
+        self._router = _Router(routes, _log_target, default, first_match)
+        self._targets = self._router.targets
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Forward *log_record* to every matching route's target (or the default)."""
-        name = _log_name(log_record)
-        attributes = log_record.log_record.attributes
-        sent = False
-        for route, target in zip(self._routes, self._route_targets, strict=True):
-            if route.matches(name, attributes):
-                target.on_emit(log_record)
-                sent = True
-                if self._first_match:
-                    break
-        if not sent and self._default is not None:
-            self._default.on_emit(log_record)
+        for target in self._router.select(_log_name(log_record), log_record.log_record.attributes):
+            target.on_emit(log_record)
 
 
-class FilteringLogRecordProcessor(_ForwardingLogRecordProcessor):
+class FilteringLogRecordProcessor(_WrappingLogRecordProcessor):
     """Pass log records to *processor* unless a :class:`Drop`/:class:`Sample` rule removes them."""
 
     def __init__(self, processor: Any, rules: Iterable[FilterRule], *, batch: bool = True) -> None:
-        self._next = _log_target(processor, batch)
-        self._rules = _check_rules(rules)
-        self._dropped = _Tally()
-        super().__init__((self._next,))
+        super().__init__(processor, batch)
+        self._rules = _Rules(rules)
 
     @property
     def dropped(self) -> int:
         """How many log records the rules removed."""
-        return self._dropped.value
+        return self._rules.dropped
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Forward *log_record* if the rules keep it."""
         record = log_record.log_record
-        if _keeps(self._rules, _log_name(log_record), record.attributes, record.trace_id or 0):
+        if self._rules.keep(_log_name(log_record), record.attributes, record.trace_id or 0):
             self._next.on_emit(log_record)
-        else:
-            self._dropped.add()
 
 
-class RedactingLogRecordProcessor(_ForwardingLogRecordProcessor):
+class RedactingLogRecordProcessor(_WrappingLogRecordProcessor):
     """Hand *processor* a copy of each log record with sensitive attributes and body parts replaced."""
 
     def __init__(
         self, processor: Any, redactor: Redactor | None = None, *, batch: bool = True
     ) -> None:
-        self._next = _log_target(processor, batch)
+        super().__init__(processor, batch)
         self.redactor = Redactor() if redactor is None else redactor
-        super().__init__((self._next,))
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Forward a redacted copy (or the record itself when nothing is sensitive)."""
@@ -508,20 +493,8 @@ class RedactingLogRecordProcessor(_ForwardingLogRecordProcessor):
         )
 
 
-# --- shared ----------------------------------------------------------------------------------
-
-
 def _checked_route(route: object) -> Route:
     if not isinstance(route, Route):
         msg = f"`routes` must contain Route(...) objects, got {route!r}."
         raise TypeError(msg)
     return route
-
-
-def _flush_all(targets: Sequence[Any], timeout_millis: int) -> bool:
-    deadline = time.monotonic() + timeout_millis / 1000
-    flushed = True
-    for target in targets:
-        remaining = max(0, int((deadline - time.monotonic()) * 1000))
-        flushed = bool(target.force_flush(remaining)) and flushed
-    return flushed
