@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ._stats import Sample
+from ._stats import Sample, exact_quantile
 
 __all__ = [
     "Anomaly",
@@ -101,13 +101,6 @@ def moving_average(points: Sequence[Point], span: float) -> list[Point]:
     return out
 
 
-def _quantile(ordered: Sequence[float], q: float) -> float:
-    pos = q * (len(ordered) - 1)
-    low = math.floor(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
 def windowed_percentile(points: Sequence[Point], q: float, span: float) -> list[Point]:
     """Return the trailing *q* quantile (``0 < q < 1``) over *span* seconds at each point."""
     if not 0 < q < 1:
@@ -119,7 +112,7 @@ def windowed_percentile(points: Sequence[Point], q: float, span: float) -> list[
         while points[head][0] <= at - span and head < index:
             head += 1
         window = sorted(value for _, value in points[head : index + 1])
-        out.append((at, _quantile(window, q)))
+        out.append((at, exact_quantile(window, q)))
     return out
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "Sample",
     "Stats",
     "compute_stats",
+    "exact_quantile",
     "merge_across",
     "merge_into",
     "normalize_kind",
@@ -257,7 +258,8 @@ class Stats:
         return out
 
 
-def _exact_quantile(ordered: Sequence[float], q: float) -> float:
+def exact_quantile(ordered: Sequence[float], q: float) -> float:
+    """Return the *q* quantile of sorted *ordered* by linear interpolation (``nan`` if empty)."""
     if not ordered:
         return _NAN
     pos = q * (len(ordered) - 1)
@@ -306,7 +308,7 @@ def _quantile_fn(
             bounds, counts = acc.bounds, acc.counts
             return lambda q: _bucket_quantile(bounds, counts, q, lo, hi)
     ordered = sorted(s.value for s in samples if not math.isnan(s.value))
-    return lambda q: _exact_quantile(ordered, q)
+    return lambda q: exact_quantile(ordered, q)
 
 
 def compute_stats(
