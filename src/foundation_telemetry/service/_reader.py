@@ -39,7 +39,7 @@ from ._durations import Duration, to_seconds
 from ._notifiers import Notifier, notifier_name
 from ._rules import AlertRule
 from ._runtime import enable_runtime_metrics as _enable_runtime_metrics
-from ._stats import DEFAULT_EWMA_ALPHA, Stats, compute_stats
+from ._stats import DEFAULT_EWMA_ALPHA, Kind, Sample, Stats, compute_stats
 from ._store import MetricStore
 
 __all__ = ["DEFAULT_RESOLUTION", "DEFAULT_RETENTION", "TelemetryService"]
@@ -234,8 +234,13 @@ class TelemetryService(MetricReader):
 
     # --- queries -----------------------------------------------------------------------------
 
-    def _window(self, window: Duration | None) -> float | None:
-        return None if window is None else to_seconds(window, "window", allow_zero=False)
+    def _read(
+        self, name: str, attributes: Mapping[str, Any] | None, window: Duration | None
+    ) -> tuple[float, Kind | None, list[Sample]]:
+        """Return the service clock's now and the kind and samples of *name* in *window*."""
+        seconds = None if window is None else to_seconds(window, "window", allow_zero=False)
+        now = self._clock()
+        return (now, *self._store.window(name, attributes, seconds, now))
 
     def query(
         self,
@@ -253,8 +258,7 @@ class TelemetryService(MetricReader):
 
         An unknown metric or an empty window gives an empty ``Stats`` (``count == 0``).
         """
-        now = self._clock()
-        kind, samples = self._store.window(name, attributes, self._window(window), now)
+        now, kind, samples = self._read(name, attributes, window)
         if kind is None:
             return Stats()
         return compute_stats(samples, kind, ewma_alpha=self._alpha, until=now)
@@ -271,8 +275,7 @@ class TelemetryService(MetricReader):
 
         *source* forces ``"rate"`` or ``"value"``; times are on the service clock.
         """
-        now = self._clock()
-        kind, samples = self._store.window(name, attributes, self._window(window), now)
+        _, kind, samples = self._read(name, attributes, window)
         return [] if kind is None else signal(samples, kind, source)
 
     def moving_average(
