@@ -110,6 +110,12 @@ class TestEmbeddedSinkRun:
         assert latency is not None
         assert 0 < float(latency[1]) <= float(latency[2])
         assert int(latency[3]) > 0
+        wait = re.search(
+            r"Pool wait \(TelemetryService\): p50 [\d.]+ ms, p99 [\d.]+ ms \((\d+) checkouts\)",
+            report,
+        )
+        assert wait is not None
+        assert int(wait[1]) > 0
 
     def test_progress_goes_to_stderr_and_the_report_to_stdout(self, embedded_run):
         """stdout holds the report only; stderr holds no traceback."""

@@ -15,9 +15,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from sqlalchemy.pool import NullPool
 
 from foundation_telemetry import taxonomy
+from foundation_telemetry.instrumentation import SQLAlchemyPoolInstrumentor
 from foundation_telemetry.testing import TelemetryFixture, wait_for_connection_pool_ready
 
 from .conftest import attrs, metric_sum
@@ -272,3 +275,32 @@ class TestConcurrency:
         )
         acquired = pools.events(taxonomy.CONNECTION_ACQUIRED, attributes={POOL: tmp_path.name})
         assert len(acquired) == threads * rounds
+
+
+class TestHistogramBuckets:
+    def test_time_histograms_use_the_advised_second_buckets(self, tmp_path):
+        """create/wait/use time histograms are bucketed in seconds as semconv advises."""
+        reader = InMemoryMetricReader()
+        instrumentor = SQLAlchemyPoolInstrumentor()
+        instrumentor.instrument(meter_provider=MeterProvider(metric_readers=[reader]))
+        try:
+            with _engine(tmp_path).connect():
+                pass
+        finally:
+            instrumentor.uninstrument()
+
+        data = reader.get_metrics_data()
+        assert data is not None
+        bounds = {
+            metric.name: tuple(metric.data.data_points[0].explicit_bounds)
+            for resource in data.resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+            if metric.name.endswith("_time")
+        }
+        advised = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
+        assert bounds == {
+            "db.client.connection.create_time": advised,
+            "db.client.connection.wait_time": advised,
+            "db.client.connection.use_time": advised,
+        }

@@ -77,6 +77,7 @@ class DemoReport:
     drop_reasons: Counter[str] = field(default_factory=Counter)
     outage_extended: float = 0.0
     interrupted: bool = False
+    pool_wait: tuple[float, float, float] | None = None
 
     @property
     def identity_holds(self) -> bool:
@@ -201,6 +202,12 @@ def render(report: DemoReport, console: Console) -> None:
         f"[bold]Order latency[/]: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms "
         f"({len(report.latencies)} orders)"
     )
+    if report.pool_wait is not None:
+        wait50, wait99, checkouts = report.pool_wait
+        console.print(
+            f"[bold]Pool wait[/] (TelemetryService): p50 {wait50 * 1000:.1f} ms, "
+            f"p99 {wait99 * 1000:.1f} ms ({checkouts:.0f} checkouts)"
+        )
     console.print(
         f"[bold]Circuit breaker transitions[/]: {_transitions(report.breaker_transitions)}",
         soft_wrap=True,

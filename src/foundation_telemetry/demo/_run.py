@@ -41,7 +41,7 @@ from ..sink import Sink
 from ..taxonomy import CIRCUIT_BREAKER_STATE_CHANGE, Attr
 from ._faults import FaultPlan
 from ._report import Accounting, DemoReport, sample_trace
-from ._service import OrderService
+from ._service import POOL_NAME, OrderService
 from ._tally import Tally, TallyLogProcessor, TallySpanProcessor
 
 __all__ = ["ALERT_RULE", "DemoConfig", "run_demo"]
@@ -208,6 +208,8 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
             )
         elapsed = time.monotonic() - started
         orders.close()
+        service.force_flush()
+        pool_wait = service.query("db.client.connection.wait_time", {Attr.POOL_NAME: POOL_NAME})
         # Freeze every emitter (alert evaluation, notifications), then drain the pipeline, so
         # the books are closed on a quiet system.
         service.shutdown()
@@ -260,6 +262,7 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
         trace=sample_trace(shapes, events),
         outage_extended=plan.held,
         interrupted=interrupted,
+        pool_wait=None if pool_wait.empty else (pool_wait.p50, pool_wait.p99, pool_wait.count),
         drop_reasons=drop_reasons,
     )
 

@@ -25,10 +25,13 @@ from ..events import span
 from ._faults import FaultPlan
 from ._tally import ORDER_SPAN
 
-__all__ = ["OUTCOMES", "OrderService", "PaymentError"]
+__all__ = ["OUTCOMES", "POOL_NAME", "OrderService", "PaymentError"]
 
 OUTCOMES: Final = ("paid", "payment_failed", "rejected", "db_timeout")
 """How an order can end: paid, payment retries exhausted, refused by the open breaker, no DB."""
+
+POOL_NAME: Final = "orders-db"
+"""The order database pool's ``db.client.connection.pool.name``."""
 
 _DB_HOLD: Final = 0.002  # seconds a statement holds its connection, times the phase's factor
 
@@ -53,7 +56,7 @@ class OrderService:
             pool_size=3,
             max_overflow=1,
             pool_timeout=1.0,
-            pool_logging_name="orders-db",
+            pool_logging_name=POOL_NAME,
         )
         with self.engine.begin() as connection:
             connection.execute(

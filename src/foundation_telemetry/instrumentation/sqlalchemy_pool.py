@@ -42,7 +42,9 @@ _INSTRUMENTS: Final = ("sqlalchemy >= 2.0",)
 _COMPONENT: Final = "instrumentation.sqlalchemy_pool"
 _A = taxonomy.Attr
 STATE: Final = "db.client.connection.state"
-_EVENTS: Final = ("connect", "checkout", "checkin", "close", "detach")
+# The bucket boundaries the semantic conventions advise for the db.client.connection.*_time
+# histograms (the SDK default is made for milliseconds, not seconds).
+_TIME_BUCKETS: Final = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
 
 
 @dataclass(slots=True)
@@ -111,16 +113,19 @@ class _PoolTelemetry:
         self._create_time = meter.create_histogram(
             "db.client.connection.create_time",
             unit="s",
+            explicit_bucket_boundaries_advisory=_TIME_BUCKETS,
             description="The time it took to create a new connection.",
         )
         self._wait_time = meter.create_histogram(
             "db.client.connection.wait_time",
             unit="s",
+            explicit_bucket_boundaries_advisory=_TIME_BUCKETS,
             description="The time it took to obtain an open connection from the pool.",
         )
         self._use_time = meter.create_histogram(
             "db.client.connection.use_time",
             unit="s",
+            explicit_bucket_boundaries_advisory=_TIME_BUCKETS,
             description="The time between borrowing a connection and returning it to the pool.",
         )
 
