@@ -5,7 +5,7 @@ A notifier is any callable taking an :class:`~._alerting.Alert`. Three are provi
 (one ``logging`` record per alert, at a level that follows the severity) and a
 :class:`WebhookNotifier` (an HTTP ``POST`` of the alert as JSON, with a timeout and quick retries,
 over the standard library's ``urllib``). A notifier reports failure by raising; the dispatcher in
-``_alerting`` contains that, counts it and retries the delivery on later evaluations.
+``_delivery`` contains that, counts it and retries the delivery on later evaluations.
 """
 
 from __future__ import annotations

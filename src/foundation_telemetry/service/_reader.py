@@ -32,9 +32,10 @@ from opentelemetry.sdk.metrics.export import (
 from .._health import SkipReason, count_skip
 from .._health import health as core_health
 from ..handlers import handler_states
-from ._alerting import Alert, Alerter, Dispatcher, Outcome
+from ._alerting import Alert, Alerter, Outcome
 from ._analytics import Anomaly, Method, Point, Source, anomaly, moving_average, signal, trend
 from ._analytics import windowed_percentile as _windowed_percentile
+from ._delivery import Dispatcher
 from ._durations import Duration, to_seconds
 from ._notifiers import Notifier, notifier_name
 from ._rules import AlertRule
