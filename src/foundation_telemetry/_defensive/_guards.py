@@ -66,12 +66,9 @@ def batch_queue(inner: object) -> tuple[Any, int] | None:
 
 
 def _queued(inner: object) -> int | None:
-    """How many items a batch processor still holds (``None`` when it is not one)."""
-    queue = getattr(getattr(inner, "_batch_processor", None), "_queue", None)
-    try:
-        return len(queue) if queue is not None else None
-    except TypeError:
-        return None
+    """Return how many items a batch processor still holds (``None`` when it is not one)."""
+    watched = batch_queue(inner)
+    return None if watched is None else len(watched[0])
 
 
 class GuardedComponent:

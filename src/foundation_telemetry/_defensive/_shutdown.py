@@ -2,8 +2,8 @@
 
 Wrapped processors and readers register here when they are built. :func:`shutdown_all` and
 :func:`flush_all` start every component's (and provider's) flush or shutdown on its own helper
-thread at once, wait until one shared deadline, and then stop waiting. When the budget is spent,
-every still-open exporter wrapper is shut down, which interrupts OTLP retry back-off. The same
+thread at once and wait until one shared deadline. Shortly before it, every still-open exporter
+wrapper is shut down, which interrupts OTLP retry back-off so stuck exports return in time. The same
 sequence runs once at interpreter exit, from an ``atexit`` hook registered after ``logging`` was
 imported, so it runs *before* ``logging.shutdown()`` (``atexit`` is last-in, first-out) and after
 non-daemon threads were joined.
@@ -23,8 +23,11 @@ from ._classify import set_exiting
 from ._policy import contain
 
 __all__ = [
+    "ABORT_GRACE",
     "Abortable",
     "Coordinated",
+    "abort_all_exporters",
+    "abort_point",
     "active_deadline",
     "default_timeout",
     "ensure_exit_hook",
