@@ -71,10 +71,10 @@ class TestEmbeddedSinkRun:
         report = embedded_run.stdout
         transitions = re.search(r"Circuit breaker transitions: (.+)", report)
         assert transitions is not None
-        moves = re.findall(r"([a-z-]+)->([a-z-]+)", transitions[1])
-        assert moves[0] == ("closed", "open")
+        chain = transitions[1].split(" (and ")[0]
+        assert chain.startswith(("closed -> open", "closed -> (open -> half-open)"))
         # Usually half-open -> closed; a trial call still in flight can close it from open.
-        assert moves[-1][1] == "closed"
+        assert chain.endswith("-> closed")
         alerts = re.search(r"Alerts: fired (\d+), resolved (\d+)", report)
         assert alerts is not None
         assert int(alerts[1]) >= 1

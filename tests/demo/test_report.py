@@ -9,7 +9,13 @@ from collections import Counter
 from rich.console import Console
 
 from foundation_telemetry.demo import Accounting, DemoReport
-from foundation_telemetry.demo._report import percentile, render, sample_trace
+from foundation_telemetry.demo._report import (
+    _transitions,
+    percentile,
+    render,
+    sample_trace,
+    state_chain,
+)
 from foundation_telemetry.demo._tally import ORDER_SPAN, SpanShape
 
 
@@ -68,6 +74,30 @@ class TestAccounting:
         assert _report(accounting=[Accounting("logs", 3, None, 0)]).identity_holds
 
 
+class TestTransitions:
+    def test_the_chain_drops_re_opens(self):
+        """Re-opens (open -> open) are not states; they are counted apart."""
+        pairs = [("closed", "open"), ("open", "open"), ("open", "half-open")]
+
+        assert state_chain(pairs) == ["closed", "open", "half-open"]
+        assert _transitions(pairs).endswith("(and 1 re-open(s) by calls already in flight)")
+
+    def test_repeated_cycles_are_folded(self):
+        """Trial after failed trial reads as one folded cycle."""
+        pairs = [
+            ("closed", "open"),
+            ("open", "half-open"),
+            ("half-open", "open"),
+            ("open", "half-open"),
+            ("half-open", "open"),
+            ("open", "half-open"),
+            ("half-open", "closed"),
+        ]
+
+        assert _transitions(pairs) == "closed -> (open -> half-open) x3 -> closed"
+        assert _transitions([]) == "none"
+
+
 class TestSampleTrace:
     def test_a_retried_paid_order_is_preferred(self):
         """Among order traces the one whose payment needed retries (and was paid) is shown."""
@@ -111,7 +141,7 @@ class TestRender:
         assert "demo.order.process 1.0 ms order.id=5" in text
         assert "└── foundation.retry.backoff delay=0.005" in text
         assert "p50 20.0 ms, p99 30.0 ms (3 orders)" in text
-        assert "closed->open, open->half-open (and 1 re-open(s)" in text
+        assert "transitions: closed -> open -> half-open (and 1 re-open(s)" in text
         assert "Alerts: fired 1, resolved 1" in text
         assert "traces: produced 10 = received 9 + dropped 1: holds" in text
         assert "Accounting identity holds." in text

@@ -20,7 +20,7 @@ from rich.tree import Tree
 
 from ._tally import ORDER_SPAN, SpanShape
 
-__all__ = ["Accounting", "DemoReport", "percentile", "render", "sample_trace"]
+__all__ = ["Accounting", "DemoReport", "percentile", "render", "sample_trace", "state_chain"]
 
 # Attributes worth showing next to a span or event in the tree, in this order.
 _SHOWN: Final = (
@@ -152,10 +152,32 @@ def _tree(trace: list[SpanShape]) -> Tree | None:
     return tree
 
 
+def state_chain(pairs: Sequence[tuple[str, str]]) -> list[str]:
+    """Return the states the breaker went through, from ``(from, to)`` pairs, re-opens dropped."""
+    moves = [(old, new) for old, new in pairs if old != new]
+    if not moves:
+        return []
+    return [moves[0][0], *(new for _, new in moves)]
+
+
 def _transitions(pairs: list[tuple[str, str]]) -> str:
-    moves = [f"{old}->{new}" for old, new in pairs if old != new]
+    """Render the state chain, folding repeated two-state cycles: ``(half-open -> open) x3``."""
+    states = state_chain(pairs)
+    parts: list[str] = []
+    index = 0
+    while index < len(states):
+        cycle = states[index : index + 2]
+        repeats = 1
+        while len(cycle) == 2 and states[index + 2 * repeats : index + 2 * repeats + 2] == cycle:
+            repeats += 1
+        if repeats > 1:
+            parts.append(f"({cycle[0]} -> {cycle[1]}) x{repeats}")
+            index += 2 * repeats
+        else:
+            parts.append(states[index])
+            index += 1
+    text = " -> ".join(parts) or "none"
     reopened = sum(1 for old, new in pairs if old == new)
-    text = ", ".join(moves) or "none"
     return f"{text} (and {reopened} re-open(s) by calls already in flight)" if reopened else text
 
 
