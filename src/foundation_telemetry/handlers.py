@@ -8,6 +8,13 @@ like ``:telemetry``) the handler is detached and a ``foundation.telemetry.handle
 says so. The registry is read without locks: ``attach``/``detach`` swap in a new immutable
 snapshot under a lock, and the handlers for each event name are resolved once per snapshot and
 cached, so dispatch cost does not grow with handlers attached to other patterns.
+
+Attention: the package attribute ``foundation_telemetry.handlers`` is the *function*
+:func:`handlers` (the design's top-level name), not this module, so ``import
+foundation_telemetry.handlers as m`` binds the function. Import names from the module instead
+(``from foundation_telemetry.handlers import HandlerInfo``). The package imports this module
+before it binds the function, so importing the module later never replaces the function (a
+private implementation module would not help: the first later import of the public one would).
 """
 
 from __future__ import annotations

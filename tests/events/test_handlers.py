@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -339,3 +341,35 @@ class TestRecursion:
         assert handlers() == []
         (failure,) = pipeline.events("foundation.telemetry.handler.failure")
         assert failure.attributes["error.type"] == "RecursionError"
+
+
+_NAME_PROBE = """
+import sys
+import foundation_telemetry.handlers as bound
+import foundation_telemetry
+from foundation_telemetry.handlers import HandlerInfo, attach
+module = sys.modules["foundation_telemetry.handlers"]
+print(bound is module.handlers, foundation_telemetry.handlers is module.handlers,
+      attach is module.attach, HandlerInfo is module.HandlerInfo, type(module).__name__)
+"""
+
+
+class TestModuleName:
+    def test_package_attribute_is_the_function_whatever_is_imported_first(self):
+        """`import foundation_telemetry.handlers as m` binds the handlers() function (documented), and importing the module never replaces it."""
+        result = subprocess.run(
+            [sys.executable, "-c", _NAME_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.stderr == ""
+        assert result.stdout.split() == ["True", "True", "True", "True", "module"]
+
+    def test_top_level_handlers_lists_attached(self, pipeline):
+        """`foundation_telemetry.handlers()` is the function that lists attached handlers."""
+        import foundation_telemetry
+
+        attach("listed", "app.*", _recorder([]))
+        assert [info.handler_id for info in foundation_telemetry.handlers()] == ["listed"]
