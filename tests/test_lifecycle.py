@@ -199,3 +199,14 @@ class TestArguments:
         """A non-callable health check is a TypeError."""
         with pytest.raises(TypeError, match="health_check"):
             ServiceLifecycle("x", health_check=True)  # type: ignore[arg-type]
+
+
+class TestExports:
+    def test_the_public_names(self):
+        """The module exports the class, the shorthand and the probe type, and the package both."""
+        import foundation_telemetry
+        from foundation_telemetry import lifecycle
+
+        assert sorted(lifecycle.__all__) == ["HealthCheck", "ServiceLifecycle", "service_lifecycle"]
+        assert foundation_telemetry.ServiceLifecycle is ServiceLifecycle
+        assert foundation_telemetry.service_lifecycle is service_lifecycle

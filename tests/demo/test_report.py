@@ -157,3 +157,11 @@ class TestRender:
 
         assert "logs: produced 5 = received 3 + dropped 1: DOES NOT HOLD" in out.getvalue()
         assert "Accounting identity DOES NOT HOLD." in out.getvalue()
+
+
+class TestExports:
+    def test_the_public_names(self):
+        """The demo package exports the runner, its configuration and the report types."""
+        import foundation_telemetry.demo as demo
+
+        assert sorted(demo.__all__) == ["Accounting", "DemoConfig", "DemoReport", "run_demo"]
