@@ -165,3 +165,17 @@ class TestExports:
         import foundation_telemetry.demo as demo
 
         assert sorted(demo.__all__) == ["Accounting", "DemoConfig", "DemoReport", "run_demo"]
+
+
+class TestDemoConfig:
+    def test_out_of_range_settings_are_refused(self):
+        """Duration and workers are checked with a message naming the setting."""
+        import pytest
+
+        from foundation_telemetry.demo import DemoConfig
+
+        with pytest.raises(ValueError, match="duration"):
+            DemoConfig(duration=0)
+        with pytest.raises(ValueError, match="workers"):
+            DemoConfig(workers=65)
+        assert DemoConfig().duration <= 30

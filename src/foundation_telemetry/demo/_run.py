@@ -134,7 +134,10 @@ class _Alerts:
 def run_demo(config: DemoConfig, progress_console: Console | None = None) -> DemoReport:
     """Run the demo described by *config* and return its report.
 
-    Progress goes to *progress_console* (stderr by default).
+    Progress goes to *progress_console* (stderr by default). This is a whole program, not a
+    library call: it configures the global providers, instruments tenacity, pybreaker and
+    SQLAlchemy for its duration, and sets ``OTEL_METRIC_EXPORT_INTERVAL`` (unless already set)
+    so metrics are exported during a short run.
     """
     timings = _Timings.for_duration(config.duration)
     tally = Tally()
