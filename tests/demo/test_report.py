@@ -6,9 +6,10 @@ import io
 import math
 from collections import Counter
 
+import pytest
 from rich.console import Console
 
-from foundation_telemetry.demo import Accounting, DemoReport
+from foundation_telemetry.demo import Accounting, DemoConfig, DemoReport
 from foundation_telemetry.demo._report import (
     _transitions,
     percentile,
@@ -170,10 +171,6 @@ class TestExports:
 class TestDemoConfig:
     def test_out_of_range_settings_are_refused(self):
         """Duration and workers are checked with a message naming the setting."""
-        import pytest
-
-        from foundation_telemetry.demo import DemoConfig
-
         with pytest.raises(ValueError, match="duration"):
             DemoConfig(duration=0)
         with pytest.raises(ValueError, match="workers"):
