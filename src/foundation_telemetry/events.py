@@ -173,8 +173,9 @@ def emit(name: str, measurements: Mapping[str, Any] | None = None, **metadata: A
         )
     except Exception as error:  # noqa: BLE001 - emit never raises into the application
         count_skip(_COMPONENT, SkipReason.UNEXPECTED, item=name, error=error)
-    if _registry.snapshot.handlers:
-        matched = _matching(name)
+    snapshot = _registry.snapshot
+    if snapshot.handlers:
+        matched = _matching(snapshot, name)
         if matched:
             _dispatch(matched, name, measurements if measurements is not None else {}, metadata)
 

@@ -75,7 +75,6 @@ class _Handler:
         "last_error",
         "matcher",
         "max_failures",
-        "patterns",
         "state",
     )
 
@@ -88,7 +87,6 @@ class _Handler:
         max_failures: int | None,
     ) -> None:
         self.handler_id = handler_id
-        self.patterns = patterns
         self.function = function
         self.config = config
         self.max_failures = max_failures
@@ -97,6 +95,10 @@ class _Handler:
         self.active = True
         self.state = "attached"
         self.matcher = NameMatcher(patterns)
+
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        return self.matcher.patterns
 
     def info(self) -> HandlerInfo:
         return HandlerInfo(
@@ -234,11 +236,8 @@ def _remove(handler_id: str, *, state: str) -> _Handler | None:
     return None
 
 
-def _matching(name: str) -> tuple[_Handler, ...]:
-    """Return the handlers whose patterns match *name* (resolved once per name and snapshot)."""
-    snapshot = _registry.snapshot
-    if not snapshot.handlers:
-        return ()
+def _matching(snapshot: _Snapshot, name: str) -> tuple[_Handler, ...]:
+    """Return the handlers of *snapshot* matching *name* (resolved once per name and snapshot)."""
     found = snapshot.by_name.get(name)
     if found is None:
         found = tuple(handler for handler in snapshot.handlers if handler.matcher.matches(name))
