@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any, Final, final
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeVar, cast, final
 
 from opentelemetry import metrics as otel_metrics
 
@@ -136,20 +136,25 @@ def _check(name: object, unit: object, description: object) -> None:
         raise TypeError(msg)
 
 
-def _get(kind: str, name: str, unit: str, description: str, make: Any) -> Any:
-    found = _instruments.get((kind, name))
+_I = TypeVar("_I", bound=_Instrument)
+
+
+def _get(cls: type[_I], name: str, unit: str, description: str, create: Callable[[], Any]) -> _I:
+    """Return the cached *cls* instrument *name*, or validate and wrap ``create()``'s."""
+    key = (cls.kind, name)
+    found = _instruments.get(key)
     if found is not None:
         if found.unit != unit:
-            msg = f"{kind} {name!r} already exists with unit {found.unit!r}; got unit {unit!r}."
+            msg = f"{cls.kind} {name!r} already exists with unit {found.unit!r}; got unit {unit!r}."
             raise ValueError(msg)
-        return found
+        return cast("_I", found)
     _check(name, unit, description)
     with _lock:
-        found = _instruments.get((kind, name))
+        found = _instruments.get(key)
         if found is None:
-            found = make()
-            _instruments[(kind, name)] = found
-    return found
+            found = cls(name, unit, description, create())
+            _instruments[key] = found
+    return cast("_I", found)
 
 
 def counter(name: str, *, unit: str = "1", description: str = "") -> Counter:
@@ -161,12 +166,8 @@ def counter(name: str, *, unit: str = "1", description: str = "") -> Counter:
 
     .. versionadded:: 0.1.0
     """
-    return _get(  # type: ignore[no-any-return]
-        "counter",
-        name,
-        unit,
-        description,
-        lambda: Counter(name, unit, description, _meter.create_counter(name, unit, description)),
+    return _get(
+        Counter, name, unit, description, lambda: _meter.create_counter(name, unit, description)
     )
 
 
@@ -175,12 +176,8 @@ def gauge(name: str, *, unit: str = "1", description: str = "") -> Gauge:
 
     .. versionadded:: 0.1.0
     """
-    return _get(  # type: ignore[no-any-return]
-        "gauge",
-        name,
-        unit,
-        description,
-        lambda: Gauge(name, unit, description, _meter.create_gauge(name, unit, description)),
+    return _get(
+        Gauge, name, unit, description, lambda: _meter.create_gauge(name, unit, description)
     )
 
 
@@ -195,14 +192,12 @@ def histogram(
 
     .. versionadded:: 0.1.0
     """
-    return _get(  # type: ignore[no-any-return]
-        "histogram",
+    return _get(
+        Histogram,
         name,
         unit,
         description,
-        lambda: Histogram(
-            name, unit, description, _make_histogram(name, unit, description, boundaries)
-        ),
+        lambda: _make_histogram(name, unit, description, boundaries),
     )
 
 
@@ -211,12 +206,8 @@ def summary(name: str, *, unit: str = "1", description: str = "") -> Summary:
 
     .. versionadded:: 0.1.0
     """
-    return _get(  # type: ignore[no-any-return]
-        "summary",
-        name,
-        unit,
-        description,
-        lambda: Summary(name, unit, description, _make_histogram(name, unit, description, None)),
+    return _get(
+        Summary, name, unit, description, lambda: _make_histogram(name, unit, description, None)
     )
 
 
