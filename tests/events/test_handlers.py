@@ -155,6 +155,24 @@ class TestIsolation:
         assert failure.attributes["error.message"] == "bad value"
         assert failure.attributes["failures"] == 1
 
+    def test_unprintable_error_is_still_reported(self, telemetry):
+        """A handler exception whose __str__ fails is reported as <unprintable Type>."""
+
+        class Unprintable(Exception):
+            def __str__(self) -> str:
+                raise RuntimeError("no str")
+
+        def broken(*_):
+            raise Unprintable
+
+        attach("unprintable", "app.*", broken)
+        failure = telemetry.collect_event(
+            "foundation.telemetry.handler.failure", lambda: emit("app.go"), timeout=10
+        )
+        expected = f"<unprintable {Unprintable.__qualname__}>"
+        assert failure.attributes["error.message"] == expected
+        assert handler_states()[-1].last_error == f"Unprintable: {expected}"
+
     def test_failure_in_another_thread_is_awaited(self, telemetry):
         """A handler failing in a worker thread is observed by waiting, not sleeping."""
 
