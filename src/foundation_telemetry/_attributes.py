@@ -31,6 +31,7 @@ __all__ = [
     "coerce_attributes",
     "coerce_name",
     "coerce_value",
+    "error_message",
 ]
 
 MAX_STRING_LENGTH: Final = 16 * 1024
@@ -163,6 +164,14 @@ def _truncate(text: str) -> tuple[str, bool]:
     if len(text) <= MAX_STRING_LENGTH:
         return text, False
     return text[:MAX_STRING_LENGTH], True
+
+
+def error_message(error: BaseException) -> str:
+    """Return ``str(error)``, or ``<unprintable Type>`` when the exception's ``__str__`` fails."""
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001 - an exception whose __str__ fails is still reported
+        return f"<unprintable {type(error).__qualname__}>"
 
 
 def coerce_name(component: str, name: Any) -> str:

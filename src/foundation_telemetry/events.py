@@ -37,6 +37,7 @@ from ._attributes import (
     coerce_attribute,
     coerce_attributes,
     coerce_name,
+    error_message,
 )
 from ._health import SkipReason, count_skip
 from .correlation import CORRELATION_KEY, correlation_id
@@ -239,7 +240,7 @@ class _SpanRun:
                 emit(f"{name}.stop", {"duration": duration}, **self._attributes)
             else:
                 error_type = type(error).__qualname__
-                message = _safe_str(error)
+                message = error_message(error)
                 metric_attributes = {"error.type": error_type}
                 emit(
                     f"{name}.exception",
@@ -265,13 +266,6 @@ class _SpanRun:
                 self._span.end()
             except Exception as failure:  # noqa: BLE001 - never replace the block's own outcome
                 count_skip(_COMPONENT, SkipReason.UNEXPECTED, item=name, error=failure)
-
-
-def _safe_str(error: BaseException) -> str:
-    try:
-        return str(error)
-    except Exception:  # noqa: BLE001 - an exception whose __str__ fails still gets reported
-        return f"<unprintable {type(error).__qualname__}>"
 
 
 @final

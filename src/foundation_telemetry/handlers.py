@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypeAlias, cast
 
+from ._attributes import error_message
 from ._health import SkipReason, count_skip, register_health_source
 from ._patterns import NameMatcher, check_patterns
 
@@ -276,10 +277,7 @@ def _handler_failed(handler: _Handler, name: str, error: Exception) -> None:
     count_skip(
         _COMPONENT, SkipReason.UNEXPECTED, item=f"{handler.handler_id} on {name}", error=error
     )
-    try:
-        message = str(error)
-    except Exception:  # noqa: BLE001 - an exception whose __str__ fails is still reported
-        message = f"<unprintable {type(error).__qualname__}>"
+    message = error_message(error)
     with _lock:
         handler.failures += 1
         handler.last_error = f"{type(error).__name__}: {message}"
