@@ -53,7 +53,7 @@ class Settings:
         """Return the settings for *mode*; ``ValueError`` for an unknown mode."""
         modes = {
             "full": cls("full", 31, 60.0, 5000, 10000, 30000, 3, 2, ("grpc", "http"), 20, 41),
-            "quick": cls("quick", 21, 12.0, 1000, 3000, 8000, 1, 1, ("grpc",), 3, 21),
+            "quick": cls("quick", 21, 10.0, 1000, 3000, 6000, 1, 1, ("grpc",), 3, 21),
             "tiny": cls("tiny", 3, 1.0, 20, 50, 200, 1, 1, ("grpc",), 1, 3),
         }
         if mode not in modes:
@@ -174,11 +174,12 @@ def _calibrate(variant: Variant, round_ns: float) -> int:
         if elapsed >= round_ns / 10 or n >= 10_000_000:
             break
         n *= 4
-    for _ in range(2):  # the quickest of three tries: one noisy burst must not set the count
-        elapsed = min(elapsed, _timed(variant.op, n))
+    tries = [elapsed]
+    for _ in range(2):  # the median of three tries: one burst or one lull must not set the count
+        tries.append(_timed(variant.op, n))
         if variant.reset is not None:
             variant.reset()
-    return max(1, int(n * round_ns / max(elapsed, 1)))
+    return max(1, int(n * round_ns / max(statistics.median(tries), 1)))
 
 
 def interleave(title: str, variants: Sequence[Variant], baseline: str, settings: Settings) -> Table:
