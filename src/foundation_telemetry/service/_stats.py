@@ -159,16 +159,25 @@ def _add_buckets(target: Sample, other: Sample) -> None:
         target.counts = tuple(merged[b] for b in ordered)
 
 
+def _add_counts(target: Sample, other: Sample) -> None:
+    """Widen *target* to cover *other*'s interval and add its measurement count and total."""
+    target.start = min(target.start, other.start)
+    target.end = max(target.end, other.end)
+    target.n += other.n
+    target.total += other.total
+
+
+def _mean(sample: Sample) -> float:
+    return sample.total / sample.n if sample.n else _NAN
+
+
 def merge_into(target: Sample, later: Sample, kind: str) -> None:
     """Fold *later* into *target*: the same series over a longer interval (downsampling)."""
-    target.start = min(target.start, later.start)
-    target.end = max(target.end, later.end)
-    target.n += later.n
-    target.total += later.total
+    _add_counts(target, later)
     target.vmin = _nanmin(target.vmin, later.vmin)
     target.vmax = _nanmax(target.vmax, later.vmax)
     if kind == "histogram":
-        target.value = target.total / target.n if target.n else _NAN
+        target.value = _mean(target)
         _add_buckets(target, later)
     else:
         target.value = later.value
@@ -178,10 +187,7 @@ def merge_across(samples: Sequence[Sample], kind: str) -> Sample:
     """Combine samples of several series that cover the same slot into one (values add)."""
     merged = samples[0].copy()
     for other in samples[1:]:
-        merged.start = min(merged.start, other.start)
-        merged.end = max(merged.end, other.end)
-        merged.n += other.n
-        merged.total += other.total
+        _add_counts(merged, other)
         if kind == "histogram":
             merged.vmin = _nanmin(merged.vmin, other.vmin)
             merged.vmax = _nanmax(merged.vmax, other.vmax)
@@ -191,7 +197,7 @@ def merge_across(samples: Sequence[Sample], kind: str) -> Sample:
             merged.vmin += other.vmin
             merged.vmax += other.vmax
     if kind == "histogram":
-        merged.value = merged.total / merged.n if merged.n else _NAN
+        merged.value = _mean(merged)
     return merged
 
 
