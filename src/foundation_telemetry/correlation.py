@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from contextvars import Token
 from types import TracebackType
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -100,7 +101,7 @@ class correlated:
             msg = f"`correlation_id` must be a non-empty str or None, got {correlation_id!r}."
             raise TypeError(msg)
         self.correlation_id = correlation_id
-        self._tokens: list[object] = []
+        self._tokens: list[Token[Context]] = []
 
     def __enter__(self) -> str:
         self._tokens.append(attach(baggage.set_baggage(CORRELATION_KEY, self.correlation_id)))
@@ -112,7 +113,7 @@ class correlated:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        detach(self._tokens.pop())  # type: ignore[arg-type]
+        detach(self._tokens.pop())
 
     async def __aenter__(self) -> str:
         return self.__enter__()
