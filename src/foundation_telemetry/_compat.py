@@ -2,16 +2,26 @@
 
 The logs SDK still lives in ``opentelemetry.sdk._logs`` and its types moved between releases
 (``LogData`` became ``ReadWriteLogRecord`` in 1.39, when the exporter types gained their
-``LogRecord`` names). Everything else in the package imports these names from here, so a
-future SDK change is fixed in one place. Supported range: opentelemetry-sdk 1.39 to 1.45.
+``LogRecord`` names). Everything else in the package imports these names from here, so a future
+SDK change is fixed in one place. Supported range: opentelemetry-sdk 1.43 to 1.45, checked by
+``make test-compat`` on 1.43. The floor is 1.43 because the package relies on two SDK hooks that
+have no public replacement: ``MetricReader._set_meter_provider`` (1.41; the service reader and the
+``foundation.telemetry.skipped`` metric find their provider through it) and
+``MeasurementConsumer.add_metric_reader`` (1.43; a forked child starts with fresh metric state).
+Differences inside the range are detected by feature, never by version number:
+``InMemoryLogRecordExporter.force_flush`` (1.44) is backfilled, log exporters written before
+``force_flush`` joined the ``LogRecordExporter`` interface (1.44) flush through
+:func:`flush_log_exporter`, and :data:`ATTRIBUTES_KEEP_BYTES` tells whether the API keeps
+``bytes`` attribute values (1.45) or decodes them to ``str``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry._logs import LoggerProvider as APILoggerProvider
 from opentelemetry._logs._internal import ProxyLoggerProvider
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.metrics import Meter, MeterProvider
 from opentelemetry.metrics._internal import _ProxyMeter, _ProxyMeterProvider
 from opentelemetry.sdk._logs import (
@@ -24,13 +34,16 @@ from opentelemetry.sdk._logs import (
 from opentelemetry.sdk._logs.export import (
     BatchLogRecordProcessor,
     ConsoleLogRecordExporter,
-    InMemoryLogRecordExporter,
     LogRecordExporter,
     LogRecordExportResult,
     SimpleLogRecordProcessor,
 )
+from opentelemetry.sdk._logs.export import (
+    InMemoryLogRecordExporter as _SDKInMemoryLogRecordExporter,
+)
 
 __all__ = [
+    "ATTRIBUTES_KEEP_BYTES",
     "BatchLogRecordProcessor",
     "ConsoleLogRecordExporter",
     "InMemoryLogRecordExporter",
@@ -45,10 +58,48 @@ __all__ = [
     "SimpleLogRecordProcessor",
     "api_log_record",
     "event_name_of",
+    "flush_log_exporter",
     "is_default_logger_provider",
     "is_default_meter_provider",
     "rebinding_meter",
 ]
+
+#: Whether the API keeps ``bytes`` attribute values as ``bytes`` (1.45); before that it decodes
+#: them to ``str`` (and drops undecodable ones) when a span, event or metric attribute is set.
+ATTRIBUTES_KEEP_BYTES: bool = isinstance(
+    BoundedAttributes(attributes={"probe": b"\x00"}).get("probe"), bytes
+)
+_IN_MEMORY_LOG_EXPORTER_FLUSHES = callable(
+    getattr(_SDKInMemoryLogRecordExporter, "force_flush", None)
+)
+
+
+class _InMemoryLogRecordExporterBefore144(_SDKInMemoryLogRecordExporter):
+    """The SDK 1.43 in-memory log exporter, with the ``force_flush`` it gained in 1.44."""
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Nothing is buffered: every export is stored before it returns."""
+        return True
+
+
+# Type checkers see the newest SDK's classes; at run time an older SDK gets the backfilled ones.
+if TYPE_CHECKING or _IN_MEMORY_LOG_EXPORTER_FLUSHES:
+    InMemoryLogRecordExporter = _SDKInMemoryLogRecordExporter
+else:
+    InMemoryLogRecordExporter = _InMemoryLogRecordExporterBefore144
+
+
+def flush_log_exporter(exporter: LogRecordExporter, timeout_millis: int = 30_000) -> bool:
+    """Flush *exporter*; ``True`` for an exporter without ``force_flush``.
+
+    ``LogRecordExporter.force_flush`` joined the interface in SDK 1.44. An exporter written for an
+    older release (the SDK's own console and in-memory exporters of 1.43 included) offers no flush,
+    so there is nothing to wait for.
+    """
+    flush = getattr(exporter, "force_flush", None)
+    if flush is None:
+        return True
+    return bool(flush(timeout_millis))
 
 
 def api_log_record(item: ReadableLogRecord | ReadWriteLogRecord) -> Any:
