@@ -180,7 +180,26 @@ def _record_configured(settings: Settings, result: GroupResult) -> None:
     )
     telemetry.shutdown()
     result.tables.append(table)
-    result.add(Target(GROUP, name, table.ratio("configured"), None, detail="reference, no limit"))
+    result.add(
+        Target(
+            GROUP,
+            name,
+            table.ratio("configured"),
+            None,
+            detail=f"reference, no limit; span processors: {_processor_names(provider)}",
+        )
+    )
+
+
+def _processor_names(provider: TracerProvider) -> str:
+    """What a provider runs per span, e.g. ``Defensive(CorrelationSpanProcessor)``."""
+    multi = getattr(provider, "_active_span_processor", None)
+    names = []
+    for processor in getattr(multi, "_span_processors", ()):
+        inner = getattr(processor, "wrapped", None)
+        outer = type(processor).__name__.replace("SpanProcessor", "")
+        names.append(f"{outer}({type(inner).__name__})" if inner is not None else outer)
+    return ", ".join(names) or "?"
 
 
 def _wrapped(settings: Settings, result: GroupResult) -> None:
