@@ -233,12 +233,16 @@ def _wrapped(settings: Settings, result: GroupResult) -> None:
 
 def _per_call(settings: Settings, result: GroupResult) -> None:
     """Each defensive hook against the same no-op component called directly."""
-    defensive = require(
-        "foundation_telemetry.defensive",
-        "DefensiveSpanProcessor",
-        "DefensiveSpanExporter",
-        "DefensiveLogRecordProcessor",
-    )
+    try:
+        defensive = require(
+            "foundation_telemetry.defensive",
+            "DefensiveSpanProcessor",
+            "DefensiveSpanExporter",
+            "DefensiveLogRecordProcessor",
+        )
+    except ComponentMissing as exc:
+        result.skip(WRAP_TARGETS[1:], str(exc))
+        return
     inner, exporter, log_inner = NoopProcessor(), NoopExporter(), NoopLogProcessor()
     outer = defensive.DefensiveSpanProcessor(inner)
     outer_exporter = defensive.DefensiveSpanExporter(exporter)
