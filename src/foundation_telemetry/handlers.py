@@ -307,7 +307,7 @@ def _emit_failures() -> None:
     with _lock:
         reports = _pending.pop(threading.get_ident(), [])
         _pending_count -= len(reports)
-    from .events import emit  # deferred: events imports this module
+    from ._emit import emit  # deferred: _emit imports this module
     from .taxonomy import TELEMETRY_HANDLER_FAILURE
 
     for report in reports:

@@ -9,6 +9,8 @@ import pytest
 
 MODULES = [
     "foundation_telemetry.events",
+    "foundation_telemetry._emit",
+    "foundation_telemetry._spans",
     "foundation_telemetry.handlers",
     "foundation_telemetry.metrics",
     "foundation_telemetry.routing",
