@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -137,6 +138,21 @@ class TestOptions:
         assert {span.resource.get("service.name") for span in spans} == {"foundation-demo"}
         assert "demo.order.process" in {span.name for span in spans}
         assert "foundation.retry.attempt_start" in events
+
+    def test_with_the_backend_down_every_item_is_counted_as_dropped(self):
+        """Nothing listens at the endpoint: what was produced is all counted, none silently lost."""
+        with socket.socket() as reserved:
+            reserved.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+            port = reserved.getsockname()[1]
+            result = _demo("--duration", "2", "--endpoint", f"http://127.0.0.1:{port}")
+
+        assert result.returncode == 0, result.stderr
+        books = re.findall(r"(\w+): produced (\d+) = received n/a \+ dropped (\d+)", result.stdout)
+        assert {signal for signal, _, _ in books} == {"traces", "logs"}
+        for _, produced, dropped in books:
+            assert int(produced) > 0
+            assert produced == dropped
+        assert "Traceback" not in result.stderr
 
     def test_ctrl_c_ends_the_run_early_and_still_reports(self):
         """SIGINT once orders flow: the demo stops its workers, closes its books and exits 130."""

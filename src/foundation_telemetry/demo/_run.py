@@ -217,12 +217,14 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
         # the books are closed on a quiet system.
         service.shutdown()
         telemetry.force_flush()
-        produced_spans, produced_logs, dropped = tally.snapshot()
-        stats = sink.stats if sink is not None else None
-        received_events = Counter(received_events) if received_events is not None else None
     finally:
         detach("demo-breaker-transitions")
         telemetry.shutdown()
+        # After shutdown nothing is in flight any more: what an exporter gave up on during the
+        # shutdown is counted by now, and the sink has everything that arrived.
+        produced_spans, produced_logs, dropped = tally.snapshot()
+        stats = sink.stats if sink is not None else None
+        received_events = Counter(received_events) if received_events is not None else None
         for instrumentor in applied:
             instrumentor.uninstrument()
         unsubscribe()
