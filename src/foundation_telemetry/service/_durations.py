@@ -21,12 +21,9 @@ _PATTERN = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|h|d)?\s*$")
 
 def to_seconds(value: Duration, what: str, *, allow_zero: bool = True) -> float:
     """Return *value* in seconds, or raise ``ValueError``/``TypeError`` naming *what* was wrong."""
-    if isinstance(value, bool):
-        msg = f"`{what}` must be a duration (seconds, timedelta or '30s'), got {value!r}."
-        raise TypeError(msg)
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
-    elif isinstance(value, int | float):
+    elif isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
     elif isinstance(value, str):
         match = _PATTERN.match(value)
