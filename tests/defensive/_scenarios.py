@@ -768,6 +768,7 @@ def scenario_stress(_: str) -> None:
     per_thread = 300
     started = threading.Barrier(9)
     halfway = threading.Event()
+    resumed = threading.Event()
     thread_escapes: list[str] = []
     emitted = [0] * 8
 
@@ -783,6 +784,7 @@ def scenario_stress(_: str) -> None:
             emitted[index] += 1
             if index == 0 and i == per_thread // 2:
                 halfway.set()
+                resumed.wait()  # the rest of this thread's spans come after the shutdown
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
     for thread in threads:
@@ -802,6 +804,7 @@ def scenario_stress(_: str) -> None:
                 p.logger_provider.shutdown(),
             ),
         )
+    resumed.set()
     for thread in threads:
         thread.join()
     escapes.extend(thread_escapes)
