@@ -233,19 +233,23 @@ class MetricStore:
 
     def ingest(self, data: MetricsData, since: float, now: float) -> None:
         """Store every point of *data* as covering ``[since, now]``, then apply retention."""
+        metrics = (
+            metric
+            for resource_metrics in data.resource_metrics
+            for scope_metrics in resource_metrics.scope_metrics
+            for metric in scope_metrics.metrics
+        )
         with self.lock:
-            for resource_metrics in data.resource_metrics:
-                for scope_metrics in resource_metrics.scope_metrics:
-                    for metric in scope_metrics.metrics:
-                        shape = _kind_of(metric.data)
-                        if shape is None:
-                            count_skip(_COMPONENT, SkipReason.CONTRACT_VIOLATION, item=metric.name)
-                            continue
-                        kind, cumulative = shape
-                        for point in metric.data.data_points:
-                            series = self._series_for(metric.name, point.attributes, kind)
-                            if series is not None:
-                                series.add(point, cumulative, since, now, self.resolution)
+            for metric in metrics:
+                shape = _kind_of(metric.data)
+                if shape is None:
+                    count_skip(_COMPONENT, SkipReason.CONTRACT_VIOLATION, item=metric.name)
+                    continue
+                kind, cumulative = shape
+                for point in metric.data.data_points:
+                    series = self._series_for(metric.name, point.attributes, kind)
+                    if series is not None:
+                        series.add(point, cumulative, since, now, self.resolution)
             self.evict(now)
 
     def _series_for(
