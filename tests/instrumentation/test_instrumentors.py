@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
@@ -273,3 +276,42 @@ class TestCommon:
         patches.restore()
 
         assert Target().method() == "theirs"
+
+
+EARLY = """
+import pybreaker
+import tenacity
+
+from foundation_telemetry.instrumentation import PyBreakerInstrumentor, TenacityInstrumentor
+
+TenacityInstrumentor().instrument()
+PyBreakerInstrumentor().instrument()
+
+from foundation_telemetry import configure
+
+recorder = configure("early", exporter="memory").recorder
+tenacity.Retrying(name="early")(lambda: 1)
+pybreaker.CircuitBreaker(name="early").call(lambda: 1)
+print(
+    len(recorder.spans("retry early")),
+    len(recorder.events("foundation.retry.*")),
+    len(recorder.metric_points("foundation.retry.attempts")),
+    len(recorder.events("foundation.circuit_breaker.*")),
+)
+"""
+
+
+class TestOrdering:
+    def test_instrumenting_before_configure_is_followed(self):
+        """Instrumentors applied before configure() report into the providers it builds."""
+        result = subprocess.run(
+            [sys.executable, "-c", EARLY],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+        )
+
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["1", "2", "1", "2"]
