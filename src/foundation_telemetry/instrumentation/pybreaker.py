@@ -27,7 +27,7 @@ from .. import taxonomy
 from ..events import emit
 from ._common import Patches, dependency_conflict, error_type, guarded, instrumentation_version
 
-__all__ = ["BREAKER_STATES", "PyBreakerInstrumentor"]
+__all__ = ["BREAKER_STATES", "UNNAMED", "PyBreakerInstrumentor"]
 
 _INSTRUMENTS: Final = ("pybreaker >= 1.0",)
 _COMPONENT: Final = "instrumentation.pybreaker"

@@ -29,7 +29,7 @@ from .. import taxonomy
 from ..events import emit
 from ._common import Patches, dependency_conflict, error_type, guarded, instrumentation_version
 
-__all__ = ["TenacityInstrumentor"]
+__all__ = ["REJECTED_RESULT", "TenacityInstrumentor"]
 
 _INSTRUMENTS: Final = ("tenacity >= 8",)
 _COMPONENT: Final = "instrumentation.tenacity"
