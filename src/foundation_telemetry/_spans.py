@@ -163,7 +163,7 @@ class SpanScope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._runs.pop().finish(exc)
+        self.__exit__(exc_type, exc, tb)
 
     @overload
     def __call__(
