@@ -36,12 +36,14 @@ from .. import taxonomy
 from ..events import emit
 from ._common import Patches, dependency_conflict, error_type, guarded, instrumentation_version
 
-__all__ = ["SQLAlchemyPoolInstrumentor"]
+__all__ = ["STATE", "SQLAlchemyPoolInstrumentor"]
 
 _INSTRUMENTS: Final = ("sqlalchemy >= 2.0",)
 _COMPONENT: Final = "instrumentation.sqlalchemy_pool"
 _A = taxonomy.Attr
 STATE: Final = "db.client.connection.state"
+"""The attribute of ``db.client.connection.count`` whose values are ``idle`` and ``used``."""
+
 # The bucket boundaries the semantic conventions advise for the db.client.connection.*_time
 # histograms (the SDK default is made for milliseconds, not seconds).
 _TIME_BUCKETS: Final = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
