@@ -138,6 +138,19 @@ class TestHealth:
         assert own["active_alerts"] == []
         assert own["shutdown"] is False
 
+    def test_handlers_section_is_the_core_one(self, service) -> None:
+        """`health()["handlers"]` has the same entries, with the same keys, as the core health()."""
+        from foundation_telemetry import health
+        from foundation_telemetry.handlers import attach, detach
+
+        attach("service-health-probe", "app.*", lambda *_: None)
+        try:
+            entries = service.health()["handlers"]
+            assert entries == health()["handlers"]
+            assert "service-health-probe" in [entry["handler_id"] for entry in entries]
+        finally:
+            detach("service-health-probe")
+
 
 class TestConfigure:
     def test_as_metric_reader(self) -> None:

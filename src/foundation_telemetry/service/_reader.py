@@ -31,7 +31,6 @@ from opentelemetry.sdk.metrics.export import (
 
 from .._health import SkipReason, count_skip
 from .._health import health as core_health
-from ..handlers import handler_states
 from ._alerting import Alert, Alerter, Outcome
 from ._analytics import Anomaly, Method, Point, Source, anomaly, moving_average, signal, trend
 from ._analytics import windowed_percentile as _windowed_percentile
@@ -419,17 +418,8 @@ class TelemetryService(MetricReader):
         _enable_runtime_metrics(provider)
 
     def health(self) -> dict[str, Any]:
-        """Return handler states, skip counts, component (exporter) states and service state."""
+        """Return the core ``health()`` report (skips, exporters, handlers) plus ``service``."""
         report: dict[str, Any] = dict(core_health())
-        report["handlers"] = [
-            {
-                "id": info.handler_id,
-                "state": info.state,
-                "failures": info.failures,
-                "last_error": info.last_error,
-            }
-            for info in handler_states()
-        ]
         report["service"] = {
             "series": len(self._store),
             "metrics": len(self._store.names()),
