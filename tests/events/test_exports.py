@@ -41,25 +41,26 @@ class TestExports:
         assert len(set(module.__all__)) == len(module.__all__)
 
 
-def test_top_level_exports():
-    """The package re-exports the event API under the names the design promises."""
-    import foundation_telemetry as ft
+class TestTopLevel:
+    def test_top_level_exports(self):
+        """The package re-exports the event API under the names the design promises."""
+        import foundation_telemetry as ft
 
-    for name in (
-        "emit",
-        "span",
-        "instrument",
-        "attach",
-        "attach_many",
-        "detach",
-        "handlers",
-        "correlated",
-        "correlation_id",
-        "caused_by",
-        "counter",
-        "gauge",
-        "histogram",
-        "summary",
-    ):
-        assert name in ft.__all__
-        assert callable(getattr(ft, name))
+        for name in (
+            "emit",
+            "span",
+            "instrument",
+            "attach",
+            "attach_many",
+            "detach",
+            "handlers",
+            "correlated",
+            "correlation_id",
+            "caused_by",
+            "counter",
+            "gauge",
+            "histogram",
+            "summary",
+        ):
+            assert name in ft.__all__
+            assert callable(getattr(ft, name))

@@ -1,3 +1,5 @@
+"""Alerting: for-durations, resolution, escalation, repeats, rule kinds and notifier failures."""
+
 from __future__ import annotations
 
 import threading

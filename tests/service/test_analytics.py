@@ -1,3 +1,5 @@
+"""Analytics: signals, moving averages, windowed percentiles, trend and anomaly detection."""
+
 from __future__ import annotations
 
 import math

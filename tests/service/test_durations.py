@@ -1,3 +1,5 @@
+"""Durations as people write them: seconds, timedelta and unit strings."""
+
 from __future__ import annotations
 
 from datetime import timedelta

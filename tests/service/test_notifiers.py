@@ -1,3 +1,5 @@
+"""Notifiers: webhook (real local HTTP server), logging and callback delivery."""
+
 from __future__ import annotations
 
 import json

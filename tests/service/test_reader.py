@@ -1,3 +1,5 @@
+"""TelemetryService as a MetricReader: arguments, collection, health, configure(), fork."""
+
 from __future__ import annotations
 
 import os

@@ -1,3 +1,5 @@
+"""Alert rules: the condition language and AlertRule validation."""
+
 from __future__ import annotations
 
 import math

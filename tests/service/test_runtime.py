@@ -1,3 +1,5 @@
+"""Runtime metrics: process instruments observed on the service's provider."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,3 +1,5 @@
+"""Aggregation: Stats from samples and from MetricPoint records, merges and percentiles."""
+
 from __future__ import annotations
 
 import math

@@ -1,3 +1,5 @@
+"""The metric store: normalising temporalities, bounds, slot cache and invalid values."""
+
 from __future__ import annotations
 
 import math
