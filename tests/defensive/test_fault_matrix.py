@@ -16,7 +16,9 @@ import pytest
 from ._runner import BlackHoleServer, Outcome, closed_port, run_scenario
 
 SHUTDOWN_TIMEOUT = 1.0
-EXIT_BOUND = SHUTDOWN_TIMEOUT + 5.0
+# Scenarios where nothing hangs finish long before any budget; a roomier one keeps their exact
+# counts from turning into timeouts on a heavily loaded machine.
+ROOMY_TIMEOUT = 3.0
 APP_EXIT_CODE = 3
 
 REASONS = {
@@ -55,11 +57,11 @@ PER_SPAN = [
 PER_LOG = ["log-processor.on_emit", "log-exporter.export"]
 
 
-def assert_quiet_exit(outcome: Outcome) -> None:
+def assert_quiet_exit(outcome: Outcome, shutdown_timeout: float = SHUTDOWN_TIMEOUT) -> None:
     """The process exited with the app's code, printed nothing to stderr, and exited in time."""
     assert outcome.stderr_lines == [], outcome.stderr
     assert outcome.returncode == APP_EXIT_CODE
-    assert outcome.exit_seconds <= EXIT_BOUND, outcome.exit_seconds
+    assert outcome.exit_seconds <= shutdown_timeout + 5.0, outcome.exit_seconds
     assert outcome.result, "the scenario did not report"
     assert outcome.final, "the exit-time report did not run"
 
@@ -68,8 +70,8 @@ class TestFaultMatrix:
     @pytest.mark.parametrize("category", sorted(REASONS))
     def test_every_hook_raising(self, category: str) -> None:
         """Every hook of every component raises *category*: contained, counted, quiet, bounded."""
-        outcome = run_scenario("defensive", "matrix", category, shutdown_timeout=SHUTDOWN_TIMEOUT)
-        assert_quiet_exit(outcome)
+        outcome = run_scenario("defensive", "matrix", category, shutdown_timeout=ROOMY_TIMEOUT)
+        assert_quiet_exit(outcome, ROOMY_TIMEOUT)
         reason = REASONS[category]
         skips = outcome.skips()
         for component in ONCE_PER_RUN:
@@ -132,8 +134,8 @@ class TestHangsAndFailures:
 
     def test_failure_results_are_counted(self) -> None:
         """Exporters returning FAILURE: every item counted as backend_unavailable; not available."""
-        outcome = run_scenario("defensive", "failure", shutdown_timeout=SHUTDOWN_TIMEOUT)
-        assert_quiet_exit(outcome)
+        outcome = run_scenario("defensive", "failure", shutdown_timeout=ROOMY_TIMEOUT)
+        assert_quiet_exit(outcome, ROOMY_TIMEOUT)
         skips = outcome.skips()
         assert skips.get(("failing-spans", "backend_unavailable")) == 5
         assert skips.get(("failing-logs", "backend_unavailable")) == 4
@@ -200,8 +202,8 @@ class TestOTLP:
 class TestProcessLifecycle:
     def test_fork_child_starts_fresh(self) -> None:
         """A forked child exports its own spans through a working worker and only its own counts."""
-        outcome = run_scenario("defensive", "fork", shutdown_timeout=SHUTDOWN_TIMEOUT)
-        assert_quiet_exit(outcome)
+        outcome = run_scenario("defensive", "fork", shutdown_timeout=ROOMY_TIMEOUT)
+        assert_quiet_exit(outcome, ROOMY_TIMEOUT)
         child = outcome.result["child"]
         assert outcome.result["child_status"] == 0
         assert child["escapes"] == []
@@ -215,14 +217,14 @@ class TestProcessLifecycle:
 
     def test_del_at_interpreter_teardown(self) -> None:
         """Telemetry from ``__del__`` during interpreter teardown is dropped quietly."""
-        outcome = run_scenario("defensive", "del", shutdown_timeout=SHUTDOWN_TIMEOUT)
-        assert_quiet_exit(outcome)
+        outcome = run_scenario("defensive", "del", shutdown_timeout=ROOMY_TIMEOUT)
+        assert_quiet_exit(outcome, ROOMY_TIMEOUT)
         assert outcome.result["escapes"] == []
 
     def test_stress_shutdown_mid_stream(self) -> None:
         """8 threads emit while a component fails at random and shutdown starts mid-stream."""
-        outcome = run_scenario("defensive", "stress", shutdown_timeout=SHUTDOWN_TIMEOUT)
-        assert_quiet_exit(outcome)
+        outcome = run_scenario("defensive", "stress", shutdown_timeout=ROOMY_TIMEOUT)
+        assert_quiet_exit(outcome, ROOMY_TIMEOUT)
         result = outcome.result
         assert result["escapes"] == []
         spans = result["spans"]
