@@ -47,6 +47,7 @@ __all__ = [
     "REDACTED",
     "AttributePredicate",
     "Drop",
+    "FilterRule",
     "FilteringLogRecordProcessor",
     "FilteringSpanProcessor",
     "Keep",
@@ -64,7 +65,7 @@ AttributePredicate: TypeAlias = Callable[[Mapping[str, Any]], bool]
 
 _RATIO_BITS: Final = 64
 _EMPTY: Final[Mapping[str, Any]] = {}
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class _Rule:
@@ -181,6 +182,7 @@ class Sample(_Rule):
 
 
 FilterRule: TypeAlias = Drop | Keep | Sample
+"""What the filtering processors take: :class:`Drop`, :class:`Keep` or :class:`Sample`."""
 
 
 class _Rules:
@@ -209,7 +211,7 @@ class _Rules:
         return True
 
 
-class _Router(Generic[T]):
+class _Router(Generic[_T]):
     """Routes paired with their built targets, plus the default: picks the targets of an item."""
 
     __slots__ = ("_default", "_first_match", "_pairs", "targets")
@@ -217,7 +219,7 @@ class _Router(Generic[T]):
     def __init__(
         self,
         routes: Iterable[Route],
-        make_target: Callable[[Any, bool], T],
+        make_target: Callable[[Any, bool], _T],
         default: Any,
         first_match: bool,
     ) -> None:
@@ -227,9 +229,9 @@ class _Router(Generic[T]):
         self._default = None if default is None else make_target(default, True)
         self._first_match = first_match
         extra = () if self._default is None else (self._default,)
-        self.targets: tuple[T, ...] = (*(target for _, target in self._pairs), *extra)
+        self.targets: tuple[_T, ...] = (*(target for _, target in self._pairs), *extra)
 
-    def select(self, name: str, attributes: Any) -> list[T]:
+    def select(self, name: str, attributes: Any) -> list[_T]:
         """Return the targets of the routes matching *name* and *attributes*, else the default."""
         chosen = []
         for route, target in self._pairs:
