@@ -45,8 +45,8 @@ __all__ = [
     "new_correlation_id",
 ]
 
-P = ParamSpec("P")
-R = TypeVar("R")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 CORRELATION_KEY: Final = "correlation_id"
 """The baggage key and the span/event attribute that carry the correlation id."""
@@ -153,7 +153,7 @@ class CorrelationSpanProcessor(SpanProcessor):
         return True
 
 
-def bind(fn: Callable[P, R]) -> Callable[P, R]:
+def bind(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Return *fn* wrapped to run in the OpenTelemetry context current at ``bind`` time.
 
     Use it for executors and callbacks: ``pool.submit(bind(work), item)``. The wrapper may run in
@@ -164,7 +164,7 @@ def bind(fn: Callable[P, R]) -> Callable[P, R]:
     captured = get_current()
 
     @functools.wraps(fn)
-    def run_in_context(*args: P.args, **kwargs: P.kwargs) -> R:
+    def run_in_context(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         token = attach(captured)
         try:
             return fn(*args, **kwargs)
