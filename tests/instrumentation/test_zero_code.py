@@ -19,10 +19,17 @@ from foundation_telemetry.sink import Sink
 
 APP = textwrap.dedent(
     """
+    import sys
+
     import pybreaker
+    import sqlalchemy
     import tenacity
 
-    from foundation_telemetry.instrumentation import PyBreakerInstrumentor, TenacityInstrumentor
+    from foundation_telemetry.instrumentation import (
+        PyBreakerInstrumentor,
+        SQLAlchemyPoolInstrumentor,
+        TenacityInstrumentor,
+    )
 
     calls = []
 
@@ -34,10 +41,14 @@ APP = textwrap.dedent(
 
     assert tenacity.Retrying(name="zero-code")(flaky) == "ok"
     pybreaker.CircuitBreaker(name="zero-code").call(lambda: None)
+    engine = sqlalchemy.create_engine(f"sqlite:///{sys.argv[1]}", pool_logging_name="zero-code")
+    with engine.connect():
+        pass
     print(
         "instrumented:",
         TenacityInstrumentor().is_instrumented_by_opentelemetry,
         PyBreakerInstrumentor().is_instrumented_by_opentelemetry,
+        SQLAlchemyPoolInstrumentor().is_instrumented_by_opentelemetry,
     )
     """
 )
@@ -61,7 +72,7 @@ def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.Complete
         **extra_env,
     )
     return subprocess.run(
-        [str(INSTRUMENT), sys.executable, str(script)],
+        [str(INSTRUMENT), sys.executable, str(script), str(tmp_path / "app.db")],
         env=env,
         capture_output=True,
         text=True,
@@ -82,7 +93,7 @@ class TestZeroCode:
         result = _run(tmp_path, sink.http_endpoint)
 
         assert result.returncode == 0, result.stderr
-        assert "instrumented: True True" in result.stdout
+        assert "instrumented: True True True" in result.stdout
         names = [
             event.name
             for event in sink.events()
@@ -91,6 +102,7 @@ class TestZeroCode:
         assert names.count("foundation.retry.attempt_start") == 2
         assert "foundation.retry.backoff" in names
         assert "foundation.circuit_breaker.call_success" in names
+        assert "foundation.connection.connection_acquired" in names
         spans = [span.name for span in sink.spans()]
         assert "retry zero-code" in spans
 
@@ -103,7 +115,7 @@ class TestZeroCode:
         )
 
         assert result.returncode == 0, result.stderr
-        assert "instrumented: False True" in result.stdout
+        assert "instrumented: False True True" in result.stdout
         names = {event.name for event in sink.events()}
         assert "foundation.retry.attempt_start" not in names
         assert "foundation.circuit_breaker.call_success" in names
