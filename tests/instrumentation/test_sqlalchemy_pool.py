@@ -159,9 +159,10 @@ class TestConnections:
         with engine.connect():
             pass
         engine.dispose()
+        gc.collect()
         with engine.connect():
             pass
-        # dispose() replaced the pool; the old one was collected with its last reference.
+        # dispose() replaced the pool; the old one was collected and settled on this checkout.
         assert metric_sum(pools, "db.client.connection.max", {POOL: tmp_path.name}) == 2
 
         engine.dispose()
