@@ -183,11 +183,6 @@ class TestRecovery:
             assert pipeline.received() == 100
             pipeline.assert_accounted(400)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="the stock BatchSpanProcessor drops the oldest span when its queue is full and"
-        " nothing in our layer counts it as QUEUE_FULL yet (defensive layer)",
-    )
     def test_outage_longer_than_the_buffer_is_counted(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
