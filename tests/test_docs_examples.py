@@ -39,6 +39,13 @@ PAGES = (
     "deployment.md",
     "testing-migration.md",
     "configuration.md",
+    "events.md",
+    "handlers-and-routing.md",
+    "taxonomy.md",
+    "service.md",
+    "sink.md",
+    "instrumentation.md",
+    "demo.md",
     "../README.md",
 )
 _SRC = str(Path(foundation_telemetry.__file__).resolve().parent.parent)
