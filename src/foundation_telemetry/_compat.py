@@ -8,6 +8,8 @@ SDK change is fixed in one place. Supported range: opentelemetry-sdk 1.43 to 1.4
 have no public replacement: ``MetricReader._set_meter_provider`` (1.41; the service reader and the
 ``foundation.telemetry.skipped`` metric find their provider through it) and
 ``MeasurementConsumer.add_metric_reader`` (1.43; a forked child starts with fresh metric state).
+SDK 1.41 also records its own ``otel.sdk.*`` metrics into the application's provider
+unconditionally (opt-in since 1.42), which every metric query and recorder would see.
 Differences inside the range are detected by feature, never by version number:
 ``InMemoryLogRecordExporter.force_flush`` (1.44) is backfilled, log exporters written before
 ``force_flush`` joined the ``LogRecordExporter`` interface (1.44) flush through
