@@ -281,3 +281,13 @@ class TestLogProcessorTwice:
         provider.add_log_record_processor(recorder.log_processor)
         provider.get_logger("l").emit(event_name="twice.registered")
         assert len(recorder.events("twice.registered")) == 1
+
+
+class TestAsyncNeedsAsyncio:
+    def test_await_outside_asyncio_is_a_clear_error(self):
+        """An async wait driven without an asyncio loop says what it needs."""
+        recorder = Recorder()
+        collector = recorder.attach_collector("x")
+        coroutine = collector.wait_async(timeout=0.01)
+        with pytest.raises(TypeError, match="need a running asyncio event loop"):
+            coroutine.send(None)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry import _logs, trace
+from opentelemetry import _logs, metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -134,7 +134,7 @@ class _Session:
             recorder.attach(
                 tracer_provider=_sdk(trace.get_tracer_provider(), TracerProvider),
                 logger_provider=_sdk(_logs.get_logger_provider(), _compat.LoggerProvider),
-                meter_provider=True,
+                meter_provider=metrics.get_meter_provider(),
             )
             return
         tracer = proxies.tracer_provider.delegate

@@ -204,7 +204,14 @@ async def run_async(waitable: Waitable, deadline: float) -> None:
     """
     __tracebackhide__ = True
     buffer = waitable.watch.buffer
-    waiter = AsyncWaiter(waitable.kinds())
+    try:
+        waiter = AsyncWaiter(waitable.kinds())
+    except RuntimeError:
+        msg = (
+            "`async with` expectations and `await` waits need a running asyncio event loop "
+            "(under anyio, its asyncio backend); elsewhere use the blocking form."
+        )
+        raise TypeError(msg) from None
     buffer.add_waiter(waiter)
     try:
         while True:
