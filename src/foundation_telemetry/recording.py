@@ -648,13 +648,22 @@ def _metric_point(item: Any, thread: str | None) -> MetricPoint:
     )
 
 
-def entry_records(entry: Entry) -> list[SpanRecord | EventRecord | MetricPoint]:
+def entry_records(
+    entry: Entry, *, spans: bool = True
+) -> list[SpanRecord | EventRecord | MetricPoint]:
     """Return the record views one entry stands for.
 
     An ended span stands for its ``SpanRecord`` followed by one ``EventRecord`` (kind
-    ``SPAN_EVENT``) per span event: span events become visible when their span ends.
+    ``SPAN_EVENT``) per span event: span events become visible when their span ends. With
+    ``spans=False`` span entries give only their span events (cheaper for event waits).
     """
     kind, item, _scope, thread = entry
+    if not spans and kind in (RecordKind.SPAN_START, RecordKind.SPAN_END):
+        if kind is RecordKind.SPAN_START:
+            return []
+        if isinstance(item, SpanRecord):
+            return list(_span_events(item))
+        return list(_raw_span_events(item, thread))
     if isinstance(item, SpanRecord | EventRecord | MetricPoint):
         if isinstance(item, SpanRecord) and kind is RecordKind.SPAN_END:
             return [item, *_span_events(item)]
@@ -683,6 +692,31 @@ def _span_events(span: SpanRecord) -> list[EventRecord]:
             thread=span.thread,
         )
         for event in span.events
+    ]
+
+
+def _raw_span_events(span: ReadableSpan, thread: str | None) -> list[EventRecord]:
+    events = span.events
+    if not events:
+        return []
+    context = span.context
+    scope = span.instrumentation_scope
+    resource = span.resource
+    trace_id = context.trace_id if context else 0
+    span_id = context.span_id if context else 0
+    return [
+        EventRecord(
+            name=event.name,
+            attributes=dict(event.attributes) if event.attributes else {},
+            timestamp_ns=event.timestamp,
+            kind=RecordKind.SPAN_EVENT,
+            trace_id=trace_id,
+            span_id=span_id,
+            resource=resource.attributes if resource is not None else _EMPTY,
+            scope=scope.name if scope is not None else None,
+            thread=thread,
+        )
+        for event in events
     ]
 
 

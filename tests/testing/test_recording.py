@@ -291,3 +291,20 @@ class TestAsyncNeedsAsyncio:
         coroutine = collector.wait_async(timeout=0.01)
         with pytest.raises(TypeError, match="need a running asyncio event loop"):
             coroutine.send(None)
+
+
+class TestEntryRecords:
+    def test_span_events_without_span_records(self, standalone):
+        """spans=False turns a span end into its span events only, with the span's ids."""
+        with standalone.tracer.start_as_current_span("carrier") as span:
+            span.add_event("inside", {"k": 1})
+        start, end = standalone.recorder.buffer.read(0)[1]
+        assert entry_records(start, spans=False) == []
+        (event,) = entry_records(end, spans=False)
+        assert (event.name, event.attributes, event.kind) == (
+            "inside",
+            {"k": 1},
+            RecordKind.SPAN_EVENT,
+        )
+        assert event.span_id == span.get_span_context().span_id
+        assert entry_records(end, spans=False) == entry_records(end)[1:]

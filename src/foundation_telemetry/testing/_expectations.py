@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from .._records import RecordKind
 from ._failures import Report, format_record
-from ._matchers import Record, RecordMatcher, kinds_for
+from ._matchers import Record, RecordMatcher, kinds_for, needs_span_records
 from ._settings import check_timeout
 from ._watch import Source, Waitable, Watch, run_async, run_sync
 
@@ -128,6 +128,10 @@ class _Matching(Expectation):
         """Return the entry kinds the matcher can match."""
         return kinds_for([self.matcher])
 
+    def needs_spans(self) -> bool:
+        """Return whether the matcher looks at span records."""
+        return needs_span_records([self.matcher])
+
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep matches; remember foreign and late ones for the report."""
         if not self.matcher.matches(record, self.watch.spans):
@@ -188,6 +192,10 @@ class RefuteExpectation(Expectation):
         """Return the entry kinds the matcher can match."""
         return kinds_for([self.matcher])
 
+    def needs_spans(self) -> bool:
+        """Return whether the matcher looks at span records."""
+        return needs_span_records([self.matcher])
+
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Remember this test's matches (foreign ones only for the report)."""
         if self.matcher.matches(record, self.watch.spans):
@@ -236,6 +244,10 @@ class SequenceExpectation(Expectation):
     def kinds(self) -> frozenset[RecordKind] | None:
         """Return the entry kinds the steps can match."""
         return kinds_for(self.matchers)
+
+    def needs_spans(self) -> bool:
+        """Return whether a step looks at span records."""
+        return needs_span_records(self.matchers)
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep this test's candidate events (in the kind the steps look for)."""
@@ -320,6 +332,10 @@ class AnyExpectation(Expectation):
     def kinds(self) -> frozenset[RecordKind] | None:
         """Return the entry kinds the alternatives can match."""
         return kinds_for(self.matchers)
+
+    def needs_spans(self) -> bool:
+        """Return whether an alternative looks at span records."""
+        return needs_span_records(self.matchers)
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep the first match; note foreign and late ones."""

@@ -373,6 +373,11 @@ def kinds_for(matchers: Sequence[RecordMatcher]) -> frozenset[RecordKind] | None
     return frozenset(kinds)
 
 
+def needs_span_records(matchers: Sequence[RecordMatcher]) -> bool:
+    """Return whether any of *matchers* looks at span records (not only at span events)."""
+    return any(m.accepts not in (is_event, is_log, is_metric) for m in matchers)
+
+
 def step_matcher(step: Any, index: int) -> RecordMatcher:
     """Build the event matcher for one sequence step: a name or ``(name, attributes)``."""
     if isinstance(step, RecordMatcher):

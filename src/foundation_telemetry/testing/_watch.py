@@ -58,11 +58,14 @@ class Watch:
         self.dropped = 0
         self.spans: dict[int, SpanRecord] = {}
 
-    def poll(self, kinds: frozenset[RecordKind] | None = None) -> Iterator[tuple[Record, bool]]:
+    def poll(
+        self, kinds: frozenset[RecordKind] | None = None, spans: bool = True
+    ) -> Iterator[tuple[Record, bool]]:
         """Yield the records of *kinds* appended since the last look, each with ``foreign``.
 
         The cursor moves past each entry as it is handed out, so a caller that stops early (its
-        expectation is met) never converts the rest.
+        expectation is met) never converts the rest. ``spans=False`` skips building span
+        records for callers that only look at span events.
         """
         first, entries, dropped = self.buffer.read(self.cursor)
         self.dropped += dropped
@@ -77,7 +80,7 @@ class Watch:
                 self.received_total += 1
             if kinds is not None and entry[0] not in kinds:
                 continue
-            for record in entry_records(entry):
+            for record in entry_records(entry, spans=spans):
                 if not foreign and isinstance(record, SpanRecord):
                     self.spans[record.span_id] = record
                 yield record, foreign
@@ -137,19 +140,31 @@ class Waitable(abc.ABC):
         """Return the entry kinds this waitable can use (``None``: all); others never wake it."""
         return None
 
+    def needs_spans(self) -> bool:
+        """Return whether this waitable looks at span records (else only at span events)."""
+        return True
+
+    def _filters(self) -> tuple[frozenset[RecordKind] | None, bool]:
+        try:
+            return self._filter_memo  # type: ignore[has-type,no-any-return]
+        except AttributeError:
+            self._filter_memo = (self.kinds(), self.needs_spans())
+            return self._filter_memo
+
     stop_early: bool = False
     """Whether :meth:`done` is cheap enough to ask after every record (then the rest of a
     backlog is never converted once the expectation is met)."""
 
     def step(self, late: bool = False) -> bool:
         """Feed everything new (or until done, see ``stop_early``); return :meth:`done`."""
+        kinds, spans = self._filters()
         if self.stop_early and not late:
-            for record, foreign in self.watch.poll(self.kinds()):
+            for record, foreign in self.watch.poll(kinds, spans):
                 self.feed(record, foreign, late)
                 if self.done():
                     return True
             return self.done()
-        for record, foreign in self.watch.poll(self.kinds()):
+        for record, foreign in self.watch.poll(kinds, spans):
             self.feed(record, foreign, late)
         return self.done()
 
