@@ -13,7 +13,8 @@ unconditionally (opt-in since 1.42), which every metric query and recorder would
 Differences inside the range are detected by feature, never by version number:
 ``InMemoryLogRecordExporter.force_flush`` (1.44) is backfilled, log exporters written before
 ``force_flush`` joined the ``LogRecordExporter`` interface (1.44) flush through
-:func:`flush_log_exporter`, and :data:`ATTRIBUTES_KEEP_BYTES` tells whether the API keeps
+:func:`flush_log_exporter`, API loggers and SDK log processors answer ``enabled`` (1.45)
+through :func:`log_enabled`, and :data:`ATTRIBUTES_KEEP_BYTES` tells whether the API keeps
 ``bytes`` attribute values (1.45) or decodes them to ``str``.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry._logs import LoggerProvider as APILoggerProvider
+from opentelemetry._logs import NoOpLogger
 from opentelemetry._logs._internal import ProxyLoggerProvider
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.metrics import Meter, MeterProvider
@@ -63,6 +65,7 @@ __all__ = [
     "flush_log_exporter",
     "is_default_logger_provider",
     "is_default_meter_provider",
+    "log_enabled",
     "rebinding_meter",
 ]
 
@@ -102,6 +105,18 @@ def flush_log_exporter(exporter: LogRecordExporter, timeout_millis: int = 30_000
     if flush is None:
         return True
     return bool(flush(timeout_millis))
+
+
+def log_enabled(target: Any, *args: Any, **kwargs: Any) -> bool:
+    """``target.enabled(...)`` for an API logger or SDK log processor, on SDKs without it too.
+
+    Both gained ``enabled`` in 1.45. Before that a no-op logger records nothing and every other
+    logger or processor takes every record it is given.
+    """
+    enabled = getattr(target, "enabled", None)
+    if enabled is None:
+        return not isinstance(target, NoOpLogger)
+    return bool(enabled(*args, **kwargs))
 
 
 def api_log_record(item: ReadableLogRecord | ReadWriteLogRecord) -> Any:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from opentelemetry._logs import NoOpLoggerProvider
 from opentelemetry.sdk.metrics._internal.measurement_consumer import (
     SynchronousMeasurementConsumer,
 )
@@ -23,6 +24,7 @@ from foundation_telemetry._compat import (
     LogRecordExportResult,
     SimpleLogRecordProcessor,
     flush_log_exporter,
+    log_enabled,
 )
 
 
@@ -105,6 +107,47 @@ class TestFlushLogExporter:
     def test_sdk_exporter(self) -> None:
         """The SDK's in-memory exporter flushes through the helper on every supported release."""
         assert flush_log_exporter(InMemoryLogRecordExporter(), 10) is True
+
+
+class EnabledRecorder:
+    """A logger or processor of SDK 1.45+, answering ``enabled`` with *answer*."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def enabled(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append((args, kwargs))
+        return self.answer
+
+
+class TestLogEnabled:
+    def test_sdk_logger_with_a_processor_is_enabled(self) -> None:
+        """A real SDK logger with a processor would record, whether or not it has ``enabled``."""
+        provider = LoggerProvider(shutdown_on_exit=False)
+        provider.add_log_record_processor(SimpleLogRecordProcessor(InMemoryLogRecordExporter()))
+        assert log_enabled(provider.get_logger("compat")) is True
+        provider.shutdown()
+
+    def test_sdk_processor_is_enabled(self) -> None:
+        """A real SDK log processor takes every record."""
+        processor = SimpleLogRecordProcessor(InMemoryLogRecordExporter())
+        assert log_enabled(processor, event_name="e") is True
+
+    def test_no_op_logger_is_not_enabled(self) -> None:
+        """The API's no-op logger records nothing, whether or not it has ``enabled``."""
+        assert log_enabled(NoOpLoggerProvider().get_logger("compat")) is False
+
+    @pytest.mark.parametrize(("answer", "expected"), [(True, True), (False, False), (0, False)])
+    def test_own_answer_and_arguments_are_forwarded(self, answer: Any, expected: bool) -> None:
+        """A target with ``enabled`` decides itself, given the caller's arguments unchanged."""
+        target = EnabledRecorder(answer)
+        assert log_enabled(target, event_name="e", severity_number=None) is expected
+        assert target.calls == [((), {"event_name": "e", "severity_number": None})]
+
+    def test_target_without_enabled_takes_every_record(self) -> None:
+        """A logger or processor written before 1.45 has no ``enabled``: it takes everything."""
+        assert log_enabled(LegacyLogExporter()) is True
 
 
 class TestAttributesKeepBytes:
