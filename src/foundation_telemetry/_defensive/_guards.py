@@ -169,6 +169,8 @@ class GuardedComponent:
             lost = (queued or 0) + exporter.claim_inflight()
         else:
             lost = max(queued or 0, 1)  # unknown contents: at least what it was holding
+        if not lost and queued is None:
+            lost = 1  # no queue to inspect (a reader's final collection): one lost delivery
         if lost:
             count_skip(self._name, SkipReason.TIMEOUT, lost, item="shutdown")
 
