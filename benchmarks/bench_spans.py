@@ -226,9 +226,49 @@ def _wrapped(settings: Settings, result: GroupResult) -> None:
         settings,
     )
     result.tables.append(table)
-    result.add(Target(GROUP, WRAP_TARGETS[0], table.ratio("wrapped"), 1.03))
+    hooks = interleave(
+        "wrapped vs unwrapped pipeline: the hooks alone (finished span)",
+        [
+            Variant("plain", "Simple + InMemory hooks", _all_hooks(plain.processor), plain.clear),
+            Variant(
+                "wrapped",
+                "Defensive(Simple(Defensive(InMemory))) hooks",
+                _all_hooks(wrapped.processor),
+                wrapped.clear,
+            ),
+        ],
+        "plain",
+        settings,
+    )
+    result.tables.append(hooks)
+    added = hooks.diff_ns("wrapped", "plain")
+    span_ns = table.rows["plain"].median_ns
+    result.add(
+        Target(
+            GROUP,
+            WRAP_TARGETS[0],
+            table.ratio("wrapped"),
+            1.03,
+            detail=(
+                f"the wrapper hooks add {added:.0f} ns per span, i.e. "
+                f"{1 + added / span_ns:.3f}x of a {span_ns / 1e3:.1f} us span"
+            ),
+        )
+    )
 
     _per_call(settings, result)
+
+
+def _all_hooks(processor: SpanProcessor) -> Callable[[], None]:
+    """Every hook a span goes through (start, ending, end) on one finished span."""
+    span = finished_span()
+
+    def op() -> None:
+        processor.on_start(span, None)
+        processor._on_ending(span)
+        processor.on_end(span)
+
+    return op
 
 
 def _per_call(settings: Settings, result: GroupResult) -> None:
