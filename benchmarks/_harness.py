@@ -252,12 +252,15 @@ class Target:
         head = f"{self.status:<4}  [{self.group}] {self.name}"
         if self.status == "SKIP":
             return f"{head}  ({self.skip_reason or 'not measured'})"
-        value = _fmt_value(self.value, self.unit)
-        limit = (
-            "" if self.limit is None else f" (target {self.op} {_fmt_value(self.limit, self.unit)})"
-        )
         detail = f"  {self.detail}" if self.detail else ""
-        return f"{head}: {value}{limit}{detail}"
+        return f"{head}: {self.result()}{detail}"
+
+    def result(self) -> str:
+        """The figure with its target, e.g. ``0.981x (target <= 1.050x)``."""
+        value = _fmt_value(self.value, self.unit)
+        if self.limit is None:
+            return value
+        return f"{value} (target {self.op} {_fmt_value(self.limit, self.unit)})"
 
     def as_json(self) -> dict[str, Any]:
         """The target as plain data for the results file."""

@@ -41,8 +41,7 @@ def render(payload: dict[str, Any], *, brief: bool = False) -> str:
             data["detail"],
             data["skip_reason"],
         )
-        line = target.line()
-        result = line.split(": ", 1)[1].split("  ", 1)[0] if ": " in line else "-"
+        result = "-" if target.status == "SKIP" else target.result()
         detail = target.skip_reason or target.detail
         if brief:
             lines.append(f"| {target.status} | {target.group}: {target.name} | {result} |")
