@@ -187,7 +187,7 @@ class _RebindingLogger(APILogger):
 
     def enabled(self, *args: Any, **kwargs: Any) -> bool:
         """Ask the current real logger whether it would record."""
-        return self._real().enabled(*args, **kwargs)
+        return _compat.log_enabled(self._real(), *args, **kwargs)
 
 
 class GlobalProxies:

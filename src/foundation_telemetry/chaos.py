@@ -20,7 +20,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult,
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from ._compat import LogRecordExporter, LogRecordExportResult
+from ._compat import LogRecordExporter, LogRecordExportResult, flush_log_exporter
 
 __all__ = [
     "FaultInjectingExporter",
@@ -215,7 +215,7 @@ class FaultInjectingLogExporter(FaultInjectingExporter, LogRecordExporter):
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         """Flush the wrapped exporter."""
-        return bool(self.inner.force_flush(timeout_millis))
+        return flush_log_exporter(self.inner, timeout_millis)
 
 
 class FaultInjectingMetricExporter(FaultInjectingExporter, MetricExporter):

@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
 import foundation_telemetry.sink as sink_module
+from foundation_telemetry._compat import ATTRIBUTES_KEEP_BYTES
 from foundation_telemetry._records import SpanRecord
 from foundation_telemetry.sink import Sink, read_store
 
@@ -175,7 +176,8 @@ class TestStorage:
         assert stored[-1] == live[-1]
         child = stored[0]
         assert isinstance(child, SpanRecord)
-        assert child.attributes == {"blob": b"\0\1", "n": (1, 2)}
+        blob = b"\0\1" if ATTRIBUTES_KEEP_BYTES else "\0\1"  # the API decodes bytes before 1.45
+        assert child.attributes == {"blob": blob, "n": (1, 2)}
         assert child.resource["service.name"] == "stored"
         assert read_store(path, "event") == []
 
