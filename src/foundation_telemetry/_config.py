@@ -286,8 +286,7 @@ def configure(
     )
     from .defensive import set_debug
 
-    if settings.debug:
-        set_debug(True)
+    set_debug(settings.debug)  # configure(debug=False) also turns off a mode the variable set
     if set_global:
         _globals.install()  # fail before building anything if the globals are taken
 

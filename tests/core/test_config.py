@@ -129,6 +129,20 @@ class TestLocalPipelines:
         finally:
             telemetry.shutdown()
 
+    def test_debug_argument_overrides_the_environment_both_ways(self):
+        """configure(debug=...) turns debug mode on, and off again over FOUNDATION_TELEMETRY_DEBUG."""
+        from foundation_telemetry.defensive import debug_enabled, set_debug
+
+        try:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("FOUNDATION_TELEMETRY_DEBUG", "1")
+                ft.configure(exporter="none", set_global=False).shutdown()
+                assert debug_enabled() is True
+                ft.configure(exporter="none", set_global=False, debug=False).shutdown()
+                assert debug_enabled() is False
+        finally:
+            set_debug(False)
+
     def test_shutdown_is_idempotent(self):
         """A second shutdown() is a no-op that still returns True."""
         telemetry = ft.configure(exporter="none", set_global=False)
