@@ -321,8 +321,7 @@ def configure(
         **metric_capture_options(),
     )
     if runtime_metrics and not settings.disabled:
-        # Imported here: the core never imports ``service`` at module level.
-        from .service._runtime import enable_runtime_metrics
+        from ._runtime_metrics import enable_runtime_metrics
 
         enable_runtime_metrics(meter_provider)
 

@@ -10,6 +10,8 @@ the same :class:`Stats` from ``MetricPoint`` records, for the testing API.
 
 from __future__ import annotations
 
+from .._runtime_metrics import RUNTIME_METRICS as RUNTIME_METRICS
+from .._runtime_metrics import enable_runtime_metrics as enable_runtime_metrics
 from ._alerting import Alert as Alert
 from ._analytics import Anomaly as Anomaly
 from ._notifiers import CallbackNotifier as CallbackNotifier
@@ -22,8 +24,6 @@ from ._reader import DEFAULT_RETENTION as DEFAULT_RETENTION
 from ._reader import TelemetryService as TelemetryService
 from ._rules import SEVERITIES as SEVERITIES
 from ._rules import AlertRule as AlertRule
-from ._runtime import RUNTIME_METRICS as RUNTIME_METRICS
-from ._runtime import enable_runtime_metrics as enable_runtime_metrics
 from ._stats import AGGREGATES as AGGREGATES
 from ._stats import Stats as Stats
 from ._stats import parse_aggregate as parse_aggregate

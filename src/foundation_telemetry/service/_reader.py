@@ -31,6 +31,7 @@ from opentelemetry.sdk.metrics.export import (
 
 from .._health import SkipReason, count_skip
 from .._health import health as core_health
+from .._runtime_metrics import enable_runtime_metrics as _enable_runtime_metrics
 from ._alerting import Alert, Alerter, Outcome
 from ._analytics import Anomaly, Method, Point, Source, anomaly, moving_average, signal, trend
 from ._analytics import windowed_percentile as _windowed_percentile
@@ -38,7 +39,6 @@ from ._delivery import Dispatcher
 from ._durations import Duration, to_seconds
 from ._notifiers import Notifier, notifier_name
 from ._rules import AlertRule
-from ._runtime import enable_runtime_metrics as _enable_runtime_metrics
 from ._stats import DEFAULT_EWMA_ALPHA, Kind, Sample, Stats, compute_stats
 from ._store import MetricStore
 
