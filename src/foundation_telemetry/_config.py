@@ -18,23 +18,24 @@ from typing import TYPE_CHECKING, Any, final
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
-    InMemoryMetricReader,
     MetricReader,
-    PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
-from . import _globals
+from . import _globals, _pipelines
 from ._compat import (
-    BatchLogRecordProcessor,
     LoggerProvider,
     LogRecordProcessor,
-    SimpleLogRecordProcessor,
 )
-from ._exporters import build_exporters
 from ._settings import Settings, resolve_settings
+from .defensive import (
+    DefensiveLoggingHandler,
+    flush_all,
+    register_for_exit,
+    set_debug,
+    shutdown_all,
+)
 from .recording import metric_capture_options
 
 if TYPE_CHECKING:
@@ -91,8 +92,6 @@ class Telemetry:
 
         Returns ``True`` when every pipeline confirmed the flush in time. Never raises.
         """
-        from .defensive import flush_all
-
         budget = self.settings.shutdown_timeout if timeout is None else timeout
         return flush_all(self.tracer_provider, self.meter_provider, self.logger_provider, budget)
 
@@ -108,8 +107,6 @@ class Telemetry:
             self._is_shut_down = True
         if self._logging_handler is not None:
             logging.getLogger().removeHandler(self._logging_handler)
-        from .defensive import shutdown_all
-
         budget = self.settings.shutdown_timeout if timeout is None else timeout
         return shutdown_all(self.tracer_provider, self.meter_provider, self.logger_provider, budget)
 
@@ -139,76 +136,6 @@ def _build_resource(settings: Settings) -> Resource:
     if settings.service_name is not None:
         attributes[SERVICE_NAME] = settings.service_name
     return Resource.create(attributes)
-
-
-def _guarded_span_processors(
-    settings: Settings,
-    recorder: Recorder | None,
-    span_processors: Iterable[SpanProcessor],
-    span_exporters: Iterable[Any],
-) -> list[SpanProcessor]:
-    from .correlation import CorrelationSpanProcessor
-    from .defensive import DefensiveSpanExporter, DefensiveSpanProcessor
-
-    # First, so every later processor (the Recorder included) sees the correlation id.
-    processors: list[SpanProcessor] = [DefensiveSpanProcessor(CorrelationSpanProcessor())]
-    if recorder is not None and "memory" in settings.traces.exporters:
-        processors.append(DefensiveSpanProcessor(recorder.span_processor))
-    processors.extend(DefensiveSpanProcessor(processor) for processor in span_processors)
-    for name, exporter in build_exporters(settings.traces):
-        guarded = DefensiveSpanExporter(exporter)
-        inner = SimpleSpanProcessor(guarded) if name == "console" else BatchSpanProcessor(guarded)
-        processors.append(DefensiveSpanProcessor(inner))
-    for exporter in span_exporters:
-        processors.append(
-            DefensiveSpanProcessor(BatchSpanProcessor(DefensiveSpanExporter(exporter)))
-        )
-    return processors
-
-
-def _guarded_metric_readers(
-    settings: Settings, metric_readers: Iterable[MetricReader], metric_exporters: Iterable[Any]
-) -> list[MetricReader]:
-    from .defensive import DefensiveMetricExporter, DefensiveMetricReader
-
-    readers: list[MetricReader] = [DefensiveMetricReader(reader) for reader in metric_readers]
-    exporters = [exporter for _, exporter in build_exporters(settings.metrics)]
-    exporters.extend(metric_exporters)
-    for exporter in exporters:
-        periodic = PeriodicExportingMetricReader(DefensiveMetricExporter(exporter))
-        readers.append(DefensiveMetricReader(periodic))
-    if "memory" in settings.metrics.exporters and not readers:
-        # The SDK hands measurements to the Recorder's capture hook only while some reader
-        # exists; this one is never collected, so it costs one aggregation per series.
-        readers.append(DefensiveMetricReader(InMemoryMetricReader()))
-    return readers
-
-
-def _guarded_log_processors(
-    settings: Settings,
-    recorder: Recorder | None,
-    log_processors: Iterable[LogRecordProcessor],
-    log_exporters: Iterable[Any],
-) -> list[LogRecordProcessor]:
-    from .defensive import DefensiveLogExporter, DefensiveLogRecordProcessor
-
-    processors: list[LogRecordProcessor] = []
-    if recorder is not None and "memory" in settings.logs.exporters:
-        processors.append(DefensiveLogRecordProcessor(recorder.log_processor))
-    processors.extend(DefensiveLogRecordProcessor(processor) for processor in log_processors)
-    for name, exporter in build_exporters(settings.logs):
-        guarded = DefensiveLogExporter(exporter)
-        inner: LogRecordProcessor = (
-            SimpleLogRecordProcessor(guarded)
-            if name == "console"
-            else BatchLogRecordProcessor(guarded)
-        )
-        processors.append(DefensiveLogRecordProcessor(inner))
-    for exporter in log_exporters:
-        processors.append(
-            DefensiveLogRecordProcessor(BatchLogRecordProcessor(DefensiveLogExporter(exporter)))
-        )
-    return processors
 
 
 def configure(
@@ -284,8 +211,6 @@ def configure(
         debug=debug,
         shutdown_timeout=shutdown_timeout,
     )
-    from .defensive import set_debug
-
     set_debug(settings.debug)  # configure(debug=False) also turns off a mode the variable set
     if set_global:
         _globals.install()  # fail before building anything if the globals are taken
@@ -309,14 +234,14 @@ def configure(
         log_processors, log_exporters = (), ()
 
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    for span_processor in _guarded_span_processors(
+    for span_processor in _pipelines.span_processors(
         settings, recorder, span_processors, span_exporters
     ):
         tracer_provider.add_span_processor(span_processor)
 
     meter_provider = MeterProvider(
         resource=resource,
-        metric_readers=_guarded_metric_readers(settings, metric_readers, metric_exporters),
+        metric_readers=_pipelines.metric_readers(settings, metric_readers, metric_exporters),
         shutdown_on_exit=False,
         **metric_capture_options(),
     )
@@ -328,13 +253,13 @@ def configure(
     logger_provider = LoggerProvider(
         resource=resource, shutdown_on_exit=False, meter_provider=meter_provider
     )
-    for log_processor in _guarded_log_processors(settings, recorder, log_processors, log_exporters):
+    for log_processor in _pipelines.log_processors(
+        settings, recorder, log_processors, log_exporters
+    ):
         logger_provider.add_log_record_processor(log_processor)
 
     logging_handler: logging.Handler | None = None
     if logging_bridge:
-        from .defensive import DefensiveLoggingHandler
-
         logging_handler = DefensiveLoggingHandler(logger_provider=logger_provider)
         logging.getLogger().addHandler(logging_handler)
 
@@ -353,8 +278,6 @@ def configure(
         with _active_lock:
             previous, _active = _active, telemetry
         _globals.rebind(tracer_provider, meter_provider, logger_provider)
-        from .defensive import register_for_exit
-
         register_for_exit(telemetry)
         if previous is not None:
             telemetry.replaced = previous
