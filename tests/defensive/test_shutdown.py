@@ -188,6 +188,83 @@ class TestShutdownAll:
         assert isinstance(d.flush_all(object(), None, None, timeout=0.1), bool)
 
 
+class HungMetricExporter(MetricExporter):
+    """Its export blocks on *gate*: the reader's final collection never finishes by itself."""
+
+    def __init__(self, gate: Gate) -> None:
+        super().__init__()
+        self.gate = gate
+
+    def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kw: Any) -> Any:
+        self.gate.block()
+        return MetricExportResult.SUCCESS
+
+    def shutdown(self, timeout_millis: float = 30_000, **kw: Any) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+
+class QuickToGiveUpReader(PeriodicExportingMetricReader):
+    """The stock reader, giving up on its stuck thread long before the wrapper's budget ends.
+
+    The stock ``shutdown()`` joins its thread with a timeout and returns anyway; under load that
+    return can land just inside the wrapper's own deadline. Here it always does.
+    """
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        super().shutdown(timeout_millis=1)
+
+
+def hung_reader(
+    gate: Gate, name: str, kind: type[PeriodicExportingMetricReader] = QuickToGiveUpReader
+) -> tuple[MeterProvider, d.DefensiveMetricReader]:
+    """A wrapped reader whose next export waits for *gate* (the first one comes at once)."""
+    reader = d.DefensiveMetricReader(
+        kind(HungMetricExporter(gate), export_interval_millis=1), name=name
+    )
+    provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+    provider.get_meter("m").create_counter("c").add(1)
+    return provider, reader
+
+
+class TestAbandonedExport:
+    def test_reader_shutdown_returning_with_its_thread_stuck_is_counted(self) -> None:
+        """A reader whose shutdown returned but left its thread stuck in export counts a timeout."""
+        gate = Gate()
+        name = unique("gives-up-reader")
+        _, reader = hung_reader(gate, name)
+        try:
+            assert gate.entered.wait(30)
+            reader.shutdown(timeout_millis=10_000)
+            assert counts(name).get("timeout", 0) >= 1, counts(name)
+        finally:
+            gate.release.set()
+
+    def test_coordinated_shutdown_counts_it_too(self) -> None:
+        """shutdown_all reports the same reader as not finished and counts its lost export."""
+        gate = Gate()
+        name = unique("gives-up-reader")
+        provider, _ = hung_reader(gate, name)
+        try:
+            assert gate.entered.wait(30)
+            assert d.shutdown_all(None, provider, None, timeout=10) is False
+            assert counts(name).get("timeout", 0) >= 1, counts(name)
+        finally:
+            gate.release.set()
+
+    def test_finished_final_collection_is_not_counted(self) -> None:
+        """When nothing is stuck, the stock reader's shutdown counts nothing."""
+        gate = Gate()
+        gate.release.set()
+        name = unique("stock-reader")
+        _, reader = hung_reader(gate, name, PeriodicExportingMetricReader)
+        assert gate.entered.wait(30)
+        reader.shutdown(timeout_millis=10_000)
+        assert counts(name) == {}
+
+
 class TestShutdownTimeout:
     @pytest.mark.parametrize("bad", [0, -1, "3", True, float("nan")])
     def test_rejects_bad_values(self, bad: object) -> None:

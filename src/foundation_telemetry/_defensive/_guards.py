@@ -65,6 +65,20 @@ def batch_queue(inner: object) -> tuple[Any, int] | None:
     return queue, capacity
 
 
+def _worker_outlived_shutdown(inner: object) -> bool:
+    """Whether a stock batch processor's or periodic reader's own thread is still running.
+
+    Their ``shutdown()`` joins that thread with a timeout and then returns regardless, so a
+    shutdown that *finished* can still have abandoned the final export the thread is stuck in.
+    """
+    for holder in (inner, getattr(inner, "_batch_processor", None)):
+        for attribute in ("_worker_thread", "_daemon_thread"):
+            thread = getattr(holder, attribute, None)
+            if isinstance(thread, threading.Thread) and thread.is_alive():
+                return True
+    return False
+
+
 def _queued(inner: object) -> int | None:
     """Return how many items a batch processor still holds (``None`` when it is not one)."""
     watched = batch_queue(inner)
@@ -156,6 +170,12 @@ class GuardedComponent:
         """Forget the parent's locks (called in a forked child)."""
         self._guard_lock = threading.Lock()
 
+    def abandoned(self, call: BoundedCall[Any]) -> bool:
+        """Whether the shutdown *call* gave up on work: unfinished, or its worker thread still stuck."""
+        if not call.done:
+            return True
+        return call.error is None and _worker_outlived_shutdown(self._inner_obj)
+
     def note_timeout(self, call: BoundedCall[Any]) -> None:
         """Count (once) the items an abandoned shutdown leaves in the component."""
         with self._guard_lock:
@@ -190,10 +210,10 @@ class GuardedComponent:
             if not call.wait(_shutdown.abort_point(deadline, budget)):
                 self.abort_exporters()
                 call.wait(deadline)
-            if not call.done:
-                self.note_timeout(call)
-            elif call.error is not None:
+            if call.done and call.error is not None:
                 contain(self._name, call.error, item="shutdown")
+            elif self.abandoned(call):
+                self.note_timeout(call)
         except BaseException as error:  # noqa: BLE001 - shutdown never raises
             contain(self._name, error, item="shutdown")
 

@@ -63,6 +63,9 @@ class Coordinated(Protocol):
     def start_flush(self, deadline: Deadline) -> BoundedCall[Any] | None:
         """Start a flush bounded by *deadline*; ``None`` when already shut down."""
 
+    def abandoned(self, call: BoundedCall[Any]) -> bool:
+        """Whether the shutdown *call* gave up on work (unfinished, or its worker still stuck)."""
+
     def note_timeout(self, call: BoundedCall[Any]) -> None:
         """Count what *call* (an abandoned shutdown) leaves behind."""
 
@@ -169,13 +172,23 @@ def _wait_all(calls: list[tuple[Any, BoundedCall[Any]]], deadline: Deadline) -> 
     return all(call.done for _, call in calls)
 
 
-def _settle(calls: list[tuple[Any, BoundedCall[Any]]]) -> list[tuple[Any, BoundedCall[Any]]]:
-    """Count the errors of finished calls; return the unfinished ones."""
+def _settle(
+    calls: list[tuple[Any, BoundedCall[Any]]], *, shutdown: bool = False
+) -> list[tuple[Any, BoundedCall[Any]]]:
+    """Count the errors of finished calls; return the unfinished ones.
+
+    For shutdowns, also those that finished but abandoned work (the component's ``abandoned``).
+    """
+    left: list[tuple[Any, BoundedCall[Any]]] = []
     for owner, call in calls:
         if call.done and call.error is not None:
             name = getattr(owner, "component_name", None) or type(owner).__name__
             contain(name, call.error, item="shutdown")
-    return [(owner, call) for owner, call in calls if not call.done]
+            continue
+        abandoned = getattr(owner, "abandoned", None) if shutdown else None
+        if (not call.done) if abandoned is None else abandoned(call):
+            left.append((owner, call))
+    return left
 
 
 def abort_all_exporters() -> None:
@@ -233,7 +246,7 @@ def _coordinate(
             if not _wait_all(calls, abort_point(deadline, budget)):
                 abort_all_exporters()
                 _wait_all(calls, deadline)
-            left = _settle(calls)
+            left = _settle(calls, shutdown=True)
             for owner, call in left:
                 note = getattr(owner, "note_timeout", None)
                 if note is not None:  # providers hold no items of their own: not counted
