@@ -23,7 +23,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
-from . import _globals, _pipelines
+from . import _globals, _pipelines, recording
 from ._compat import (
     LoggerProvider,
     LogRecordProcessor,
@@ -274,6 +274,7 @@ def configure(
     )
     if recorder is not None and "memory" in settings.metrics.exporters:
         recorder.attach(meter_provider=meter_provider)
+    recording.notify_configured(telemetry)  # session recorders (the test fixture) follow along
     if set_global:
         with _active_lock:
             previous, _active = _active, telemetry

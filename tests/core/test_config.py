@@ -292,3 +292,14 @@ class TestLoggingBridge:
         logging.getLogger("bridge.test").warning("after shutdown")
         bodies = [item.log_record.body for item in logs.get_finished_logs()]
         assert bodies == ["disk sda is full"]
+
+
+class TestFixtureFollowsConfigure:
+    def test_records_right_after_configure_in_a_test_are_captured(self, telemetry):
+        """The fixture sees spans from providers configure() built inside the test, at once."""
+        configured = ft.configure(exporter="none", set_global=False)
+        try:
+            configured.tracer_provider.get_tracer("t").start_span("right.after").end()
+            assert [span.name for span in telemetry.spans("right.after")] == ["right.after"]
+        finally:
+            configured.shutdown()
