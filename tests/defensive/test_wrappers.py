@@ -495,6 +495,35 @@ class TestQueueFull:
             exporter.release.set()
             processor.shutdown()
 
+    def test_every_span_is_exported_or_counted_while_the_worker_races(self) -> None:
+        """Producers overfill a tiny queue the worker keeps draining: exported + counted == made."""
+        name = unique("batch-race")
+        exporter = InMemorySpanExporter()
+        processor = d.DefensiveSpanProcessor(
+            BatchSpanProcessor(
+                exporter, max_queue_size=8, max_export_batch_size=4, schedule_delay_millis=1
+            ),
+            name=name,
+        )
+        tracer = tracer_with(processor)
+        per_thread, threads = 5_000, 3
+
+        def produce() -> None:
+            for _ in range(per_thread):
+                tracer.start_span("s").end()
+
+        workers = [threading.Thread(target=produce) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        try:
+            assert processor.force_flush(60_000)
+            dropped = counts(name).get("queue_full", 0)
+            assert len(exporter.get_finished_spans()) + dropped == per_thread * threads
+        finally:
+            processor.shutdown()
+
     def test_log_records_pushed_out_are_counted(self) -> None:
         """The same holds for a stock batch log processor."""
         from opentelemetry.sdk._logs.export import BatchLogRecordProcessor

@@ -10,6 +10,7 @@ The per-signal modules add only the signal's hook signatures.
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -65,6 +66,30 @@ def batch_queue(inner: object) -> tuple[Any, int] | None:
     return queue, capacity
 
 
+def _take_over_queue(inner: object) -> tuple[Any, int] | None:
+    """Give a stock batch processor an unbounded queue that its wrapper trims; return it.
+
+    The stock queue is a ``deque(maxlen=...)`` that silently drops its oldest item when full, and
+    no check around the append can tell exactly whether it did: the worker may pop a batch in
+    between. With no ``maxlen``, nothing is dropped silently; the wrapper pops what is over the
+    capacity itself (see ``_trim_queue``), so every item is either exported or counted.
+    """
+    watched = batch_queue(inner)
+    if watched is None:
+        return None
+    old, capacity = watched
+    if not isinstance(old, collections.deque) or old.maxlen is None:
+        return watched  # not the stock deque, or already taken over by another wrapper
+    queue: collections.deque[Any] = collections.deque()
+    inner._batch_processor._queue = queue  # type: ignore[attr-defined]
+    while True:  # anything queued before wrapping, newest first, keeps its order
+        try:
+            queue.append(old.popleft())
+        except IndexError:
+            break
+    return queue, capacity
+
+
 def _worker_outlived_shutdown(inner: object) -> bool:
     """Whether a stock batch processor's or periodic reader's own thread is still running.
 
@@ -92,12 +117,13 @@ class GuardedComponent:
         self._name = component_name(inner, name)
         self._inner_obj = inner
         # A stock batch processor silently pushes its oldest item out when its queue is full;
-        # the wrappers watch the queue so those items are counted as QUEUE_FULL.
-        watched = batch_queue(inner)
+        # the wrappers take that over so those items are counted as QUEUE_FULL.
+        watched = _take_over_queue(inner)
         self._queue: Any = None if watched is None else watched[0]
         self._queue_max = 0 if watched is None else watched[1]
         self._closed = False
         self._guard_lock = threading.Lock()
+        self._trim_lock = threading.Lock()
         self._shutdown_call: BoundedCall[Any] | None = None
         self._timeout_noted = False
         guard_sdk_diagnostics()
@@ -119,21 +145,25 @@ class GuardedComponent:
         """Count an item arriving after shutdown."""
         count_skip(self._name, SkipReason.SHUTDOWN, count, item=item)
 
-    def _forward_into_full_queue(self, forward: Callable[[], None], item: str) -> None:
-        """Forward one item to a batch processor whose queue was full; count what it pushed out.
+    def _trim_queue(self, describe: Callable[[Any], str]) -> None:
+        """Pop what is over the batch queue's capacity (the oldest items); count each QUEUE_FULL.
 
-        The queue is full before and after the item went in only when the oldest item was
-        dropped to make room (the worker can only have shrunk it in between).
+        Every pop is atomic, so an item is either taken by the worker (and exported) or by this
+        (and counted), never both, never neither. One trimmer at a time, and only while the
+        queue is over capacity, so the worker never finds fewer items than it counted on.
         """
-        try:
-            forward()
-        except BaseException as error:
-            if contain(self._name, error, item=item):
-                raise
-            return
         queue = self._queue
-        if queue is not None and len(queue) >= self._queue_max:
-            count_skip(self._name, SkipReason.QUEUE_FULL, item=item)
+        with self._trim_lock:
+            while len(queue) > self._queue_max:
+                try:
+                    item = queue.pop()
+                except IndexError:
+                    return
+                try:
+                    name = describe(item)
+                except BaseException:  # noqa: BLE001 - describing a broken item must not fail
+                    name = "?"
+                count_skip(self._name, SkipReason.QUEUE_FULL, item=name)
 
     @property
     def shutdown_started(self) -> bool:
@@ -169,6 +199,7 @@ class GuardedComponent:
     def _after_fork(self) -> None:
         """Forget the parent's locks (called in a forked child)."""
         self._guard_lock = threading.Lock()
+        self._trim_lock = threading.Lock()
 
     def abandoned(self, call: BoundedCall[Any]) -> bool:
         """Whether the shutdown *call* gave up on work: unfinished, or its worker thread still stuck."""

@@ -70,16 +70,13 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
         if self._closed:
             self._dropped(_safe_describe(log_record))
             return
-        if len(self._queue) >= self._queue_max:
-            self._forward_into_full_queue(
-                lambda: self._processor.on_emit(log_record), _safe_describe(log_record)
-            )
-            return
         try:
             self._processor.on_emit(log_record)
         except BaseException as error:
             if contain(self._name, error, item=_safe_describe(log_record)):
                 raise
+        if len(self._queue) > self._queue_max:
+            self._trim_queue(_describe_record)
 
     def enabled(self, **kwargs: Any) -> bool:
         """Forward ``enabled``; a failing check counts as enabled (the record then goes on)."""

@@ -25,6 +25,10 @@ __all__ = ["DefensiveSpanExporter", "DefensiveSpanProcessor"]
 _SUCCESS = SpanExportResult.SUCCESS
 
 
+def _span_name(span: ReadableSpan) -> str:
+    return span.name
+
+
 @final
 class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
     """Forward to *processor*; never raise into the caller (but for the interrupt policy).
@@ -83,14 +87,13 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         if self._closed:
             self._dropped(span.name)
             return
-        if len(self._queue) >= self._queue_max and span.context.trace_flags.sampled:
-            self._forward_into_full_queue(lambda: self._processor.on_end(span), span.name)
-            return
         try:
             self._processor.on_end(span)
         except BaseException as error:
             if contain(self._name, error, item=span.name):
                 raise
+        if len(self._queue) > self._queue_max:
+            self._trim_queue(_span_name)
 
     def shutdown(self) -> None:
         """Shut the processor down within the shutdown budget; idempotent, never raises."""
