@@ -331,6 +331,26 @@ class TestLogWrappers:
         provider.get_logger("x").emit(body="two")
         assert counts(name) == {"backend_unavailable": 2}
 
+    def test_console_exporter_flushes_without_skips(self) -> None:
+        """Flushing a console log exporter (no ``force_flush`` before SDK 1.44) succeeds quietly."""
+        import io
+
+        from opentelemetry.sdk._logs.export import ConsoleLogRecordExporter
+
+        name = unique("console-logs")
+        exporter = d.DefensiveLogExporter(ConsoleLogRecordExporter(out=io.StringIO()), name=name)
+        assert exporter.force_flush() is True
+        assert counts(name) == {}
+
+    def test_processor_without_a_filter_is_enabled(self) -> None:
+        """``enabled`` on a wrapped stock processor is True (it has no ``enabled`` before 1.45)."""
+        name = unique("log-enabled")
+        processor = d.DefensiveLogRecordProcessor(
+            SimpleLogRecordProcessor(InMemoryLogRecordExporter()), name=name
+        )
+        assert processor.enabled(event_name="x") is True
+        assert counts(name) == {}
+
 
 class StrictShutdownExporter(MetricExporter):
     """An exporter whose shutdown takes no arguments (the stock reader passes ``timeout=``)."""

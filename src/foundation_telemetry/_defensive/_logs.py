@@ -16,6 +16,8 @@ from .._compat import (
     LogRecordProcessor,
     ReadableLogRecord,
     ReadWriteLogRecord,
+    flush_log_exporter,
+    log_enabled,
 )
 from ._guards import GuardedComponent, GuardedExporter
 from ._policy import contain
@@ -79,9 +81,12 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
             self._trim_queue(_describe_record)
 
     def enabled(self, **kwargs: Any) -> bool:
-        """Forward ``enabled``; a failing check counts as enabled (the record then goes on)."""
+        """Forward ``enabled``; a failing check counts as enabled (the record then goes on).
+
+        A processor from before SDK 1.45 has no ``enabled``: it takes every record.
+        """
         try:
-            return bool(self._processor.enabled(**kwargs))
+            return log_enabled(self._processor, **kwargs)
         except Exception:  # noqa: BLE001 - a broken filter must not drop or raise
             return True
 
@@ -164,4 +169,5 @@ class DefensiveLogExporter(GuardedExporter[LogRecordExportResult], LogRecordExpo
         self._exporter.shutdown()  # type: ignore[no-untyped-call]
 
     def _inner_flush(self, timeout_millis: float) -> bool:
-        return self._exporter.force_flush(int(timeout_millis))
+        # LogRecordExporter.force_flush only joined the interface in SDK 1.44.
+        return flush_log_exporter(self._exporter, int(timeout_millis))
