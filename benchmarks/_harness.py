@@ -52,7 +52,7 @@ class Settings:
     def for_mode(cls, mode: str) -> Settings:
         """Return the settings for *mode*; ``ValueError`` for an unknown mode."""
         modes = {
-            "full": cls("full", 41, 40.0, 5000, 10000, 30000, 3, 2, ("grpc", "http"), 20, 41),
+            "full": cls("full", 41, 40.0, 5000, 10000, 20000, 5, 2, ("grpc", "http"), 20, 41),
             "quick": cls("quick", 21, 10.0, 1000, 3000, 6000, 1, 1, ("grpc",), 3, 21),
             "tiny": cls("tiny", 3, 1.0, 20, 50, 200, 1, 1, ("grpc",), 1, 3),
         }
