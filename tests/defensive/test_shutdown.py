@@ -265,6 +265,41 @@ class TestAbandonedExport:
         assert counts(name) == {}
 
 
+class TestAbandonedBatchProcessor:
+    def test_items_counted_at_the_deadline_are_not_exported_afterwards(self) -> None:
+        """Queued spans counted when shutdown gave up are not exported (and counted) again."""
+        gate = Gate()
+
+        class StuckThenFailing(SpanExporter):
+            def export(self, spans: Any) -> SpanExportResult:
+                gate.block()
+                return SpanExportResult.FAILURE
+
+        processor_name, exporter_name = unique("abandoned-batch"), unique("abandoned-exporter")
+        batch = BatchSpanProcessor(
+            d.DefensiveSpanExporter(StuckThenFailing(), name=exporter_name),
+            max_export_batch_size=2,
+            schedule_delay_millis=60_000,
+        )
+        processor = d.DefensiveSpanProcessor(batch, name=processor_name)
+        tracer_provider = TracerProvider(shutdown_on_exit=False)
+        tracer_provider.add_span_processor(processor)
+        tracer = tracer_provider.get_tracer("t")
+        try:
+            for _ in range(2):  # a full batch wakes the worker, which gets stuck exporting it
+                tracer.start_span("stuck").end()
+            assert gate.entered.wait(30)
+            for _ in range(5):
+                tracer.start_span("queued").end()
+            assert d.shutdown_all(tracer_provider, None, None, timeout=0.3) is False
+        finally:
+            gate.release.set()
+        batch._batch_processor._worker_thread.join(30)
+        assert not batch._batch_processor._worker_thread.is_alive()
+        assert counts(processor_name) == {"timeout": 7}
+        assert counts(exporter_name) == {}
+
+
 class TestShutdownTimeout:
     @pytest.mark.parametrize("bad", [0, -1, "3", True, float("nan")])
     def test_rejects_bad_values(self, bad: object) -> None:

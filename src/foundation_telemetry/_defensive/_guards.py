@@ -110,6 +110,28 @@ def _queued(inner: object) -> int | None:
     return None if watched is None else len(watched[0])
 
 
+def _take_no_more_batches(inner: object) -> int | None:
+    """Stop a batch processor's worker taking further batches; return what is left queued.
+
+    What is left is counted as lost by an abandoned shutdown, so the worker must not export it
+    once unstuck (it would be delivered or counted a second time). The stock processor sets this
+    flag itself, but only after its own ``join`` timed out, which may be long after our deadline.
+    When the worker is not inside an export (the lock is free), the count is exact; otherwise it
+    is between batches or stuck in one, and takes no further batch after the current one.
+    """
+    batch = getattr(inner, "_batch_processor", None)
+    if batch is None or not hasattr(batch, "_shutdown_timeout_exceeded"):
+        return _queued(inner)
+    batch._shutdown_timeout_exceeded = True
+    lock = getattr(batch, "_export_lock", None)
+    if lock is None or not lock.acquire(blocking=False):
+        return _queued(inner)
+    try:
+        return _queued(inner)
+    finally:
+        lock.release()
+
+
 class GuardedComponent:
     """Shutdown and flush handling shared by the processor and reader wrappers."""
 
@@ -213,7 +235,7 @@ class GuardedComponent:
             if self._timeout_noted:
                 return
             self._timeout_noted = True
-        queued = _queued(self._inner_obj)
+        queued = _take_no_more_batches(self._inner_obj)
         exporter = _exporter_of(self._inner_obj)
         if isinstance(exporter, GuardedExporter):
             # The batch it is stuck exporting is counted here, and not again when it fails.
