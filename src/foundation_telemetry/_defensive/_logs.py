@@ -69,15 +69,8 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
 
     def _on_emit_watching_queue(self, log_record: ReadWriteLogRecord) -> None:
         """``on_emit`` for a stock batch processor: also counts records its full queue drops."""
-        if self._closed:
-            self._dropped(_safe_describe(log_record))
-            return
-        try:
-            self._processor.on_emit(log_record)
-        except BaseException as error:
-            if contain(self._name, error, item=_safe_describe(log_record)):
-                raise
-        if len(self._queue) > self._queue_max:
+        DefensiveLogRecordProcessor.on_emit(self, log_record)
+        if not self._closed and len(self._queue) > self._queue_max:
             self._trim_queue(_describe_record)
 
     def enabled(self, **kwargs: Any) -> bool:

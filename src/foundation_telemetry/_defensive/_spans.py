@@ -84,15 +84,8 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
 
     def _on_end_watching_queue(self, span: ReadableSpan) -> None:
         """``on_end`` for a stock batch processor: also counts spans its full queue drops."""
-        if self._closed:
-            self._dropped(span.name)
-            return
-        try:
-            self._processor.on_end(span)
-        except BaseException as error:
-            if contain(self._name, error, item=span.name):
-                raise
-        if len(self._queue) > self._queue_max:
+        DefensiveSpanProcessor.on_end(self, span)
+        if not self._closed and len(self._queue) > self._queue_max:
             self._trim_queue(_span_name)
 
     def shutdown(self) -> None:
