@@ -101,7 +101,21 @@ class Expectation(Waitable):
             await run_async(self, self._deadline)
 
 
-class _Matching(Expectation):
+class _FirstRecord:
+    """``.record``: the first matched record, once the block exited successfully."""
+
+    records: list[Record]
+
+    @property
+    def record(self) -> Record:
+        """The first matched record (after the block exited successfully)."""
+        if not self.records:
+            msg = "No record yet: `.record` is filled when the `with` block exits successfully."
+            raise LookupError(msg)
+        return self.records[0]
+
+
+class _Matching(_FirstRecord, Expectation):
     """Collects records one matcher accepts; satisfied at *count* of them."""
 
     stop_early = True
@@ -115,14 +129,6 @@ class _Matching(Expectation):
         self.records: list[Record] = []
         self._late: list[Record] = []
         self._foreign: list[Record] = []
-
-    @property
-    def record(self) -> Record:
-        """The first matched record (after the block exited successfully)."""
-        if not self.records:
-            msg = "No record yet: `.record` is filled when the `with` block exits successfully."
-            raise LookupError(msg)
-        return self.records[0]
 
     def kinds(self) -> frozenset[RecordKind] | None:
         """Return the entry kinds the matcher can match."""
@@ -306,7 +312,7 @@ class SequenceExpectation(Expectation):
         return self.watch.report(headline, details=details, matchers=[stuck])
 
 
-class AnyExpectation(Expectation):
+class AnyExpectation(_FirstRecord, Expectation):
     """``assert_telemetry_any``: the first record matching any step; ``.index`` says which."""
 
     stop_early = True
@@ -320,14 +326,6 @@ class AnyExpectation(Expectation):
         self.index: int | None = None
         self._late: list[Record] = []
         self._foreign: list[Record] = []
-
-    @property
-    def record(self) -> Record:
-        """The record that matched (after the block exited successfully)."""
-        if not self.records:
-            msg = "No record yet: `.record` is filled when the `with` block exits successfully."
-            raise LookupError(msg)
-        return self.records[0]
 
     def kinds(self) -> frozenset[RecordKind] | None:
         """Return the entry kinds the alternatives can match."""
