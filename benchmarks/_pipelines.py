@@ -177,7 +177,7 @@ def ours_recording(capacity: int = 100_000, *, api: bool = False) -> Pipeline:
     else:
         recorder_cls = require("foundation_telemetry.recording", "Recorder")
     defensive_cls = require("foundation_telemetry.defensive", "DefensiveSpanProcessor")
-    kinds = require("foundation_telemetry._records", "RecordKind")
+    kinds = require("foundation_telemetry.recording._records", "RecordKind")
     recorder = recorder_cls(capacity=2 * capacity)
     processor = defensive_cls(recorder.span_processor)
 

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from foundation_telemetry._compat import (
+from foundation_telemetry._otel._compat import (
     InMemoryLogRecordExporter,
     LogRecordExporter,
     LogRecordExportResult,

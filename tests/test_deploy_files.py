@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from foundation_telemetry import _settings
+from foundation_telemetry._config import _settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTOR_CONFIG = ROOT / "collector-config" / "otel-collector.yaml"

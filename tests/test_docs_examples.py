@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 import foundation_telemetry
-from foundation_telemetry._check_sleeps import _Waits, check_source
+from foundation_telemetry.testing._check_sleeps import _Waits, check_source
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = (

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from foundation_telemetry import ServiceLifecycle, service_lifecycle, taxonomy
-from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
 from foundation_telemetry.testing import wait_for_process_restart, wait_for_service_health
 
 

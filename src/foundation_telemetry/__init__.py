@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from ._config import Telemetry as Telemetry
-from ._config import configure as configure
-from ._config import current as current
-from ._config import force_flush as force_flush
-from ._config import shutdown as shutdown
-from ._health import SkipReason as SkipReason
-from ._health import available as available
-from ._health import health as health
+from ._config._configure import Telemetry as Telemetry
+from ._config._configure import configure as configure
+from ._config._configure import current as current
+from ._config._configure import force_flush as force_flush
+from ._config._configure import shutdown as shutdown
 from .correlation import caused_by as caused_by
 from .correlation import correlated as correlated
 from .correlation import correlation_id as correlation_id
+from .defensive._ledger import SkipReason as SkipReason
+from .defensive._ledger import available as available
+from .defensive._ledger import health as health
 from .events import emit as emit
 from .events import instrument as instrument
 from .events import span as span

@@ -20,7 +20,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult,
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from ._compat import LogRecordExporter, LogRecordExportResult, flush_log_exporter
+from ._otel._compat import LogRecordExporter, LogRecordExportResult, flush_log_exporter
 
 __all__ = [
     "FaultInjectingExporter",

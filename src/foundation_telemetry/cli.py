@@ -18,7 +18,10 @@ __all__ = ["main"]
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("foundation_telemetry.demo._cli", "run the instrumented demo service"),
     "sink": ("foundation_telemetry.sink._cli", "run the embedded OTLP sink"),
-    "check-sleeps": ("foundation_telemetry._check_sleeps", "find sleeps used as waits in tests"),
+    "check-sleeps": (
+        "foundation_telemetry.testing._check_sleeps",
+        "find sleeps used as waits in tests",
+    ),
 }
 
 

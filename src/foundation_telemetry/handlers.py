@@ -26,9 +26,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypeAlias, cast
 
-from ._attributes import error_message
-from ._health import SkipReason, count_skip, register_health_source
-from ._patterns import NameMatcher, check_patterns
+from .defensive._ledger import SkipReason, count_skip, register_health_source
+from .events._attributes import error_message
+from .events._patterns import NameMatcher, check_patterns
 
 __all__ = [
     "HandlerFunction",
@@ -307,7 +307,7 @@ def _emit_failures() -> None:
     with _lock:
         reports = _pending.pop(threading.get_ident(), [])
         _pending_count -= len(reports)
-    from ._emit import emit  # deferred: _emit imports this module
+    from .events._emit import emit  # deferred: _emit imports this module
     from .taxonomy import TELEMETRY_HANDLER_FAILURE
 
     for report in reports:

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Final, final
 
 from . import taxonomy
-from ._health import SkipReason, count_skip
+from .defensive._ledger import SkipReason, count_skip
 from .events import emit
 
 __all__ = ["HealthCheck", "ServiceLifecycle", "service_lifecycle"]

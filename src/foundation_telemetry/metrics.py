@@ -19,8 +19,8 @@ from typing import Any, Final, TypeVar, cast, final
 
 from opentelemetry import metrics as otel_metrics
 
-from ._attributes import coerce_attributes
-from ._health import SkipReason, count_skip
+from .defensive._ledger import SkipReason, count_skip
+from .events._attributes import coerce_attributes
 
 __all__ = ["Counter", "Gauge", "Histogram", "Summary", "counter", "gauge", "histogram", "summary"]
 

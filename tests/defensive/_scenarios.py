@@ -40,7 +40,7 @@ def _final() -> None:
         return
     payload: dict[str, Any] = dict(_final_extra)
     if DEFENSIVE:
-        from foundation_telemetry._health import skip_counts
+        from foundation_telemetry.defensive._ledger import skip_counts
 
         payload["skips"] = [[c, r.value, n] for (c, r), n in skip_counts().items()]
     sys.stdout.write("FINAL " + json.dumps(payload) + "\n")

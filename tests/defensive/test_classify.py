@@ -8,8 +8,7 @@ from collections.abc import Iterator
 import pytest
 from opentelemetry.sdk.metrics._internal.exceptions import MetricsTimeoutError
 
-from foundation_telemetry._defensive import _classify
-from foundation_telemetry.defensive import SkipReason, classify
+from foundation_telemetry.defensive import SkipReason, _classify, classify
 
 
 @pytest.fixture

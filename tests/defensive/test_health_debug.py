@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from foundation_telemetry import defensive as d
-from foundation_telemetry._defensive import _debug
-from foundation_telemetry._health import SkipReason, count_skip, mark_shutdown
+from foundation_telemetry.defensive import _debug
+from foundation_telemetry.defensive._ledger import SkipReason, count_skip, mark_shutdown
 
 from .test_wrappers import tracer_with, unique
 

@@ -25,7 +25,7 @@ INNER_TEST = textwrap.dedent(
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 
     from foundation_telemetry import defensive as d
-    from foundation_telemetry._health import skip_counts
+    from foundation_telemetry.defensive._ledger import skip_counts
 
     # Console exporters bound to the *captured* stdout: writing after capture closed is the
     # classic "I/O operation on closed file" at the end of a pytest run.
@@ -96,7 +96,7 @@ class TestPytestTeardown:
                 "-p",
                 "no:cacheprovider",
                 "-p",
-                "foundation_telemetry._defensive._pytest",
+                "foundation_telemetry.defensive._pytest",
                 str(tmp_path / "test_inner.py"),
             ],
             capture_output=True,

@@ -29,8 +29,8 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from foundation_telemetry import defensive as d
-from foundation_telemetry._defensive import _shutdown
-from foundation_telemetry._defensive._bounded import Deadline
+from foundation_telemetry.defensive import _shutdown
+from foundation_telemetry.defensive._bounded import Deadline
 
 from .test_wrappers import counts, unique
 

@@ -32,8 +32,8 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from foundation_telemetry import defensive as d
-from foundation_telemetry._defensive._bounded import Deadline
-from foundation_telemetry._health import skip_counts
+from foundation_telemetry.defensive._bounded import Deadline
+from foundation_telemetry.defensive._ledger import skip_counts
 
 _names = itertools.count()
 
@@ -190,7 +190,7 @@ class BlockingExporter(SpanExporter):
 
 @pytest.fixture
 def short_budget() -> Any:
-    from foundation_telemetry._defensive import _shutdown
+    from foundation_telemetry.defensive import _shutdown
 
     previous = _shutdown.default_timeout()
     d.set_shutdown_timeout(0.2)

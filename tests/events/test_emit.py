@@ -14,16 +14,16 @@ import threading
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 
-from foundation_telemetry import _globals
-from foundation_telemetry._attributes import MAX_SEQUENCE_LENGTH, MAX_STRING_LENGTH
-from foundation_telemetry._compat import (
+from foundation_telemetry._config import _globals
+from foundation_telemetry._otel._compat import (
     InMemoryLogRecordExporter,
     LoggerProvider,
     SimpleLogRecordProcessor,
 )
-from foundation_telemetry._health import SkipReason, skip_counts
 from foundation_telemetry.correlation import correlated
+from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
 from foundation_telemetry.events import emit, span
+from foundation_telemetry.events._attributes import MAX_SEQUENCE_LENGTH, MAX_STRING_LENGTH
 from foundation_telemetry.handlers import attach
 
 

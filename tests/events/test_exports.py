@@ -9,14 +9,14 @@ import pytest
 
 MODULES = [
     "foundation_telemetry.events",
-    "foundation_telemetry._emit",
-    "foundation_telemetry._spans",
+    "foundation_telemetry.events._emit",
+    "foundation_telemetry.events._spans",
     "foundation_telemetry.handlers",
     "foundation_telemetry.metrics",
     "foundation_telemetry.routing",
     "foundation_telemetry.correlation",
     "foundation_telemetry.taxonomy",
-    "foundation_telemetry.testing._domain",
+    "foundation_telemetry.recording._domain",
 ]
 
 

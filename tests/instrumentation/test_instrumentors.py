@@ -25,7 +25,7 @@ from sqlalchemy.pool import Pool
 
 import foundation_telemetry.instrumentation as instrumentation
 from foundation_telemetry import taxonomy
-from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
 from foundation_telemetry.instrumentation import (
     PyBreakerInstrumentor,
     SQLAlchemyPoolInstrumentor,

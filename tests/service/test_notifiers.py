@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
 from foundation_telemetry.service import (
     Alert,
     AlertRule,

@@ -11,7 +11,7 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 
 import foundation_telemetry.service as service_module
-from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
 from foundation_telemetry.service import Alert, AlertRule, TelemetryService
 
 from .conftest import FakeClock, make_service

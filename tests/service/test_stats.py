@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from foundation_telemetry._records import MetricPoint
+from foundation_telemetry.recording._records import MetricPoint
 from foundation_telemetry.service import (
     AGGREGATES,
     Stats,

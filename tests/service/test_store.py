@@ -20,7 +20,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-from foundation_telemetry._health import SkipReason, skip_counts
+from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
 from foundation_telemetry.service import TelemetryService
 from foundation_telemetry.service._store import MetricStore
 

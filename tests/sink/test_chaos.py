@@ -25,7 +25,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 import foundation_telemetry as ft
-from foundation_telemetry._health import skip_counts
+from foundation_telemetry.defensive._ledger import skip_counts
 from foundation_telemetry.sink import Sink
 
 PROTOCOLS = ["grpc", "http/protobuf"]

@@ -22,8 +22,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from foundation_telemetry._compat import LoggerProvider, SimpleLogRecordProcessor
-from foundation_telemetry._records import RecordKind
+from foundation_telemetry._otel._compat import LoggerProvider, SimpleLogRecordProcessor
+from foundation_telemetry.recording._records import RecordKind
 from foundation_telemetry.sink import Sink
 
 RESOURCE = Resource.create({"service.name": "export-matrix", "deployment.environment": "test"})

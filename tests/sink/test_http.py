@@ -14,7 +14,7 @@ from opentelemetry.proto.trace.v1 import trace_pb2
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from foundation_telemetry._records import EventRecord, MetricPoint, RecordKind
+from foundation_telemetry.recording._records import EventRecord, MetricPoint, RecordKind
 from foundation_telemetry.sink import Sink
 
 from ._helpers import get_json, post

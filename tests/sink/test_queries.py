@@ -17,7 +17,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExportResult
 
-from foundation_telemetry._compat import BatchLogRecordProcessor, LoggerProvider
+from foundation_telemetry._otel._compat import BatchLogRecordProcessor, LoggerProvider
 from foundation_telemetry.sink import Sink
 from foundation_telemetry.testing import TelemetryAssertionError, TelemetryQueries, default_timeout
 

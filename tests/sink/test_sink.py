@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
 import foundation_telemetry.sink as sink_module
-from foundation_telemetry._compat import ATTRIBUTES_KEEP_BYTES
-from foundation_telemetry._records import SpanRecord
+from foundation_telemetry._otel._compat import ATTRIBUTES_KEEP_BYTES
+from foundation_telemetry.recording._records import SpanRecord
 from foundation_telemetry.sink import Sink, read_store
 
 from ._helpers import post

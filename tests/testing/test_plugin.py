@@ -18,7 +18,7 @@ class TestLoading:
         pytester.makepyfile(
             """
             from opentelemetry import trace
-            from foundation_telemetry import _globals
+            from foundation_telemetry._config import _globals
 
             def test_before():
                 assert not _globals.installed()

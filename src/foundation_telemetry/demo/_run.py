@@ -26,9 +26,8 @@ from typing import Any, Final
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .._config import configure
-from .._health import subscribe_skips
-from .._records import EventRecord, RecordKind
+from .._config._configure import configure
+from ..defensive._ledger import subscribe_skips
 from ..handlers import attach, detach
 from ..instrumentation import (
     PyBreakerInstrumentor,
@@ -36,6 +35,7 @@ from ..instrumentation import (
     TenacityInstrumentor,
 )
 from ..lifecycle import service_lifecycle
+from ..recording._records import EventRecord, RecordKind
 from ..service import Alert, AlertRule, CallbackNotifier, TelemetryService
 from ..sink import Sink
 from ..taxonomy import CIRCUIT_BREAKER_STATE_CHANGE, Attr

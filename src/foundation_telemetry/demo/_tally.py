@@ -17,8 +17,8 @@ from typing import Any, Final
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import StatusCode
 
-from .. import _compat
-from .._health import SkipReason
+from .._otel import _compat
+from ..defensive._ledger import SkipReason
 
 __all__ = ["ORDER_SPAN", "SpanShape", "Tally", "TallyLogProcessor", "TallySpanProcessor"]
 

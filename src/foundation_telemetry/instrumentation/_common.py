@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
 
-from .._health import SkipReason, count_skip
+from ..defensive._ledger import SkipReason, count_skip
 
 __all__ = ["Patches", "dependency_conflict", "error_type", "guarded", "instrumentation_version"]
 

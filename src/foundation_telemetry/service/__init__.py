@@ -10,8 +10,8 @@ the same :class:`Stats` from ``MetricPoint`` records, for the testing API.
 
 from __future__ import annotations
 
-from .._runtime_metrics import RUNTIME_METRICS as RUNTIME_METRICS
-from .._runtime_metrics import enable_runtime_metrics as enable_runtime_metrics
+from .._config._runtime_metrics import RUNTIME_METRICS as RUNTIME_METRICS
+from .._config._runtime_metrics import enable_runtime_metrics as enable_runtime_metrics
 from ._alerting import Alert as Alert
 from ._analytics import Anomaly as Anomaly
 from ._notifiers import CallbackNotifier as CallbackNotifier

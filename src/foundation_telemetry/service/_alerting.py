@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .. import taxonomy
-from .._health import SkipReason, count_skip
+from ..defensive._ledger import SkipReason, count_skip
 from ..events import emit
 from ..taxonomy import Attr
 from ._delivery import Dispatcher

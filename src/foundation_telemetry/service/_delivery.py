@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .._health import SkipReason, count_skip
+from ..defensive._ledger import SkipReason, count_skip
 from ._notifiers import Notifier, NotifierError, notifier_name
 
 if TYPE_CHECKING:

@@ -29,9 +29,9 @@ from opentelemetry.sdk.metrics.export import (
     MetricsData,
 )
 
-from .._health import SkipReason, count_skip
-from .._health import health as core_health
-from .._runtime_metrics import enable_runtime_metrics as _enable_runtime_metrics
+from .._config._runtime_metrics import enable_runtime_metrics as _enable_runtime_metrics
+from ..defensive._ledger import SkipReason, count_skip
+from ..defensive._ledger import health as core_health
 from ._alerting import Alert, Alerter, Outcome
 from ._analytics import Anomaly, Method, Point, Source, anomaly, moving_average, signal, trend
 from ._analytics import windowed_percentile as _windowed_percentile

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .._records import MetricPoint
+from ..recording._records import MetricPoint
 from ._durations import Duration, to_seconds
 
 __all__ = [

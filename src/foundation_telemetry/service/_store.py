@@ -29,7 +29,7 @@ from opentelemetry.sdk.metrics.export import (
     Sum,
 )
 
-from .._health import SkipReason, count_skip
+from ..defensive._ledger import SkipReason, count_skip
 from ._stats import Kind, Sample, merge_across, merge_into
 
 __all__ = ["MetricStore", "Series"]

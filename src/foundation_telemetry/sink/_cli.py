@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 from typing import Any
 
-from .._records import EventRecord, MetricPoint, RecordKind, SpanRecord
+from ..recording._records import EventRecord, MetricPoint, RecordKind, SpanRecord
 from ._decode import Record
 from ._sink import Sink
 

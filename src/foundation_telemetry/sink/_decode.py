@@ -26,7 +26,7 @@ from opentelemetry.proto.logs.v1 import logs_pb2
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 from opentelemetry.proto.trace.v1 import trace_pb2
 
-from .._records import EventRecord, MetricPoint, RecordKind, SpanEventView, SpanRecord
+from ..recording._records import EventRecord, MetricPoint, RecordKind, SpanEventView, SpanRecord
 
 __all__ = [
     "DecodeFailure",

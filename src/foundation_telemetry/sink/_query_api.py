@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from .._records import EventRecord, MetricPoint, SpanRecord
+from ..recording._records import EventRecord, MetricPoint, SpanRecord
 from ._decode import Record
 from ._store import record_to_json
 

@@ -17,10 +17,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import final
 
-from .._records import EventRecord, RecordKind, SpanRecord
-from ..recording import RecordBuffer
-from ..testing._queries import TelemetryQueries
-from ..testing._settings import default_timeout
+from ..recording._buffer import RecordBuffer
+from ..recording._queries import TelemetryQueries
+from ..recording._records import EventRecord, RecordKind, SpanRecord
+from ..recording._timeouts import default_timeout
 from ._decode import Record, Signal
 from ._faults import Faults
 from ._grpc import GrpcReceiver

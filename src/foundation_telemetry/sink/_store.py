@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .._records import EventRecord, MetricPoint, RecordKind, SpanEventView, SpanRecord
+from ..recording._records import EventRecord, MetricPoint, RecordKind, SpanEventView, SpanRecord
 from ._decode import Record
 
 __all__ = [

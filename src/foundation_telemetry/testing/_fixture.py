@@ -20,12 +20,14 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 
-from .. import _compat, _globals, recording
-from ..recording import RecordBuffer
-from ._expectations import Collector
-from ._queries import TelemetryQueries
-from ._recorder import Recorder
-from ._settings import default_refute_window, default_timeout
+from .._config import _globals
+from .._otel import _compat
+from ..recording import metric_capture_options
+from ..recording._buffer import RecordBuffer
+from ..recording._expectations import Collector
+from ..recording._queries import TelemetryQueries
+from ..recording._recorder import Recorder, follow_configure
+from ..recording._timeouts import default_refute_window, default_timeout
 
 __all__ = ["TelemetryFixture", "session_recorder"]
 
@@ -110,7 +112,7 @@ class _Session:
         with self._lock:
             if self.recorder is None:
                 self.recorder = Recorder()
-                recording.follow_configure(self.recorder)
+                follow_configure(self.recorder)
             self._hook(self.recorder)
             return self.recorder
 
@@ -121,7 +123,7 @@ class _Session:
                 self._hook(self.recorder)
 
     def _hook(self, recorder: Recorder) -> None:
-        from .._config import current
+        from .._config._configure import current
 
         configured = current()
         if configured is not None:
@@ -155,7 +157,7 @@ class _Session:
                 TracerProvider(),
                 MeterProvider(
                     metric_readers=[InMemoryMetricReader()],
-                    **recording.metric_capture_options(recorder),
+                    **metric_capture_options(recorder),
                 ),
                 _compat.LoggerProvider(),
             )

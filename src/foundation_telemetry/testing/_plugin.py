@@ -13,8 +13,8 @@ from typing import Final
 
 import pytest
 
+from ..recording._timeouts import check_timeout
 from ._fixture import TelemetryFixture, session_recorder
-from ._settings import check_timeout
 
 __all__ = ["TelemetryFixture", "telemetry"]
 

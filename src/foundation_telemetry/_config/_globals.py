@@ -1,0 +1,276 @@
+"""Rebinding global providers: install once, point at new providers as often as needed.
+
+OpenTelemetry lets the global tracer, meter and logger providers be set exactly once; a second
+``set_*_provider`` is ignored with a warning, and tracers or instruments that modules obtained at
+import time stay bound to whatever provider they first resolved. That is the trap behind stale
+module-level tracers in test suites and behind a silently ignored second ``configure()``.
+
+This module installs, the first time it is needed, one proxy provider per signal as the OTel
+global. Every tracer, meter, instrument and logger handed out through them resolves its real
+counterpart lazily and re-resolves it when :func:`rebind` points the proxies at new providers, so
+code that grabbed ``trace.get_tracer(__name__)`` at import follows every later ``configure()``.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Sequence
+from typing import Any
+
+from opentelemetry import _logs, metrics, trace
+from opentelemetry._logs import Logger as APILogger
+from opentelemetry._logs import LoggerProvider as APILoggerProvider
+from opentelemetry._logs import NoOpLoggerProvider
+from opentelemetry.metrics import Meter, MeterProvider, NoOpMeterProvider
+from opentelemetry.trace import NoOpTracerProvider, Span, Tracer, TracerProvider
+from opentelemetry.util.types import Attributes
+
+from .._otel import _compat
+
+__all__ = [
+    "GlobalProxies",
+    "install",
+    "installed",
+    "proxies",
+    "rebind",
+]
+
+
+class _Generation:
+    """A provider slot that proxies re-resolve against when its generation changes."""
+
+    __slots__ = ("delegate", "number")
+
+    def __init__(self, delegate: Any) -> None:
+        self.delegate = delegate
+        self.number = 0
+
+
+class RebindingTracerProvider(TracerProvider):
+    """The global TracerProvider: hands out tracers that follow every rebind."""
+
+    def __init__(self) -> None:
+        self._slot = _Generation(NoOpTracerProvider())
+
+    @property
+    def delegate(self) -> TracerProvider:
+        """The provider tracers currently resolve against."""
+        return self._slot.delegate  # type: ignore[no-any-return]
+
+    def set_delegate(self, provider: TracerProvider) -> None:
+        """Point every tracer handed out so far (and later) at *provider*."""
+        self._slot.delegate = provider
+        self._slot.number += 1
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes | None = None,
+    ) -> Tracer:
+        """Return a tracer that resolves against the current delegate on each use."""
+        return _RebindingTracer(
+            self._slot,
+            (instrumenting_module_name, instrumenting_library_version, schema_url, attributes),
+        )
+
+
+class _RebindingTracer(Tracer):
+    __slots__ = ("_args", "_number", "_slot", "_tracer")
+
+    def __init__(self, slot: _Generation, args: tuple[Any, ...]) -> None:
+        self._slot = slot
+        self._args = args
+        self._number = -1
+        self._tracer: Tracer = trace.NoOpTracer()
+
+    def _real(self) -> Tracer:
+        slot = self._slot
+        if self._number != slot.number:
+            self._tracer = slot.delegate.get_tracer(*self._args)
+            self._number = slot.number
+        return self._tracer
+
+    def start_span(self, *args: Any, **kwargs: Any) -> Span:
+        """Start a span on the current real tracer."""
+        return self._real().start_span(*args, **kwargs)
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        """Start a current span on the current real tracer."""
+        return self._real().start_as_current_span(*args, **kwargs)
+
+
+class RebindingMeterProvider(MeterProvider):
+    """The global MeterProvider: meters and their instruments follow every rebind."""
+
+    def __init__(self) -> None:
+        self._delegate: MeterProvider = NoOpMeterProvider()
+        self._meters: weakref.WeakSet[_compat.ProxyMeter] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    @property
+    def delegate(self) -> MeterProvider:
+        """The provider instruments currently record into."""
+        return self._delegate
+
+    def set_delegate(self, provider: MeterProvider) -> None:
+        """Re-create the real backing instrument of every instrument handed out so far."""
+        with self._lock:
+            self._delegate = provider
+            meters = list(self._meters)
+        for meter in meters:
+            meter.on_set_meter_provider(provider)
+
+    def get_meter(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes | None = None,
+    ) -> Meter:
+        """Return a meter whose instruments re-bind when the delegate changes."""
+        meter = _compat.rebinding_meter(name, version, schema_url)
+        with self._lock:
+            self._meters.add(meter)
+            delegate = self._delegate
+        meter.on_set_meter_provider(delegate)
+        return meter
+
+
+class RebindingLoggerProvider(APILoggerProvider):
+    """The global LoggerProvider: loggers resolve against the current delegate on each use."""
+
+    def __init__(self) -> None:
+        self._slot = _Generation(NoOpLoggerProvider())
+
+    @property
+    def delegate(self) -> APILoggerProvider:
+        """The provider loggers currently emit into."""
+        return self._slot.delegate  # type: ignore[no-any-return]
+
+    def set_delegate(self, provider: APILoggerProvider) -> None:
+        """Point every logger handed out so far (and later) at *provider*."""
+        self._slot.delegate = provider
+        self._slot.number += 1
+
+    def get_logger(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes | None = None,
+    ) -> APILogger:
+        """Return a logger that resolves against the current delegate on each use."""
+        return _RebindingLogger(self._slot, (name, version, schema_url, attributes))
+
+
+class _RebindingLogger(APILogger):
+    def __init__(self, slot: _Generation, args: tuple[Any, ...]) -> None:
+        super().__init__(args[0], args[1], args[2], args[3])
+        self._slot = slot
+        self._args = args
+        self._number = -1
+        self._logger: APILogger = NoOpLoggerProvider().get_logger(args[0])
+
+    def _real(self) -> APILogger:
+        slot = self._slot
+        if self._number != slot.number:
+            self._logger = slot.delegate.get_logger(*self._args)
+            self._number = slot.number
+        return self._logger
+
+    def emit(self, *args: Any, **kwargs: Any) -> None:
+        """Emit on the current real logger."""
+        self._real().emit(*args, **kwargs)
+
+    def enabled(self, *args: Any, **kwargs: Any) -> bool:
+        """Ask the current real logger whether it would record."""
+        return _compat.log_enabled(self._real(), *args, **kwargs)
+
+
+class GlobalProxies:
+    """The three rebinding providers installed as the OpenTelemetry globals."""
+
+    def __init__(self) -> None:
+        self.tracer_provider = RebindingTracerProvider()
+        self.meter_provider = RebindingMeterProvider()
+        self.logger_provider = RebindingLoggerProvider()
+
+
+_install_lock = threading.Lock()
+_proxies: GlobalProxies | None = None
+
+
+def installed() -> bool:
+    """Whether our proxies are the OpenTelemetry globals."""
+    return _proxies is not None
+
+
+def proxies() -> GlobalProxies | None:
+    """Return the installed proxies, or ``None`` before :func:`install`."""
+    return _proxies
+
+
+def _foreign_globals() -> list[str]:
+    foreign = []
+    if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        foreign.append(f"TracerProvider ({type(trace.get_tracer_provider()).__name__})")
+    if not _compat.is_default_meter_provider(metrics.get_meter_provider()):
+        foreign.append(f"MeterProvider ({type(metrics.get_meter_provider()).__name__})")
+    if not _compat.is_default_logger_provider(_logs.get_logger_provider()):
+        foreign.append(f"LoggerProvider ({type(_logs.get_logger_provider()).__name__})")
+    return foreign
+
+
+def install() -> GlobalProxies:
+    """Install the rebinding proxies as the OpenTelemetry globals (once; later calls return them).
+
+    Raises:
+        RuntimeError: another library already set an OpenTelemetry global provider, which the
+            OpenTelemetry API never allows to be replaced.
+    """
+    global _proxies
+    with _install_lock:
+        if _proxies is not None:
+            return _proxies
+        foreign = _foreign_globals()
+        if foreign:
+            msg = (
+                f"OpenTelemetry's global {', '.join(foreign)} was already set by other code, and "
+                "OpenTelemetry never lets a global provider be replaced. Call "
+                "foundation_telemetry.configure() before that code runs, or pass "
+                "configure(set_global=False) and use telemetry.tracer_provider / "
+                ".meter_provider / .logger_provider explicitly."
+            )
+            raise RuntimeError(msg)
+        installing = GlobalProxies()
+        trace.set_tracer_provider(installing.tracer_provider)
+        metrics.set_meter_provider(installing.meter_provider)
+        _logs.set_logger_provider(installing.logger_provider)
+        _proxies = installing
+        return installing
+
+
+def rebind(
+    tracer_provider: TracerProvider,
+    meter_provider: MeterProvider,
+    logger_provider: APILoggerProvider,
+) -> None:
+    """Point the installed proxies at new providers (installing them first if needed)."""
+    installed_proxies = install()
+    installed_proxies.tracer_provider.set_delegate(tracer_provider)
+    installed_proxies.meter_provider.set_delegate(meter_provider)
+    installed_proxies.logger_provider.set_delegate(logger_provider)
+
+
+def current_delegates() -> Sequence[Any] | None:
+    """Return the providers the proxies point at, or ``None`` when not installed."""
+    if _proxies is None:
+        return None
+    return (
+        _proxies.tracer_provider.delegate,
+        _proxies.meter_provider.delegate,
+        _proxies.logger_provider.delegate,
+    )

@@ -1,0 +1,115 @@
+"""Assemble each signal's pipeline from settings and user components, guarded end to end.
+
+Every processor, exporter and reader ``configure()`` builds or is given goes behind the
+matching defensive wrapper, and every exporter sits behind the processor or reader it needs
+(console exporters behind a simple processor so output appears at once, the rest behind batch
+processors or a periodic reader). Spans and logs are assembled by one function from a small
+per-signal kit, so the two pipelines cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.sdk.metrics.export import (
+    InMemoryMetricReader,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.trace import SpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+from .._otel._compat import BatchLogRecordProcessor, LogRecordProcessor, SimpleLogRecordProcessor
+from ..correlation import CorrelationSpanProcessor
+from ..defensive import (
+    DefensiveLogExporter,
+    DefensiveLogRecordProcessor,
+    DefensiveMetricExporter,
+    DefensiveMetricReader,
+    DefensiveSpanExporter,
+    DefensiveSpanProcessor,
+)
+from ._exporters import build_exporters
+from ._settings import Settings, SignalSettings
+
+if TYPE_CHECKING:
+    from ..recording import Recorder
+
+__all__ = ["log_processors", "metric_readers", "span_processors"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Kit:
+    """The four constructors that differ between the span and the log pipeline."""
+
+    guard: Callable[[Any], Any]
+    guard_exporter: Callable[[Any], Any]
+    simple: Callable[[Any], Any]
+    batch: Callable[[Any], Any]
+
+
+_SPANS = _Kit(
+    DefensiveSpanProcessor, DefensiveSpanExporter, SimpleSpanProcessor, BatchSpanProcessor
+)
+_LOGS = _Kit(
+    DefensiveLogRecordProcessor,
+    DefensiveLogExporter,
+    SimpleLogRecordProcessor,
+    BatchLogRecordProcessor,
+)
+
+
+def _assemble(
+    kit: _Kit, settings: SignalSettings, processors: Iterable[Any], exporters: Iterable[Any]
+) -> list[Any]:
+    built = [kit.guard(processor) for processor in processors]
+    for name, exporter in build_exporters(settings):
+        behind = kit.simple if name == "console" else kit.batch
+        built.append(kit.guard(behind(kit.guard_exporter(exporter))))
+    built.extend(kit.guard(kit.batch(kit.guard_exporter(exporter))) for exporter in exporters)
+    return built
+
+
+def span_processors(
+    settings: Settings,
+    recorder: Recorder | None,
+    processors: Iterable[SpanProcessor],
+    exporters: Iterable[Any],
+) -> list[SpanProcessor]:
+    """Build the guarded span processors, correlation first so every later one sees the id."""
+    first: list[SpanProcessor] = [CorrelationSpanProcessor()]
+    if recorder is not None and "memory" in settings.traces.exporters:
+        first.append(recorder.span_processor)
+    return _assemble(_SPANS, settings.traces, (*first, *processors), exporters)
+
+
+def log_processors(
+    settings: Settings,
+    recorder: Recorder | None,
+    processors: Iterable[LogRecordProcessor],
+    exporters: Iterable[Any],
+) -> list[LogRecordProcessor]:
+    """Build the guarded log record processors."""
+    first: list[LogRecordProcessor] = []
+    if recorder is not None and "memory" in settings.logs.exporters:
+        first.append(recorder.log_processor)
+    return _assemble(_LOGS, settings.logs, (*first, *processors), exporters)
+
+
+def metric_readers(
+    settings: Settings, readers: Iterable[MetricReader], exporters: Iterable[Any]
+) -> list[MetricReader]:
+    """Build the guarded metric readers; every exporter behind its own periodic reader."""
+    built: list[MetricReader] = [DefensiveMetricReader(reader) for reader in readers]
+    every_exporter = [exporter for _, exporter in build_exporters(settings.metrics)]
+    every_exporter.extend(exporters)
+    for exporter in every_exporter:
+        periodic = PeriodicExportingMetricReader(DefensiveMetricExporter(exporter))
+        built.append(DefensiveMetricReader(periodic))
+    if "memory" in settings.metrics.exporters and not built:
+        # The SDK hands measurements to the Recorder's capture hook only while some reader
+        # exists; this one is never collected, so it costs one aggregation per series.
+        built.append(DefensiveMetricReader(InMemoryMetricReader()))
+    return built

@@ -1,0 +1,34 @@
+"""Zero-code entry points: ``opentelemetry-instrument`` configures through ``configure()``.
+
+With ``OTEL_PYTHON_DISTRO=foundation_telemetry`` and ``OTEL_PYTHON_CONFIGURATOR=
+foundation_telemetry``, the stock auto-instrumentation runner loads these two classes (declared
+as ``opentelemetry_distro`` and ``opentelemetry_configurator`` entry points), so an unmodified
+application gets our defaults, the defensive layer and bounded, quiet shutdown.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.sdk._configuration import _BaseConfigurator
+
+__all__ = ["FoundationConfigurator", "FoundationDistro"]
+
+
+class FoundationDistro(BaseDistro):  # type: ignore[misc]
+    """The distro: OTLP for every signal unless the environment says otherwise."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        for variable in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"):
+            os.environ.setdefault(variable, "otlp")
+
+
+class FoundationConfigurator(_BaseConfigurator):
+    """The configurator: builds the providers with :func:`foundation_telemetry.configure`."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        from ._configure import configure
+
+        configure()

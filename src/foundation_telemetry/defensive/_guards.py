@@ -1,0 +1,525 @@
+"""The logic every wrapper shares: bounded shutdown/flush for components, guarded export for exporters.
+
+:class:`GuardedComponent` is the base of the processor and reader wrappers: shutdown and flush run
+on helper threads against the coordinator's deadline (or the default budget), are idempotent, and
+count what they abandon. :class:`GuardedExporter` is the base of the exporter wrappers: it counts
+exceptions and non-success results per item, tracks the exporter's state for ``health()``, can
+bound each export with a deadline, and after shutdown drops and counts instead of exporting.
+The per-signal modules add only the signal's hook signatures.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from opentelemetry import context as otel_context
+
+from . import _shutdown
+from ._bounded import BoundedCall, Deadline
+from ._debug import guard_sdk_diagnostics
+from ._ledger import SkipReason, count_skip, mark_shutdown, set_component_state
+from ._policy import contain
+
+__all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
+
+R = TypeVar("R")
+_COUNTED: Any = object()  # a bounded export that timed out and was already counted
+_SUPPRESS_KEY = otel_context._SUPPRESS_INSTRUMENTATION_KEY
+
+
+def component_name(inner: object, name: str | None) -> str:
+    """Return *name*, or a readable default derived from the wrapped object's class."""
+    if name is not None:
+        if not isinstance(name, str) or not name:
+            msg = f"`name` must be a non-empty string, got {name!r}."
+            raise ValueError(msg)
+        return name
+    return type(inner).__name__
+
+
+def _deadline(timeout_millis: float | None = None) -> Deadline:
+    """Return the budget for one flush or shutdown, capped by a coordinated deadline."""
+    budget = _shutdown.default_timeout() if timeout_millis is None else timeout_millis / 1000
+    return Deadline(budget).earliest(_shutdown.active_deadline())
+
+
+def _exporter_of(inner: object) -> object:
+    """Return the exporter a stock processor or reader holds, or ``None``."""
+    for holder in (inner, getattr(inner, "_batch_processor", None)):
+        for attribute in ("_exporter", "span_exporter", "_span_exporter"):
+            exporter = getattr(holder, attribute, None)
+            if exporter is not None:
+                return exporter
+    return None
+
+
+def batch_queue(inner: object) -> tuple[Any, int] | None:
+    """Return a stock batch processor's queue and its capacity (``None`` for other processors)."""
+    batch = getattr(inner, "_batch_processor", None)
+    queue = getattr(batch, "_queue", None)
+    capacity = getattr(batch, "_max_queue_size", None)
+    if queue is None or not isinstance(capacity, int) or not hasattr(queue, "__len__"):
+        return None
+    return queue, capacity
+
+
+def _take_over_queue(inner: object) -> tuple[Any, int] | None:
+    """Give a stock batch processor an unbounded queue that its wrapper trims; return it.
+
+    The stock queue is a ``deque(maxlen=...)`` that silently drops its oldest item when full, and
+    no check around the append can tell exactly whether it did: the worker may pop a batch in
+    between. With no ``maxlen``, nothing is dropped silently; the wrapper pops what is over the
+    capacity itself (see ``_trim_queue``), so every item is either exported or counted.
+    """
+    watched = batch_queue(inner)
+    if watched is None:
+        return None
+    old, capacity = watched
+    if not isinstance(old, collections.deque) or old.maxlen is None:
+        return watched  # not the stock deque, or already taken over by another wrapper
+    queue: collections.deque[Any] = collections.deque()
+    inner._batch_processor._queue = queue  # type: ignore[attr-defined]
+    while True:  # anything queued before wrapping, newest first, keeps its order
+        try:
+            queue.append(old.popleft())
+        except IndexError:
+            break
+    return queue, capacity
+
+
+def _worker_outlived_shutdown(inner: object) -> bool:
+    """Whether a stock batch processor's or periodic reader's own thread is still running.
+
+    Their ``shutdown()`` joins that thread with a timeout and then returns regardless, so a
+    shutdown that *finished* can still have abandoned the final export the thread is stuck in.
+    """
+    for holder in (inner, getattr(inner, "_batch_processor", None)):
+        for attribute in ("_worker_thread", "_daemon_thread"):
+            thread = getattr(holder, attribute, None)
+            if isinstance(thread, threading.Thread) and thread.is_alive():
+                return True
+    return False
+
+
+def _queued(inner: object) -> int | None:
+    """Return how many items a batch processor still holds (``None`` when it is not one)."""
+    watched = batch_queue(inner)
+    return None if watched is None else len(watched[0])
+
+
+def _take_no_more_batches(inner: object) -> int | None:
+    """Stop a batch processor's worker taking further batches; return what is left queued.
+
+    What is left is counted as lost by an abandoned shutdown, so the worker must not export it
+    once unstuck (it would be delivered or counted a second time). The stock processor sets this
+    flag itself, but only after its own ``join`` timed out, which may be long after our deadline.
+    When the worker is not inside an export (the lock is free), the count is exact; otherwise it
+    is between batches or stuck in one, and takes no further batch after the current one.
+    """
+    batch = getattr(inner, "_batch_processor", None)
+    if batch is None or not hasattr(batch, "_shutdown_timeout_exceeded"):
+        return _queued(inner)
+    batch._shutdown_timeout_exceeded = True
+    lock = getattr(batch, "_export_lock", None)
+    if lock is None or not lock.acquire(blocking=False):
+        return _queued(inner)
+    try:
+        return _queued(inner)
+    finally:
+        lock.release()
+
+
+class GuardedComponent:
+    """Shutdown and flush handling shared by the processor and reader wrappers."""
+
+    def _init_guard(self, inner: object, name: str | None) -> None:
+        self._name = component_name(inner, name)
+        self._inner_obj = inner
+        # A stock batch processor silently pushes its oldest item out when its queue is full;
+        # the wrappers take that over so those items are counted as QUEUE_FULL.
+        watched = _take_over_queue(inner)
+        self._queue: Any = None if watched is None else watched[0]
+        self._queue_max = 0 if watched is None else watched[1]
+        self._closed = False
+        self._guard_lock = threading.Lock()
+        self._trim_lock = threading.Lock()
+        self._shutdown_call: BoundedCall[Any] | None = None
+        self._timeout_noted = False
+        guard_sdk_diagnostics()
+        mark_shutdown(False)
+        _shutdown.register_component(self)
+
+    @property
+    def component_name(self) -> str:
+        """Name used for this component in skip counts and ``health()``."""
+        return self._name
+
+    def _inner_shutdown(self, timeout_millis: float) -> None:
+        raise NotImplementedError
+
+    def _inner_flush(self, timeout_millis: float) -> bool:
+        raise NotImplementedError
+
+    def _dropped(self, item: str | None, count: int = 1) -> None:
+        """Count an item arriving after shutdown."""
+        count_skip(self._name, SkipReason.SHUTDOWN, count, item=item)
+
+    def _trim_queue(self, describe: Callable[[Any], str]) -> None:
+        """Pop what is over the batch queue's capacity (the oldest items); count each QUEUE_FULL.
+
+        Every pop is atomic, so an item is either taken by the worker (and exported) or by this
+        (and counted), never both, never neither. One trimmer at a time, and only while the
+        queue is over capacity, so the worker never finds fewer items than it counted on.
+        """
+        queue = self._queue
+        with self._trim_lock:
+            while len(queue) > self._queue_max:
+                try:
+                    item = queue.pop()
+                except IndexError:
+                    return
+                try:
+                    name = describe(item)
+                except BaseException:  # noqa: BLE001 - describing a broken item must not fail
+                    name = "?"
+                count_skip(self._name, SkipReason.QUEUE_FULL, item=name)
+
+    @property
+    def shutdown_started(self) -> bool:
+        """Whether shutdown was already started (by anyone)."""
+        return self._shutdown_call is not None
+
+    def start_shutdown(self) -> BoundedCall[Any]:
+        """Start (once) the wrapped component's shutdown on a helper thread and return the call."""
+        with self._guard_lock:
+            if self._shutdown_call is None:
+                self._closed = True
+                budget = _deadline().remaining() or 0.0
+
+                def run() -> None:
+                    with _suppressed():
+                        self._inner_shutdown(budget * 1000)
+
+                self._shutdown_call = BoundedCall(run, f"{self._name}-shutdown").start()
+            return self._shutdown_call
+
+    def start_flush(self, deadline: Deadline) -> BoundedCall[Any] | None:
+        """Start a flush on a helper thread; ``None`` once shut down."""
+        if self._closed:
+            return None
+        millis = (deadline.remaining() or 0.0) * 1000
+
+        def run() -> bool:
+            with _suppressed():
+                return self._inner_flush(millis) is not False
+
+        return BoundedCall(run, f"{self._name}-flush").start()
+
+    def _after_fork(self) -> None:
+        """Forget the parent's locks (called in a forked child)."""
+        self._guard_lock = threading.Lock()
+        self._trim_lock = threading.Lock()
+
+    def abandoned(self, call: BoundedCall[Any]) -> bool:
+        """Whether the shutdown *call* gave up on work: unfinished, or its worker thread still stuck."""
+        if not call.done:
+            return True
+        return call.error is None and _worker_outlived_shutdown(self._inner_obj)
+
+    def note_timeout(self, call: BoundedCall[Any]) -> None:
+        """Count (once) the items an abandoned shutdown leaves in the component."""
+        with self._guard_lock:
+            if self._timeout_noted:
+                return
+            self._timeout_noted = True
+        queued = _take_no_more_batches(self._inner_obj)
+        exporter = _exporter_of(self._inner_obj)
+        if isinstance(exporter, GuardedExporter):
+            # The batch it is stuck exporting is counted here, and not again when it fails.
+            lost = (queued or 0) + exporter.claim_inflight()
+        else:
+            lost = max(queued or 0, 1)  # unknown contents: at least what it was holding
+        if not lost and queued is None:
+            lost = 1  # no queue to inspect (a reader's final collection): one lost delivery
+        if lost:
+            count_skip(self._name, SkipReason.TIMEOUT, lost, item="shutdown")
+
+    def abort_exporters(self) -> None:
+        """Shut down the wrapped component's own defensive exporter now (ends retry back-off)."""
+        exporter = _exporter_of(self._inner_obj)
+        if isinstance(exporter, GuardedExporter):
+            exporter.abort()
+
+    def _bounded_shutdown(self, timeout_millis: float | None = None) -> None:
+        """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising."""
+        try:
+            call = self.start_shutdown()
+            # Never longer than the configured shutdown budget, whatever the SDK caller passes.
+            deadline = _deadline(timeout_millis).earliest(_deadline())
+            budget = deadline.remaining() or 0.0
+            if not call.wait(_shutdown.abort_point(deadline, budget)):
+                self.abort_exporters()
+                call.wait(deadline)
+            if call.done and call.error is not None:
+                contain(self._name, call.error, item="shutdown")
+            elif self.abandoned(call):
+                self.note_timeout(call)
+        except BaseException as error:  # noqa: BLE001 - shutdown never raises
+            contain(self._name, error, item="shutdown")
+
+    def _bounded_flush(self, timeout_millis: float | None) -> bool:
+        """``force_flush()`` for the SDK: bounded by *timeout_millis*, never raising."""
+        try:
+            call = self.start_flush(_deadline(timeout_millis))
+            if call is None:
+                return False
+            if not call.wait(_deadline(timeout_millis)):
+                return False  # nothing is lost yet: the items stay queued
+            if call.error is not None:
+                contain(self._name, call.error, item="force_flush")
+                return False
+            return call.result is not False
+        except BaseException as error:  # noqa: BLE001 - flushing never raises
+            contain(self._name, error, item="force_flush")
+            return False
+
+
+class _suppressed:
+    """Suppress instrumentation around a call and always detach, even on BaseException."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = otel_context.attach(otel_context.set_value(_SUPPRESS_KEY, True))
+
+    def __exit__(self, *exc: object) -> None:
+        otel_context.detach(self._token)
+
+
+class GuardedExporter(Generic[R]):
+    """Export, shutdown and flush handling shared by the three exporter wrappers."""
+
+    def _init_guard(
+        self,
+        inner: object,
+        name: str | None,
+        export_timeout: float | None,
+        success: R,
+        failure: R,
+    ) -> None:
+        if export_timeout is not None and (
+            isinstance(export_timeout, bool)
+            or not isinstance(export_timeout, int | float)
+            or export_timeout <= 0
+        ):
+            msg = f"`export_timeout` must be a positive number of seconds or None, got {export_timeout!r}."
+            raise ValueError(msg)
+        self._name = component_name(inner, name)
+        self._inner_obj = inner
+        self._export_timeout = export_timeout
+        self._success = success
+        self._failure = failure
+        self._closed = False
+        self._aborted = False
+        self._state = "idle"
+        self._inflight: BoundedCall[Any] | None = None
+        self._inflight_batch: Any = None
+        self._claimed: Any = None  # the in-flight batch an abandoned shutdown counted
+        # Open, unbounded and healthy ("ok"): a success needs no bookkeeping at all.
+        self._fast = False
+        self._inner_export: Callable[[Any], R] = self._export_inner
+        self._stop_lock = threading.Lock()
+        self._stop_call: BoundedCall[Any] | None = None
+        set_component_state(self._name, "idle")
+        guard_sdk_diagnostics()
+        _shutdown.register_exporter(self)
+
+    @property
+    def component_name(self) -> str:
+        """Name used for this exporter in skip counts and ``health()``."""
+        return self._name
+
+    @property
+    def state(self) -> str:
+        """``idle``, ``ok``, ``failing``, ``hung`` or ``shutdown``."""
+        return self._state
+
+    def _after_fork(self) -> None:
+        """Forget the parent's locks and in-flight exports (called in a forked child)."""
+        self._stop_lock = threading.Lock()
+        self._inflight = None
+        if self._state == "hung":
+            self._set_state("idle")
+
+    def _set_state(self, state: str, error: BaseException | None = None) -> None:
+        self._fast = state == "ok" and not self._closed and self._export_timeout is None
+        if self._state != state or error is not None:
+            self._state = state
+            set_component_state(self._name, state, error=error)
+
+    def _export_inner(self, batch: Any) -> R:
+        raise NotImplementedError
+
+    def _count(self, batch: Any) -> int:
+        return len(batch)
+
+    def _describe(self, batch: Any) -> str:
+        return f"{self._count(batch)} item(s)"
+
+    def _guarded_export(self, batch: Any) -> R:
+        """Export *batch*; count every item not delivered; return the inner result or FAILURE.
+
+        The signal wrappers inline this fast path in their ``export`` (it is the per-span cost
+        under a ``SimpleSpanProcessor``); everything but a success from a healthy, open,
+        unbounded exporter goes through the slow-path helpers below.
+        """
+        if not self._fast:
+            return self._export_slow(batch)
+        self._inflight_batch = batch
+        try:
+            result = self._inner_export(batch)
+        except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
+            return self._export_raised(batch, error)
+        self._inflight_batch = None
+        if result is self._success:
+            return result
+        return self._export_result(batch, result)
+
+    def _export_slow(self, batch: Any) -> R:
+        if self._closed:
+            self._skip(SkipReason.TIMEOUT if self._aborted else SkipReason.SHUTDOWN, batch)
+            return self._failure
+        self._inflight_batch = batch
+        try:
+            if self._export_timeout is None:
+                result = self._inner_export(batch)
+            else:
+                result = self._export_bounded(batch)
+        except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
+            return self._export_raised(batch, error)
+        self._inflight_batch = None
+        return self._export_result(batch, result)
+
+    def _export_raised(self, batch: Any, error: BaseException) -> R:
+        """Count a batch lost to *error*; re-raise only under the interrupt policy."""
+        self._inflight_batch = None
+        self._set_state("failing", error)
+        if self._claimed is batch:  # an abandoned shutdown already counted this batch
+            return self._failure
+        if contain(
+            self._name,
+            error,
+            item=self._safe(self._describe, batch, "?"),
+            count=self._safe(self._count, batch, 1),
+        ):
+            raise error
+        return self._failure
+
+    def _export_result(self, batch: Any, result: Any) -> R:
+        """Handle anything but a success from a healthy exporter: state, counts, the result."""
+        if result is self._success:
+            self._set_state("ok")
+            return result
+        if result is _COUNTED or self._claimed is batch:
+            return self._failure
+        if not isinstance(result, type(self._failure)):  # e.g. None: not an export result
+            self._set_state("failing")
+            self._skip(SkipReason.CONTRACT_VIOLATION, batch)
+            return self._failure
+        reason = SkipReason.TIMEOUT if self._aborted else SkipReason.BACKEND_UNAVAILABLE
+        if self._closed and not self._aborted:
+            reason = SkipReason.SHUTDOWN
+        self._set_state("failing")
+        self._skip(reason, batch)
+        return result
+
+    def claim_inflight(self) -> int:
+        """Return the size of the batch being exported now, which its caller counts instead."""
+        batch = self._inflight_batch
+        if batch is None:
+            return 0
+        self._claimed = batch
+        return int(self._safe(self._count, batch, 1))
+
+    def _skip(self, reason: SkipReason, batch: Any) -> None:
+        count = self._safe(self._count, batch, 1)
+        if count:  # an empty batch loses nothing
+            count_skip(self._name, reason, count, item=self._safe(self._describe, batch, "?"))
+
+    @staticmethod
+    def _safe(fn: Callable[[Any], Any], batch: Any, default: Any) -> Any:
+        try:
+            return fn(batch)
+        except BaseException:  # noqa: BLE001 - describing a malformed batch must not fail
+            return default
+
+    def _export_bounded(self, batch: Any) -> Any:
+        inflight = self._inflight
+        if inflight is not None and not inflight.done:
+            self._skip(SkipReason.TIMEOUT, batch)
+            return _COUNTED
+        call = BoundedCall(lambda: self._inner_export(batch), f"{self._name}-export").start()
+        self._inflight = call
+        deadline = Deadline(self._export_timeout).earliest(_shutdown.active_deadline())
+        if not call.wait(deadline):
+            self._set_state("hung")
+            self._skip(SkipReason.TIMEOUT, batch)
+            return _COUNTED
+        if call.error is not None:
+            raise call.error
+        return call.result
+
+    def _inner_shutdown(self) -> None:
+        raise NotImplementedError
+
+    def _inner_flush(self, timeout_millis: float) -> bool:
+        raise NotImplementedError
+
+    def _start_stop(self) -> BoundedCall[Any] | None:
+        with self._stop_lock:
+            if self._stop_call is not None:
+                return None
+            self._closed = True
+            self._fast = False
+            self._stop_call = BoundedCall(self._inner_shutdown, f"{self._name}-shutdown").start()
+            return self._stop_call
+
+    def abort(self) -> BoundedCall[Any] | None:
+        """Shut the wrapped exporter down now (interrupts OTLP back-off); ``None`` if already."""
+        self._aborted = True
+        return self._start_stop()
+
+    def _bounded_exporter_shutdown(self, timeout_millis: float | None) -> None:
+        """Shut the wrapped exporter down first, then wait (bounded) for it; never raises."""
+        try:
+            call = self._start_stop()
+            if call is None:
+                return
+            if not call.wait(_deadline(timeout_millis)):
+                count_skip(self._name, SkipReason.TIMEOUT, item="shutdown")
+            elif call.error is not None:
+                contain(self._name, call.error, item="shutdown")
+            self._set_state("shutdown")
+        except BaseException as error:  # noqa: BLE001 - shutdown never raises
+            contain(self._name, error, item="shutdown")
+
+    def _bounded_exporter_flush(self, timeout_millis: float | None) -> bool:
+        if self._closed:
+            return False
+        try:
+            call = BoundedCall(
+                lambda: self._inner_flush((_deadline(timeout_millis).remaining() or 0.0) * 1000),
+                f"{self._name}-flush",
+            ).start()
+            if not call.wait(_deadline(timeout_millis)):
+                return False
+            if call.error is not None:
+                contain(self._name, call.error, item="force_flush")
+                return False
+            return call.result is not False
+        except BaseException as error:  # noqa: BLE001 - flushing never raises
+            contain(self._name, error, item="force_flush")
+            return False

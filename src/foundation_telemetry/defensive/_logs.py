@@ -1,0 +1,166 @@
+"""Log wrappers: :class:`DefensiveLogRecordProcessor` and :class:`DefensiveLogExporter`.
+
+Same shape as the span wrappers. ``on_emit`` is the path behind ``logging.warning()`` through an
+OpenTelemetry ``LoggingHandler`` and behind ``emit()``; nothing raised below it reaches the
+caller, including ``ImportError`` from ``copy`` when a ``__del__`` logs at interpreter teardown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, final
+
+from .._otel._compat import (
+    LogRecordExporter,
+    LogRecordExportResult,
+    LogRecordProcessor,
+    ReadableLogRecord,
+    ReadWriteLogRecord,
+    flush_log_exporter,
+    log_enabled,
+)
+from ._guards import GuardedComponent, GuardedExporter
+from ._policy import contain
+
+__all__ = ["DefensiveLogExporter", "DefensiveLogRecordProcessor"]
+
+
+def _describe_record(item: ReadableLogRecord | ReadWriteLogRecord) -> str:
+    record = item.log_record
+    name = getattr(record, "event_name", None)
+    if name:
+        return str(name)
+    return str(record.body)[:80]
+
+
+@final
+class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
+    """Forward to *processor*; never raise into the caller (but for the interrupt policy).
+
+    Args:
+        processor: Any SDK ``LogRecordProcessor``.
+        name: Component name in skip counts; default: the processor's class name.
+    """
+
+    def __init__(self, processor: LogRecordProcessor, *, name: str | None = None) -> None:
+        if not isinstance(processor, LogRecordProcessor):
+            msg = f"`processor` must be a LogRecordProcessor, got {type(processor).__name__}."
+            raise TypeError(msg)
+        self._processor = processor
+        self._init_guard(processor, name)
+        if self._queue is not None:  # only batch processors pay for watching their queue
+            self.on_emit = self._on_emit_watching_queue  # type: ignore[method-assign]
+
+    @property
+    def wrapped(self) -> LogRecordProcessor:
+        """The wrapped processor."""
+        return self._processor
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        """Forward ``on_emit``; count and swallow any failure; after shutdown, count the drop."""
+        if self._closed:
+            self._dropped(_safe_describe(log_record))
+            return
+        try:
+            self._processor.on_emit(log_record)
+        except BaseException as error:
+            if contain(self._name, error, item=_safe_describe(log_record)):
+                raise
+
+    def _on_emit_watching_queue(self, log_record: ReadWriteLogRecord) -> None:
+        """``on_emit`` for a stock batch processor: also counts records its full queue drops."""
+        DefensiveLogRecordProcessor.on_emit(self, log_record)
+        if not self._closed and len(self._queue) > self._queue_max:
+            self._trim_queue(_describe_record)
+
+    def enabled(self, **kwargs: Any) -> bool:
+        """Forward ``enabled``; a failing check counts as enabled (the record then goes on).
+
+        A processor from before SDK 1.45 has no ``enabled``: it takes every record.
+        """
+        try:
+            return log_enabled(self._processor, **kwargs)
+        except Exception:  # noqa: BLE001 - a broken filter must not drop or raise
+            return True
+
+    def shutdown(self) -> None:
+        """Shut the processor down within the shutdown budget; idempotent, never raises."""
+        self._bounded_shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush within *timeout_millis* (the stock batch processor ignores it); never raises."""
+        return self._bounded_flush(timeout_millis)
+
+    def _inner_shutdown(self, timeout_millis: float) -> None:
+        self._processor.shutdown()
+
+    def _inner_flush(self, timeout_millis: float) -> bool:
+        return self._processor.force_flush(int(timeout_millis))
+
+
+def _safe_describe(item: ReadWriteLogRecord) -> str:
+    try:
+        return _describe_record(item)
+    except BaseException:  # noqa: BLE001 - describing a broken record must not fail
+        return "?"
+
+
+@final
+class DefensiveLogExporter(GuardedExporter[LogRecordExportResult], LogRecordExporter):
+    """Forward to *exporter*; count exceptions and ``FAILURE`` results per record; never raise.
+
+    Args:
+        exporter: Any SDK ``LogRecordExporter``.
+        name: Component name in skip counts; default: the exporter's class name.
+        export_timeout: As for :class:`~foundation_telemetry.defensive.DefensiveSpanExporter`.
+    """
+
+    def __init__(
+        self,
+        exporter: LogRecordExporter,
+        *,
+        name: str | None = None,
+        export_timeout: float | None = None,
+    ) -> None:
+        if not isinstance(exporter, LogRecordExporter):
+            msg = f"`exporter` must be a LogRecordExporter, got {type(exporter).__name__}."
+            raise TypeError(msg)
+        self._exporter = exporter
+        self._init_guard(
+            exporter,
+            name,
+            export_timeout,
+            LogRecordExportResult.SUCCESS,
+            LogRecordExportResult.FAILURE,
+        )
+        self._inner_export = exporter.export  # no extra frame on the hot path
+
+    @property
+    def wrapped(self) -> LogRecordExporter:
+        """The wrapped exporter."""
+        return self._exporter
+
+    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        """Export *batch*; on any failure count its records and return ``FAILURE``."""
+        return self._guarded_export(batch)
+
+    def shutdown(self) -> None:
+        """Shut the exporter down (interrupting retries first), bounded; never raises."""
+        self._bounded_exporter_shutdown(None)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush within *timeout_millis*; never raises."""
+        return self._bounded_exporter_flush(timeout_millis)
+
+    def _export_inner(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+        return self._exporter.export(batch)
+
+    def _describe(self, batch: Sequence[ReadableLogRecord]) -> str:
+        return _describe_record(batch[0]) if len(batch) == 1 else f"{len(batch)} log records"
+
+    def _inner_shutdown(self) -> None:
+        self._exporter.shutdown()  # type: ignore[no-untyped-call]
+
+    def _inner_flush(self, timeout_millis: float) -> bool:
+        # LogRecordExporter.force_flush only joined the interface in SDK 1.44.
+        return flush_log_exporter(self._exporter, int(timeout_millis))

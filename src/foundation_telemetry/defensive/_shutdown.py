@@ -1,0 +1,374 @@
+"""The shutdown coordinator: flush and shut down every signal in parallel within one deadline.
+
+Wrapped processors and readers register here when they are built. :func:`shutdown_all` and
+:func:`flush_all` start every component's (and provider's) flush or shutdown on its own helper
+thread at once and wait until one shared deadline. Shortly before it, every still-open exporter
+wrapper is shut down, which interrupts OTLP retry back-off so stuck exports return in time. The same
+sequence runs once at interpreter exit, from an ``atexit`` hook registered after ``logging`` was
+imported, so it runs *before* ``logging.shutdown()`` (``atexit`` is last-in, first-out) and after
+non-daemon threads were joined.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from ._bounded import BoundedCall, Deadline
+from ._classify import set_exiting
+from ._ledger import mark_shutdown
+from ._policy import contain
+
+__all__ = [
+    "ABORT_GRACE",
+    "Abortable",
+    "Coordinated",
+    "abort_all_exporters",
+    "abort_point",
+    "active_deadline",
+    "default_timeout",
+    "ensure_exit_hook",
+    "flush_all",
+    "has_components",
+    "register_component",
+    "register_exporter",
+    "register_for_exit",
+    "set_shutdown_timeout",
+    "shutdown_all",
+    "shutdown_registered",
+]
+
+#: How long before the deadline exporters are aborted (their ``shutdown()`` sets an event that
+#: ends retry back-off), so the exports and processors can still finish within the budget.
+ABORT_GRACE = 0.2
+
+
+class Coordinated(Protocol):
+    """A wrapped processor or reader, as the coordinator drives it."""
+
+    @property
+    def component_name(self) -> str:
+        """Name used in skip counts."""
+
+    @property
+    def shutdown_started(self) -> bool:
+        """Whether shutdown was already started (by anyone)."""
+
+    def start_shutdown(self) -> BoundedCall[Any]:
+        """Start (or return the already started) shutdown of the wrapped component."""
+
+    def start_flush(self, deadline: Deadline) -> BoundedCall[Any] | None:
+        """Start a flush bounded by *deadline*; ``None`` when already shut down."""
+
+    def abandoned(self, call: BoundedCall[Any]) -> bool:
+        """Whether the shutdown *call* gave up on work (unfinished, or its worker still stuck)."""
+
+    def note_timeout(self, call: BoundedCall[Any]) -> None:
+        """Count what *call* (an abandoned shutdown) leaves behind."""
+
+
+class Abortable(Protocol):
+    """A wrapped exporter, as the coordinator drives it."""
+
+    def abort(self) -> BoundedCall[Any] | None:
+        """Shut the wrapped exporter down now; ``None`` when it already is."""
+
+
+_components: weakref.WeakSet[Any] = weakref.WeakSet()
+_exporters: weakref.WeakSet[Any] = weakref.WeakSet()
+_state_lock = threading.Lock()
+_default_timeout = 3.0
+_active: Deadline | None = None
+_exit_hook_registered = False
+_exited = False
+_exit_telemetry: weakref.ref[Any] | None = None
+
+
+def register_component(component: Coordinated) -> None:
+    """Have *component* shut down by the exit sequence and by :func:`shutdown_all`."""
+    with _state_lock:
+        _components.add(component)
+    ensure_exit_hook()
+
+
+def register_exporter(exporter: Abortable) -> None:
+    """Have *exporter* aborted when a coordinated deadline is spent."""
+    with _state_lock:
+        _exporters.add(exporter)
+
+
+def _any_open() -> bool:
+    with _state_lock:
+        return any(not component.shutdown_started for component in _components)
+
+
+def has_components() -> bool:
+    """Return whether any wrapped component is alive."""
+    return len(_components) > 0
+
+
+def set_shutdown_timeout(timeout: float) -> None:
+    """Set the total budget, in seconds, for shutdown at exit and for uncoordinated shutdowns.
+
+    Raises:
+        ValueError: *timeout* is not a positive number.
+    """
+    global _default_timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        msg = f"`timeout` must be a positive number of seconds, got {timeout!r}."
+        raise ValueError(msg)
+    _default_timeout = float(timeout)
+
+
+def default_timeout() -> float:
+    """Return the configured shutdown budget in seconds."""
+    return _default_timeout
+
+
+def active_deadline() -> Deadline | None:
+    """Return the deadline of the coordinated flush or shutdown in progress, if any."""
+    return _active
+
+
+def _providers_components(providers: Iterable[Any]) -> list[Any]:
+    """Find the wrapped components held by *providers* (SDK private attributes, read defensively)."""
+    found: list[Any] = []
+    for provider in providers:
+        provider = getattr(provider, "delegate", provider)  # our rebinding global proxies
+        candidates: list[Any] = []
+        multi = getattr(provider, "_active_span_processor", None)
+        candidates.extend(getattr(multi, "_span_processors", ()))
+        multi = getattr(provider, "_multi_log_record_processor", None)
+        candidates.extend(getattr(multi, "_log_record_processors", ()))
+        consumer = getattr(provider, "_measurement_consumer", None)
+        candidates.extend(getattr(consumer, "_reader_storages", {}).keys())
+        with _state_lock:
+            found.extend(item for item in candidates if item in _components)
+    return found
+
+
+def _start_all(
+    starts: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]],
+) -> list[tuple[Any, BoundedCall[Any]]]:
+    """Start every call (each on its own helper thread); a start that fails is skipped."""
+    calls: list[tuple[Any, BoundedCall[Any]]] = []
+    for owner, start in starts:
+        try:
+            call = start()
+        except BaseException:  # noqa: BLE001 - a broken component must not stop the others
+            continue
+        if call is not None:
+            calls.append((owner, call))
+    return calls
+
+
+def _wait_all(calls: list[tuple[Any, BoundedCall[Any]]], deadline: Deadline) -> bool:
+    """Wait for every call until *deadline*; return whether all finished."""
+    for _, call in calls:
+        call.wait(deadline)
+    return all(call.done for _, call in calls)
+
+
+def _settle(
+    calls: list[tuple[Any, BoundedCall[Any]]], *, shutdown: bool = False
+) -> list[tuple[Any, BoundedCall[Any]]]:
+    """Count the errors of finished calls; return the unfinished ones.
+
+    For shutdowns, also those that finished but abandoned work (the component's ``abandoned``).
+    """
+    left: list[tuple[Any, BoundedCall[Any]]] = []
+    for owner, call in calls:
+        if call.done and call.error is not None:
+            name = getattr(owner, "component_name", None) or type(owner).__name__
+            contain(name, call.error, item="shutdown")
+            continue
+        abandoned = getattr(owner, "abandoned", None) if shutdown else None
+        if (not call.done) if abandoned is None else abandoned(call):
+            left.append((owner, call))
+    return left
+
+
+def abort_all_exporters() -> None:
+    """Shut down every open exporter wrapper now (interrupting retry back-off); do not wait."""
+    with _state_lock:
+        exporters = list(_exporters)
+    _start_all([(exporter, exporter.abort) for exporter in exporters])
+
+
+def abort_point(deadline: Deadline, budget: float) -> Deadline:
+    """When to stop waiting politely and abort exporters: a little before *deadline*."""
+    return deadline.minus(min(ABORT_GRACE, budget * 0.2))
+
+
+def _flush_starter(component: Any, deadline: Deadline) -> Callable[[], BoundedCall[Any] | None]:
+    def start() -> BoundedCall[Any] | None:
+        return component.start_flush(deadline)  # type: ignore[no-any-return]
+
+    return start
+
+
+def _provider_shutdown_starter(provider: Any) -> Callable[[], BoundedCall[Any] | None]:
+    def start() -> BoundedCall[Any] | None:
+        return BoundedCall(provider.shutdown, "provider-shutdown").start()
+
+    return start
+
+
+def _coordinate(
+    components: list[Any],
+    providers: list[Any],
+    timeout: float | None,
+    *,
+    flush: bool,
+    shutdown: bool,
+) -> bool:
+    global _active
+    budget = _default_timeout if timeout is None else timeout
+    deadline = Deadline(budget)
+    previous, _active = _active, deadline
+    try:
+        unfinished: list[tuple[Any, BoundedCall[Any]]] = []
+        if flush:
+            flushes = _start_all([(c, _flush_starter(c, deadline)) for c in components])
+            _wait_all(flushes, deadline)
+            unfinished += _settle(flushes)
+        if shutdown:
+            starts: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]] = [
+                (c, c.start_shutdown) for c in components if not c.shutdown_started
+            ]
+            starts += [(p, _provider_shutdown_starter(p)) for p in providers if p is not None]
+            calls = _start_all(starts)
+            # Abort a little before the deadline so that exports stuck in retry back-off end,
+            # their processors finish, and everything still happens within the budget.
+            if not _wait_all(calls, abort_point(deadline, budget)):
+                abort_all_exporters()
+                _wait_all(calls, deadline)
+            left = _settle(calls, shutdown=True)
+            for owner, call in left:
+                note = getattr(owner, "note_timeout", None)
+                if note is not None:  # providers hold no items of their own: not counted
+                    note(call)
+            unfinished += left
+        return not unfinished
+    finally:
+        _active = previous
+
+
+def shutdown_all(
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
+    logger_provider: Any = None,
+    timeout: float | None = None,
+) -> bool:
+    """Shut down the three providers together within *timeout* seconds in total.
+
+    Every wrapped processor and reader of the providers is shut down (which exports what it still
+    holds: batch processors drain their queue, periodic readers collect once more), each on its
+    own helper thread, all at once; the providers' own ``shutdown()`` runs alongside. When the
+    budget is spent, waiting stops, what was left is counted as ``TIMEOUT`` and every open
+    exporter is shut down to interrupt retry back-off. Idempotent; never raises.
+
+    Args:
+        tracer_provider: An SDK ``TracerProvider`` (or ``None``).
+        meter_provider: An SDK ``MeterProvider`` (or ``None``).
+        logger_provider: An SDK ``LoggerProvider`` (or ``None``).
+        timeout: Total budget in seconds; default :func:`set_shutdown_timeout`'s value (3 s).
+
+    Returns:
+        ``True`` when everything finished in time.
+    """
+    providers = [tracer_provider, meter_provider, logger_provider]
+    try:
+        components = _providers_components(p for p in providers if p is not None)
+        return _coordinate(components, providers, timeout, flush=False, shutdown=True)
+    except BaseException:  # noqa: BLE001 - shutdown never raises into the application
+        return False
+    finally:
+        # A reconfiguration shuts the previous pipelines down after building new ones: telemetry
+        # is only "shut down" when no wrapped component is left open.
+        mark_shutdown(not _any_open())
+
+
+def flush_all(
+    tracer_provider: Any = None,
+    meter_provider: Any = None,
+    logger_provider: Any = None,
+    timeout: float | None = None,
+) -> bool:
+    """Flush the three providers' wrapped components in parallel within *timeout* seconds.
+
+    Returns:
+        ``True`` when every flush finished in time and reported success.
+    """
+    providers = [p for p in (tracer_provider, meter_provider, logger_provider) if p is not None]
+    try:
+        components = _providers_components(providers)
+        deadline = Deadline(_default_timeout if timeout is None else timeout)
+        calls = [c.start_flush(deadline) for c in components]
+        ok = True
+        for call in calls:
+            if call is not None:
+                ok = call.wait(deadline) and call.error is None and call.result is not False and ok
+        return ok
+    except BaseException:  # noqa: BLE001 - flushing never raises into the application
+        return False
+
+
+def register_for_exit(telemetry: Any) -> None:
+    """Make *telemetry* (a ``Telemetry``) the one the exit sequence shuts down, with its budget.
+
+    The exit sequence then shuts down its three providers together with every other live wrapped
+    component, within ``telemetry.settings.shutdown_timeout`` seconds in total.
+    """
+    global _exit_telemetry
+    timeout = getattr(getattr(telemetry, "settings", None), "shutdown_timeout", None)
+    if timeout is not None:
+        set_shutdown_timeout(timeout)
+    _exit_telemetry = weakref.ref(telemetry)
+    ensure_exit_hook()
+
+
+def shutdown_registered(timeout: float | None = None) -> bool:
+    """Shut down every live wrapped component (the exit and pytest-finish sequence)."""
+    global _exited
+    with _state_lock:
+        if _exited:
+            return True
+        _exited = True
+        components = list(_components)
+    telemetry = _exit_telemetry() if _exit_telemetry is not None else None
+    providers = [
+        getattr(telemetry, name, None)
+        for name in ("tracer_provider", "meter_provider", "logger_provider")
+    ]
+    if getattr(telemetry, "is_shut_down", False):
+        providers = []
+    try:
+        return _coordinate(components, providers, timeout, flush=False, shutdown=True)
+    except BaseException:  # noqa: BLE001 - runs at exit
+        return False
+    finally:
+        mark_shutdown()
+
+
+def _at_exit() -> None:
+    set_exiting(True)
+    shutdown_registered()
+
+
+def ensure_exit_hook() -> None:
+    """Register the exit sequence once (after ``logging``, so it runs before logging's own hook)."""
+    global _exit_hook_registered
+    if _exit_hook_registered:
+        return
+    _exit_hook_registered = True
+    atexit.register(_at_exit)
+
+
+def _reset_for_fork() -> None:
+    global _state_lock, _active
+    _state_lock = threading.Lock()
+    _active = None

@@ -1,0 +1,137 @@
+"""The capture processors: span starts and ends, log records and events, into a record buffer.
+
+They run in the emitting thread, before any batching, store the SDK object itself (no copy) and
+stamp each entry with the isolation scope of the span it belongs to; they never raise.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Final
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace import Span as SDKSpan
+
+from .._otel import _compat
+from ..defensive._ledger import SkipReason, count_skip
+from ._buffer import RecordBuffer
+from ._records import RecordKind
+
+__all__ = ["RecordingLogProcessor", "RecordingSpanProcessor", "current_thread_name"]
+
+COMPONENT: Final = "recorder"
+
+
+class _ThreadNames:
+    """The current thread's name, cached in a thread-local (cheap, and dies with the thread)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def current(self) -> str:
+        try:
+            return self._local.name  # type: ignore[no-any-return]
+        except AttributeError:
+            name: str = threading.current_thread().name
+            self._local.name = name
+            return name
+
+
+_thread_names = _ThreadNames()
+current_thread_name = _thread_names.current
+
+
+class RecordingSpanProcessor(SpanProcessor):
+    """Capture span starts and ends into a :class:`RecordBuffer`; never raises.
+
+    The hot path stores the SDK span object itself (no copy) and builds ``SpanRecord`` views only
+    when a query or an expectation reads them.
+    """
+
+    def __init__(self, buffer: RecordBuffer) -> None:
+        self._buffer = buffer
+        # span_id -> the span's start entry, while the span runs: children and log records
+        # inherit the isolation scope of the span they belong to.
+        self._live: dict[int, list[Any]] = {}
+        self._last_end: ReadableSpan | None = None
+
+    def scope_of(self, span_id: int | None) -> int:
+        """Return the scope of a running span, or the buffer's current scope."""
+        if span_id:
+            entry = self._live.get(span_id)
+            if entry is not None:
+                return entry[2]  # type: ignore[no-any-return]
+        return self._buffer.scope
+
+    def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
+        """Record the start (the scope comes from a running parent, else the current scope)."""
+        try:
+            parent = span.parent
+            scope = self._buffer.scope
+            if parent is not None:
+                parent_entry = self._live.get(parent.span_id)
+                if parent_entry is not None:
+                    scope = parent_entry[2]
+            entry = [RecordKind.SPAN_START, span, scope, current_thread_name()]
+            if self._live.setdefault(span.context.span_id, entry) is not entry:
+                return  # this processor is registered twice on the provider
+            self._buffer._store(entry)
+        except Exception as error:  # noqa: BLE001 - never raise into the application
+            count_skip(COMPONENT, SkipReason.UNEXPECTED, item="span_start", error=error)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        """Record the end; the start entry now points at the (smaller) ended span too."""
+        try:
+            if span is self._last_end:
+                return  # this processor is registered twice on the provider
+            self._last_end = span
+            start = self._live.pop(span.context.span_id, None)
+            if start is None:
+                scope = self._buffer.scope
+            else:
+                start[1] = span  # release the live SDK span: keep one object per span
+                scope = start[2]
+            self._buffer._store((RecordKind.SPAN_END, span, scope, current_thread_name()))
+        except Exception as error:  # noqa: BLE001 - never raise into the application
+            count_skip(COMPONENT, SkipReason.UNEXPECTED, item="span_end", error=error)
+
+    def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Nothing is buffered outside the record buffer."""
+        return True
+
+
+class RecordingLogProcessor(_compat.LogRecordProcessor):
+    """Capture log records and log-based events (``event_name``) into a buffer; never raises."""
+
+    def __init__(self, buffer: RecordBuffer, spans: RecordingSpanProcessor) -> None:
+        self._buffer = buffer
+        self._spans = spans
+        self._last: Any = None
+
+    def on_emit(self, log_record: _compat.ReadWriteLogRecord) -> None:
+        """Record the log record (an EVENT when it carries an ``event_name``)."""
+        try:
+            if log_record is self._last:
+                return  # this processor is registered twice on the provider
+            self._last = log_record
+            record = log_record.log_record
+            kind = RecordKind.EVENT if _compat.event_name_of(log_record) else RecordKind.LOG
+            scope = self._spans.scope_of(record.span_id)
+            self._buffer._store((kind, log_record, scope, current_thread_name()))
+        except Exception as error:  # noqa: BLE001 - never raise into the application
+            count_skip(COMPONENT, SkipReason.UNEXPECTED, item="log", error=error)
+
+    def emit(self, log_record: _compat.ReadWriteLogRecord) -> None:
+        """Older SDK spelling of :meth:`on_emit`."""
+        self.on_emit(log_record)
+
+    def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Nothing is buffered outside the record buffer."""
+        return True

@@ -1,0 +1,256 @@
+"""The waiting engine every expectation runs on: a cursor over a record store plus wake-ups.
+
+A :class:`Watch` remembers where in the store an expectation began and hands out, on each look,
+the records appended since the previous look, split into this test's records and *foreign* ones
+(telemetry that belongs to an earlier test). :func:`run_sync` and :func:`run_async` drive a
+:class:`Waitable` until it is satisfied or its deadline passes: they block on a waiter the store
+wakes after each append, never on a sleep or a polling loop, and they look once more for a short
+grace period after a failure so the message can show what arrived just too late.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Final, Protocol
+
+from ._buffer import AsyncWaiter, Entry, RecordBuffer, ThreadWaiter
+from ._failures import Report, TelemetryAssertionError
+from ._matchers import Record
+from ._records import RecordKind, SpanRecord
+from ._views import entry_records
+
+__all__ = ["Source", "Waitable", "Watch", "run_async", "run_sync"]
+
+_KEEP_RECEIVED: Final = 2_000
+
+
+class Source(Protocol):
+    """What expectations read: a record store, an isolation scope and defaults."""
+
+    def _telemetry_buffer(self) -> RecordBuffer: ...
+
+    def _telemetry_scope(self) -> int | None: ...
+
+    def _telemetry_origin(self) -> int: ...
+
+    def _telemetry_timeout(self) -> float: ...
+
+    def _telemetry_refute_window(self) -> float: ...
+
+
+class Watch:
+    """A cursor over a store, starting now (or at sequence *since*).
+
+    Entries of kinds the expectation cannot match are kept raw (for the failure report) and
+    only turned into records if a report needs them.
+    """
+
+    def __init__(self, source: Source, since: int | None = None) -> None:
+        self.buffer = source._telemetry_buffer()
+        self.scope = source._telemetry_scope()
+        self.cursor = self.buffer.next_seq if since is None else since
+        self.begin_ns = time.time_ns()
+        self.received: deque[Entry] = deque(maxlen=_KEEP_RECEIVED)
+        self.received_total = 0
+        self.foreign_total = 0
+        self.dropped = 0
+        self.spans: dict[int, SpanRecord] = {}
+
+    def poll(
+        self, kinds: frozenset[RecordKind] | None = None, spans: bool = True
+    ) -> Iterator[tuple[Record, bool]]:
+        """Yield the records of *kinds* appended since the last look, each with ``foreign``.
+
+        The cursor moves past each entry as it is handed out, so a caller that stops early (its
+        expectation is met) never converts the rest. ``spans=False`` skips building span
+        records for callers that only look at span events.
+        """
+        first, entries, dropped = self.buffer.read(self.cursor)
+        self.dropped += dropped
+        scope = self.scope
+        for offset, entry in enumerate(entries):
+            self.cursor = first + offset + 1
+            foreign = scope is not None and entry[2] != scope
+            if foreign:
+                self.foreign_total += 1
+            else:
+                self.received.append(entry)
+                self.received_total += 1
+            if kinds is not None and entry[0] not in kinds:
+                continue
+            for record in entry_records(entry, spans=spans):
+                if not foreign and isinstance(record, SpanRecord):
+                    self.spans[record.span_id] = record
+                yield record, foreign
+
+    def report(self, headline: str, **fields: object) -> Report:
+        """Start a failure report with what this watch saw."""
+        records = [record for entry in self.received for record in entry_records(entry)]
+        spans = {r.span_id: r for r in records if isinstance(r, SpanRecord) and not r.ended}
+        spans.update({r.span_id: r for r in records if isinstance(r, SpanRecord) and r.ended})
+        spans.update(self.spans)
+        # A span that also ended is listed once, at its end.
+        received = [
+            record
+            for record in records
+            if not (
+                isinstance(record, SpanRecord)
+                and not record.ended
+                and spans.get(record.span_id, record).ended
+            )
+        ]
+        hidden = self.received_total - len(self.received)
+        return Report(
+            headline=headline,
+            begin_ns=self.begin_ns,
+            received=received,
+            received_total=len(received) + hidden,
+            spans=spans,
+            foreign_total=self.foreign_total,
+            dropped=self.dropped,
+            capacity=self.buffer.capacity,
+            **fields,  # type: ignore[arg-type]
+        )
+
+
+class Waitable(abc.ABC):
+    """Something that consumes records until it is satisfied, then judges the outcome."""
+
+    watch: Watch
+
+    @abc.abstractmethod
+    def feed(self, record: Record, foreign: bool, late: bool) -> None:
+        """Consume one record (``late`` once the deadline has passed)."""
+
+    @abc.abstractmethod
+    def done(self) -> bool:
+        """Return whether waiting can stop early."""
+
+    @abc.abstractmethod
+    def failure(self) -> Report | None:
+        """Return the failure report, or ``None`` when the expectation is met."""
+
+    def late_grace(self) -> float:
+        """Return how long to keep looking after a failure, for the late-arrival hint."""
+        return 0.0
+
+    def kinds(self) -> frozenset[RecordKind] | None:
+        """Return the entry kinds this waitable can use (``None``: all); others never wake it."""
+        return None
+
+    def needs_spans(self) -> bool:
+        """Return whether this waitable looks at span records (else only at span events)."""
+        return True
+
+    def _filters(self) -> tuple[frozenset[RecordKind] | None, bool]:
+        try:
+            return self._filter_memo  # type: ignore[has-type,no-any-return]
+        except AttributeError:
+            self._filter_memo = (self.kinds(), self.needs_spans())
+            return self._filter_memo
+
+    stop_early: bool = False
+    """Whether :meth:`done` is cheap enough to ask after every record (then the rest of a
+    backlog is never converted once the expectation is met)."""
+
+    def step(self, late: bool = False) -> bool:
+        """Feed everything new (or until done, see ``stop_early``); return :meth:`done`."""
+        kinds, spans = self._filters()
+        if self.stop_early and not late:
+            for record, foreign in self.watch.poll(kinds, spans):
+                self.feed(record, foreign, late)
+                if self.done():
+                    return True
+            return self.done()
+        for record, foreign in self.watch.poll(kinds, spans):
+            self.feed(record, foreign, late)
+        return self.done()
+
+
+def _raise(report: Report) -> None:
+    __tracebackhide__ = True
+    raise TelemetryAssertionError(report.render(), report)
+
+
+def run_sync(waitable: Waitable, deadline: float) -> None:
+    """Block the calling thread until *waitable* is done or ``time.monotonic()`` >= *deadline*.
+
+    Raises:
+        TelemetryAssertionError: the waitable failed.
+    """
+    __tracebackhide__ = True
+    buffer = waitable.watch.buffer
+    waiter = ThreadWaiter(waitable.kinds())
+    buffer.add_waiter(waiter)
+    try:
+        while True:
+            waiter.arm()
+            if waitable.step():
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            waiter.wait(remaining)
+        report = waitable.failure()
+        grace = waitable.late_grace() if report is not None else 0.0
+        if grace > 0:
+            late_deadline = time.monotonic() + grace
+            while True:
+                waiter.arm()
+                waitable.step(late=True)
+                remaining = late_deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                waiter.wait(remaining)
+            report = waitable.failure()
+    finally:
+        buffer.remove_waiter(waiter)
+    if report is not None:
+        _raise(report)
+
+
+async def run_async(waitable: Waitable, deadline: float) -> None:
+    """Await until *waitable* is done or ``time.monotonic()`` >= *deadline* (loop stays free).
+
+    Raises:
+        TelemetryAssertionError: the waitable failed.
+    """
+    __tracebackhide__ = True
+    buffer = waitable.watch.buffer
+    try:
+        waiter = AsyncWaiter(waitable.kinds())
+    except RuntimeError:
+        msg = (
+            "`async with` expectations and `await` waits need a running asyncio event loop "
+            "(under anyio, its asyncio backend); elsewhere use the blocking form."
+        )
+        raise TypeError(msg) from None
+    buffer.add_waiter(waiter)
+    try:
+        while True:
+            waiter.arm()
+            if waitable.step():
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            await waiter.wait(remaining)
+        report = waitable.failure()
+        grace = waitable.late_grace() if report is not None else 0.0
+        if grace > 0:
+            late_deadline = time.monotonic() + grace
+            while True:
+                waiter.arm()
+                waitable.step(late=True)
+                remaining = late_deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                await waiter.wait(remaining)
+            report = waitable.failure()
+    finally:
+        buffer.remove_waiter(waiter)
+    if report is not None:
+        _raise(report)

@@ -1,0 +1,302 @@
+"""The core capture: RecordBuffer, the span/log processors, the metric tap and Recorder.attach."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from opentelemetry.sdk.metrics import Counter, MeterProvider
+from opentelemetry.sdk.metrics.export import AggregationTemporality, InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from foundation_telemetry.recording._buffer import RecordBuffer, ThreadWaiter
+from foundation_telemetry.recording._recorder import follow_configure, notify_configured
+from foundation_telemetry.recording._records import EventRecord, MetricPoint, RecordKind, SpanRecord
+from foundation_telemetry.recording._views import entry_records
+from foundation_telemetry.testing import Recorder, TelemetryAssertionError, metric_capture_options
+
+
+class TestRecordBuffer:
+    def test_sequence_numbers_and_read(self):
+        """Entries get consecutive sequence numbers; read(since) returns the tail."""
+        buffer = RecordBuffer(capacity=10)
+        for index in range(3):
+            buffer.append(RecordKind.EVENT, index)
+        first, entries, dropped = buffer.read(1)
+        assert (first, [e[1] for e in entries], dropped) == (1, [1, 2], 0)
+        assert buffer.next_seq == 3
+
+    def test_overflow_is_counted_and_reported_by_read(self):
+        """A full ring drops the oldest entries, counts them, and read() says how many it missed."""
+        buffer = RecordBuffer(capacity=2)
+        for index in range(5):
+            buffer.append(RecordKind.EVENT, index)
+        first, entries, dropped = buffer.read(0)
+        assert buffer.overflowed == 3
+        assert (first, [e[1] for e in entries], dropped) == (3, [3, 4], 3)
+
+    def test_waiters_are_woken_after_append(self):
+        """A waiter added to the buffer is woken by an append from another thread."""
+        buffer = RecordBuffer()
+        waiter = ThreadWaiter()
+        buffer.add_waiter(waiter)
+        waiter.arm()
+        thread = threading.Thread(target=buffer.append, args=(RecordKind.EVENT, "x"))
+        thread.start()
+        assert waiter.wait(30)
+        thread.join()
+        buffer.remove_waiter(waiter)
+
+    def test_new_scope_clears_and_advances(self):
+        """A new scope drops old entries but keeps counting sequence numbers."""
+        buffer = RecordBuffer()
+        buffer.append(RecordKind.EVENT, "old")
+        scope = buffer.new_scope()
+        assert scope == buffer.scope == 1
+        assert buffer.read(0)[1] == []
+        assert buffer.next_seq == 1
+
+    def test_capacity_must_be_positive(self):
+        """A zero capacity is a clear error."""
+        with pytest.raises(ValueError, match="capacity"):
+            RecordBuffer(capacity=0)
+
+
+class TestSpanCapture:
+    def test_start_and_end_records(self, standalone):
+        """A span produces a start record (not ended) and an end record with its events."""
+        with standalone.tracer.start_as_current_span("op", attributes={"a": 1}) as span:
+            span.add_event("step", {"n": 1})
+        records = standalone.recorder.records()
+        start, end, event = records
+        assert isinstance(start, SpanRecord)
+        assert not start.ended
+        assert start.status == "UNSET"
+        assert end.ended
+        assert end.attributes == {"a": 1}
+        assert isinstance(event, EventRecord)
+        assert event.kind is RecordKind.SPAN_EVENT
+        assert (event.name, event.attributes) == ("step", {"n": 1})
+
+    def test_children_inherit_the_parent_scope(self, standalone):
+        """A child span started after the scope changed keeps its running parent's scope."""
+        buffer = standalone.recorder.buffer
+        tracer = standalone.tracer
+        with tracer.start_as_current_span("parent"):
+            buffer.scope = 7
+            with tracer.start_as_current_span("child"):
+                pass
+        scopes = {(kind, item.name): scope for kind, item, scope, _ in buffer.read(0)[1]}
+        assert scopes[(RecordKind.SPAN_START, "child")] == 0
+        assert scopes[(RecordKind.SPAN_END, "parent")] == 0
+
+    def test_attached_twice_records_once(self, standalone):
+        """Attaching to the same provider again does not duplicate records."""
+        standalone.recorder.attach(tracer_provider=standalone.tracer_provider)
+        with standalone.tracer.start_as_current_span("once"):
+            pass
+        assert len(standalone.recorder.spans("once")) == 1
+
+    def test_registered_twice_on_a_provider_records_once(self):
+        """The processor ignores being registered twice on one provider (same span twice)."""
+        recorder = Recorder()
+        provider = TracerProvider(shutdown_on_exit=False)
+        provider.add_span_processor(recorder.span_processor)
+        provider.add_span_processor(recorder.span_processor)
+        with provider.get_tracer("t").start_as_current_span("dup"):
+            pass
+        assert [r.name for r in recorder.records()] == ["dup", "dup"]  # start + end
+        assert len(recorder.spans("dup")) == 1
+
+    def test_wrong_provider_type(self):
+        """Attaching something that is not an SDK provider is a clear TypeError."""
+        with pytest.raises(TypeError, match="SDK TracerProvider"):
+            Recorder().attach(tracer_provider=object())
+
+    def test_attach_reads_a_telemetry_object(self, standalone):
+        """attach(telemetry) takes the providers from the object's attributes."""
+
+        class Holder:
+            tracer_provider = TracerProvider(shutdown_on_exit=False)
+            meter_provider = None
+            logger_provider = None
+
+        recorder = Recorder()
+        recorder.attach(Holder())
+        with Holder.tracer_provider.get_tracer("t").start_as_current_span("held"):
+            pass
+        assert recorder.attached_to(Holder.tracer_provider)
+        assert [s.name for s in recorder.spans()] == ["held"]
+
+    def test_never_raises_into_the_application(self, standalone):
+        """A broken buffer is counted as a skip, and the span still ends normally."""
+        from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+
+        before = skip_counts().get(("recorder", SkipReason.UNEXPECTED), 0)
+        standalone.recorder.buffer._store = None  # type: ignore[assignment]
+        with standalone.tracer.start_as_current_span("survives"):
+            pass
+        assert skip_counts()[("recorder", SkipReason.UNEXPECTED)] == before + 2
+
+
+class TestLogCapture:
+    def test_events_and_plain_logs(self, standalone):
+        """Log records with an event name are events; others are logs."""
+        logger = standalone.logger_provider.get_logger("l")
+        logger.emit(event_name="user.signed_up", attributes={"plan": "pro"})
+        logger.emit(body="plain message", severity_text="WARN")
+        assert [e.name for e in standalone.recorder.events()] == ["user.signed_up"]
+        (log,) = [r for r in standalone.recorder.logs() if r.kind is RecordKind.LOG]
+        assert (log.name, log.body, log.severity) == ("plain message", "plain message", "WARN")
+
+    def test_event_inside_span_carries_ids(self, standalone):
+        """An event emitted inside a span carries its trace and span ids."""
+        with standalone.tracer.start_as_current_span("outer") as span:
+            standalone.emit("inside")
+        (event,) = standalone.recorder.events("inside")
+        assert event.span_id == span.get_span_context().span_id
+
+
+class TestMetricCapture:
+    @pytest.mark.parametrize(
+        "temporality", [AggregationTemporality.DELTA, AggregationTemporality.CUMULATIVE]
+    )
+    def test_each_measurement_once(self, temporality):
+        """Every measurement is captured once, with its instrument, under either temporality."""
+        recorder = Recorder()
+        readers = [
+            InMemoryMetricReader(preferred_temporality={Counter: temporality}),
+            InMemoryMetricReader(),
+        ]
+        provider = MeterProvider(
+            metric_readers=readers, shutdown_on_exit=False, **metric_capture_options(recorder)
+        )
+        try:
+            counter = provider.get_meter("m").create_counter("requests", unit="1")
+            counter.add(2, {"route": "/a"})
+            readers[0].get_metrics_data()  # a collection in between must not matter
+            counter.add(3, {"route": "/a"})
+            provider.get_meter("m").create_histogram("latency", unit="ms").record(12.5)
+            points = recorder.metric_points()
+        finally:
+            recorder.detach_metrics()
+            provider.shutdown()
+        assert [(p.name, p.value, p.instrument_kind, p.unit) for p in points] == [
+            ("requests", 2, "counter", "1"),
+            ("requests", 3, "counter", "1"),
+            ("latency", 12.5, "histogram", "ms"),
+        ]
+        assert all(isinstance(p, MetricPoint) and p.temporality is None for p in points)
+
+    def test_measurement_from_another_thread_wakes_a_wait(self, standalone):
+        """A threshold wait is woken by measurements recorded on another thread."""
+        counter = standalone.meter_provider.get_meter("m").create_counter("jobs")
+        go = threading.Event()
+
+        def work():
+            go.wait()
+            for _ in range(4):
+                counter.add(1)
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        go.set()
+        assert standalone.recorder.wait_for_metric_threshold("jobs", 4) == 4
+        worker.join()
+
+    def test_unsubscribed_recorder_sees_nothing(self, standalone):
+        """After detach_metrics() measurements no longer reach the recorder."""
+        standalone.recorder.detach_metrics()
+        standalone.meter_provider.get_meter("m").create_counter("quiet").add(1)
+        assert standalone.recorder.metric_points() == []
+
+
+class TestFollowConfigure:
+    def test_follow_configure_attaches_to_new_providers(self):
+        """notify_configured() attaches recorders that follow configure()."""
+        recorder = Recorder()
+        follow_configure(recorder)
+
+        class Telemetry:
+            tracer_provider = TracerProvider(shutdown_on_exit=False)
+            meter_provider = None
+            logger_provider = None
+
+        notify_configured(Telemetry())
+        assert recorder.attached_to(Telemetry.tracer_provider)
+
+
+class TestStandaloneRecorder:
+    def test_overflow_is_reported_in_failures(self):
+        """A failure message says when the ring dropped records during the expectation."""
+        recorder = Recorder(capacity=2)
+        provider = TracerProvider(shutdown_on_exit=False)
+        recorder.attach(tracer_provider=provider)
+        tracer = provider.get_tracer("t")
+        with (  # noqa: PT012
+            pytest.raises(TelemetryAssertionError) as caught,
+            recorder.expect_span("never", timeout=0.05),
+        ):
+            for _ in range(3):
+                with tracer.start_as_current_span("noise"):
+                    pass
+        assert (
+            "The recorder's buffer overflowed: 4 record(s) captured since the expectation began were dropped (capacity 2)"
+            in str(caught.value)
+        )
+
+    def test_same_api_as_stock_in_memory_exporter(self):
+        """The Recorder sees the same ended spans as the stock in-memory exporter."""
+        recorder = Recorder()
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider(shutdown_on_exit=False)
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        recorder.attach(tracer_provider=provider)
+        tracer = provider.get_tracer("t")
+        for name in ("a", "b"):
+            with tracer.start_as_current_span(name):
+                pass
+        assert [s.name for s in recorder.spans()] == [s.name for s in exporter.get_finished_spans()]
+        assert entry_records(recorder.buffer.read(0)[1][0])[0].name == "a"
+
+
+class TestLogProcessorTwice:
+    def test_registered_twice_records_once(self):
+        """The log processor ignores being registered twice on one provider."""
+        from foundation_telemetry._otel._compat import LoggerProvider
+
+        recorder = Recorder()
+        provider = LoggerProvider(shutdown_on_exit=False)
+        provider.add_log_record_processor(recorder.log_processor)
+        provider.add_log_record_processor(recorder.log_processor)
+        provider.get_logger("l").emit(event_name="twice.registered")
+        assert len(recorder.events("twice.registered")) == 1
+
+
+class TestAsyncNeedsAsyncio:
+    def test_await_outside_asyncio_is_a_clear_error(self):
+        """An async wait driven without an asyncio loop says what it needs."""
+        recorder = Recorder()
+        collector = recorder.attach_collector("x")
+        coroutine = collector.wait_async(timeout=0.01)
+        with pytest.raises(TypeError, match="need a running asyncio event loop"):
+            coroutine.send(None)
+
+
+class TestEntryRecords:
+    def test_span_events_without_span_records(self, standalone):
+        """spans=False turns a span end into its span events only, with the span's ids."""
+        with standalone.tracer.start_as_current_span("carrier") as span:
+            span.add_event("inside", {"k": 1})
+        start, end = standalone.recorder.buffer.read(0)[1]
+        assert entry_records(start, spans=False) == []
+        (event,) = entry_records(end, spans=False)
+        assert (event.name, event.attributes, event.kind) == (
+            "inside",
+            {"k": 1},
+            RecordKind.SPAN_EVENT,
+        )
+        assert event.span_id == span.get_span_context().span_id
+        assert entry_records(end, spans=False) == entry_records(end)[1:]
