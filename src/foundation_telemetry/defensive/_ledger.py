@@ -28,6 +28,7 @@ __all__ = [
     "register_health_source",
     "set_component_state",
     "skip_counts",
+    "skipped",
     "subscribe_skips",
 ]
 
@@ -81,6 +82,35 @@ def skip_counts() -> dict[tuple[str, SkipReason], int]:
     """Return a snapshot of the skip counts keyed by ``(component, reason)``."""
     with _lock:
         return dict(_counts)
+
+
+def skipped(component: str | None = None, reason: SkipReason | None = None) -> int:
+    """Return how many items were skipped so far, in total or for one component and/or reason.
+
+    ``skipped()`` is ``health()["skipped_total"]``; ``skipped("events", SkipReason.INVALID_INPUT)``
+    is one cell of ``health()["skipped"]`` (0 when nothing was counted there). Compare two calls
+    to see what an operation lost.
+
+    Args:
+        component: A component name as it appears in ``health()["skipped"]``; ``None``: all.
+        reason: A :class:`SkipReason`; ``None``: all reasons.
+
+    Raises:
+        TypeError: *reason* is not a ``SkipReason`` (or *component* not a str).
+
+    .. versionadded:: 0.1.0
+    """
+    if component is not None and not isinstance(component, str):
+        msg = f"`component` must be a component name (str) or None, got {component!r}."
+        raise TypeError(msg)
+    if reason is not None and not isinstance(reason, SkipReason):
+        msg = f"`reason` must be a SkipReason (e.g. SkipReason.TIMEOUT) or None, got {reason!r}."
+        raise TypeError(msg)
+    return sum(
+        count
+        for (counted_component, counted_reason), count in skip_counts().items()
+        if component in (None, counted_component) and reason in (None, counted_reason)
+    )
 
 
 def subscribe_skips(listener: SkipListener) -> Callable[[], None]:

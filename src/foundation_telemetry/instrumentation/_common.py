@@ -169,19 +169,19 @@ class PatchingInstrumentor(BaseInstrumentor, Generic[_T]):  # type: ignore[misc]
 
     @abc.abstractmethod
     def _apply(self, patches: Patches, **kwargs: Any) -> _T:
-        """Build the telemetry and install its patches into *patches* (*kwargs*: ``instrument()``'s)."""
+        """Build the telemetry and install its patches (*kwargs* are ``instrument()``'s)."""
 
     def _release(self, telemetry: _T) -> None:
         """Undo what :meth:`_apply` set up besides its patches (nothing by default)."""
 
     def _meter(self, kwargs: dict[str, Any]) -> metrics.Meter:
-        """Return the meter of this instrumentation (``instrument(meter_provider=...)`` if given)."""
+        """Return this instrumentation's meter (from ``meter_provider=`` if given)."""
         return metrics.get_meter(
             type(self).__module__, instrumentation_version(), kwargs.get("meter_provider")
         )
 
     def _tracer(self, kwargs: dict[str, Any]) -> trace.Tracer:
-        """Return the tracer of this instrumentation (``instrument(tracer_provider=...)`` if given)."""
+        """Return this instrumentation's tracer (from ``tracer_provider=`` if given)."""
         return trace.get_tracer(
             type(self).__module__, instrumentation_version(), kwargs.get("tracer_provider")
         )
