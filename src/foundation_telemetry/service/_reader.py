@@ -9,7 +9,6 @@ drive retention, for-durations and escalation without sleeping.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import weakref
@@ -29,6 +28,7 @@ from opentelemetry.sdk.metrics.export import (
     MetricsData,
 )
 
+from .. import _state
 from .._config._runtime_metrics import enable_runtime_metrics as _enable_runtime_metrics
 from ..defensive._ledger import SkipReason, count_skip
 from ..defensive._ledger import health as core_health
@@ -79,7 +79,7 @@ def _after_fork_in_child() -> None:
         service._after_fork_in_child()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+_state.on_fork_in_child(_after_fork_in_child)
 
 
 @final
