@@ -88,7 +88,9 @@ class TestTargetIsolation:
     def test_a_raising_span_target_does_not_starve_the_next(self):
         """A target whose on_start/on_end raise is counted; the span still reaches the next target."""
         delivered = InMemorySpanExporter()
-        processor = RoutingSpanProcessor([Route(_BrokenSpanTarget()), Route(delivered, batch=False)])
+        processor = RoutingSpanProcessor(
+            [Route(_BrokenSpanTarget()), Route(delivered, batch=False)]
+        )
         before = skipped("routing", SkipReason.UNEXPECTED)
         _tracer(processor).start_span("op").end()
         assert _names(delivered) == ["op"]
@@ -104,7 +106,9 @@ class TestTargetIsolation:
     def test_shutdown_and_flush_reach_every_target(self):
         """A target whose shutdown/force_flush raise does not keep the others from shutting down."""
         delivered = InMemorySpanExporter()
-        processor = RoutingSpanProcessor([Route(_BrokenSpanTarget()), Route(delivered, batch=False)])
+        processor = RoutingSpanProcessor(
+            [Route(_BrokenSpanTarget()), Route(delivered, batch=False)]
+        )
         assert processor.force_flush(1000) is False
         processor.shutdown()
         _tracer(processor).start_span("after").end()
