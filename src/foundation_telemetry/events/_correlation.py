@@ -31,6 +31,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from .. import _state
 from ._attributes import coerce_attributes
+from ._context import SyncAndAsyncContext
 
 __all__ = [
     "CORRELATION_KEY",
@@ -79,7 +80,7 @@ def correlation_id(context: Context | None = None) -> str | None:
     return found
 
 
-class correlated:
+class correlated(SyncAndAsyncContext[str]):
     """Run a block (``with`` or ``async with``) under a correlation id; generates one if absent.
 
     The id is stored in W3C baggage in the OpenTelemetry context, so it follows nested calls and
@@ -114,17 +115,6 @@ class correlated:
         tb: TracebackType | None,
     ) -> None:
         detach(self._tokens.pop())
-
-    async def __aenter__(self) -> str:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
 
 class CorrelationSpanProcessor(SpanProcessor):
