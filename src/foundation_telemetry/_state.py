@@ -132,9 +132,19 @@ class HandlerSnapshot(NamedTuple):
 
 
 class _DispatchDepth(threading.local):
-    """How many handler dispatches are running in this thread, outermost first."""
+    """How many handler dispatches are running in this thread (0: none).
 
-    value = 0
+    The count sits in a one-element list, ``cell``, so that dispatch reads the thread-local
+    once (a thread-local attribute costs about 30 ns; a list item a few).
+    """
+
+    def __init__(self) -> None:
+        self.cell = [0]
+
+    @property
+    def value(self) -> int:
+        """The current depth."""
+        return self.cell[0]
 
 
 @final

@@ -235,8 +235,8 @@ def dispatch(
     with ``RecursionError`` deep in a chain of nested emits is so reported only after the chain
     unwound, where there is stack to report it.
     """
-    depth = _HANDLERS.depth
-    depth.value += 1
+    depth = _HANDLERS.depth.cell
+    depth[0] += 1
     try:
         for handler in matched:
             if not handler.active:
@@ -246,8 +246,8 @@ def dispatch(
             except Exception as error:  # noqa: BLE001 - handlers are isolated from the emitter
                 _handler_failed(handler, name, error)
     finally:
-        depth.value -= 1
-    if _HANDLERS.pending_count and not depth.value:
+        depth[0] -= 1
+    if _HANDLERS.pending_count and not depth[0]:
         return _take_pending()
     return None
 
