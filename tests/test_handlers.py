@@ -450,6 +450,12 @@ class TestModuleName:
         assert result.stderr == ""
         assert result.stdout.split() == ["True", "True", "True", "True", "True", "True"]
 
+    def test_handler_info_reports_the_public_module(self):
+        """HandlerInfo says foundation_telemetry.handlers, where users import it from."""
+        from foundation_telemetry.handlers import HandlerInfo
+
+        assert HandlerInfo.__module__ == "foundation_telemetry.handlers"
+
     def test_top_level_handlers_lists_attached(self, pipeline):
         """`foundation_telemetry.handlers()` lists the attached handlers; so does the module, called."""
         import foundation_telemetry

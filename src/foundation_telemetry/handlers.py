@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 
+HandlerInfo.__module__ = __name__  # its public home, as before the registry moved to events
+
+
 class _CallableModule(types.ModuleType):
     """The class of ``foundation_telemetry.handlers``: calling the module calls :func:`handlers`."""
 

@@ -84,6 +84,17 @@ class _BrokenLogTarget(LogRecordProcessor):
         raise RuntimeError("broken force_flush")
 
 
+class TestPublicNames:
+    def test_classes_report_the_public_module(self):
+        """The rule and processor classes say foundation_telemetry.routing, where users import them."""
+        import foundation_telemetry.routing as routing
+
+        classes = [getattr(routing, name) for name in routing.__all__ if name[0].isupper()]
+        defined_here = [cls for cls in classes if isinstance(cls, type) and cls is not Redactor]
+        assert {cls.__module__ for cls in defined_here} == {"foundation_telemetry.routing"}
+        assert len(defined_here) == 10
+
+
 class TestTargetIsolation:
     def test_a_raising_span_target_does_not_starve_the_next(self):
         """A target whose on_start/on_end raise is counted; the span still reaches the next target."""

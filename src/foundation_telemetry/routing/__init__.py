@@ -54,3 +54,19 @@ __all__ = [
     "RoutingSpanProcessor",
     "Sample",
 ]
+
+# The classes report their public module, as when they were defined here (reprs, docs, pickles).
+for _public in (
+    Drop,
+    FilteringLogRecordProcessor,
+    FilteringSpanProcessor,
+    Keep,
+    RedactingLogRecordProcessor,
+    RedactingSpanProcessor,
+    Route,
+    RoutingLogRecordProcessor,
+    RoutingSpanProcessor,
+    Sample,
+):
+    _public.__module__ = __name__
+del _public
