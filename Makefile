@@ -17,9 +17,11 @@ $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml
 
 venv: $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
+# The import-linter contracts in pyproject.toml: the layers, and no import cycle in any package.
 lint: venv
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src tests benchmarks
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(PY) -m mypy --strict src

@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NoOpTracerProvider
 
+from foundation_telemetry import _state
 from foundation_telemetry._config import _globals
 from foundation_telemetry._otel._compat import (
     InMemoryLogRecordExporter,
@@ -23,7 +24,7 @@ from foundation_telemetry._otel._compat import (
     SimpleLogRecordProcessor,
 )
 from foundation_telemetry.correlation import CorrelationSpanProcessor
-from foundation_telemetry.handlers import _reset_for_tests
+from foundation_telemetry.handlers import detach, handlers
 
 
 @dataclass
@@ -79,7 +80,9 @@ def pipeline() -> Iterator[Pipeline]:
             tracer_provider, logger_provider, meter_provider, span_exporter, log_exporter, reader
         )
     finally:
-        _reset_for_tests()
+        for info in handlers():
+            detach(info.handler_id)
+        _state.handlers.clear_failures_for_tests()
         if previous is None:
             previous = (NoOpTracerProvider(), NoOpMeterProvider(), NoOpLoggerProvider())
         _globals.rebind(*previous)

@@ -9,7 +9,12 @@ built site):
   our distro and configurator and the console span exporter; its span must be printed;
 - ``<!-- docs-test: sleeps "fragment" -->``: a "before" example of a sleep; ``check-sleeps``
   must report it, with *fragment* in every message (``sleeps none``: must report nothing);
+- ``<!-- docs-test: requires <module> -->``: run as a script, but only where the optional
+  *module* is installed (an extra's dependency); skipped otherwise;
 - ``<!-- docs-test: skip <reason> -->``: not run, and the reason is required.
+
+Every page under docs/ and the README is read, so a new page's examples run without registering
+it here.
 
 A ``text`` block marked ``<!-- docs-test: check-sleeps-output -->`` must look exactly like the
 checker's output.
@@ -19,6 +24,7 @@ Every block that is run must also pass ``check-sleeps``: the docs practise what 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -33,19 +39,7 @@ from foundation_telemetry.testing._check_sleeps import _Waits, check_source
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = (
-    "index.md",
-    "getting-started.md",
-    "zero-code.md",
-    "deployment.md",
-    "testing-migration.md",
-    "configuration.md",
-    "events.md",
-    "handlers-and-routing.md",
-    "taxonomy.md",
-    "service.md",
-    "sink.md",
-    "instrumentation.md",
-    "demo.md",
+    *sorted(str(page.relative_to(ROOT / "docs")) for page in (ROOT / "docs").rglob("*.md")),
     "../README.md",
 )
 _SRC = str(Path(foundation_telemetry.__file__).resolve().parent.parent)
@@ -54,7 +48,7 @@ _BLOCK = re.compile(
     r"^```python[^\n]*\n(?P<code>.*?)^```",
     re.MULTILINE | re.DOTALL,
 )
-_MODES = {"script", "pytest", "zero-code", "sleeps", "skip"}
+_MODES = {"script", "requires", "pytest", "zero-code", "sleeps", "skip"}
 _QUIET = ("-o", "asyncio_default_fixture_loop_scope=function")
 
 
@@ -101,6 +95,13 @@ def run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[s
     )
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
 def of_mode(*modes: str) -> list[Example]:
     return [example for example in ALL if example.mode in modes]
 
@@ -108,14 +109,19 @@ def of_mode(*modes: str) -> list[Example]:
 class TestExtraction:
     def test_every_page_exists_and_blocks_are_found(self) -> None:
         """The pages exist and the extractor finds the examples they contain."""
-        assert {example.page for example in ALL} >= {"getting-started.md", "testing-migration.md"}
+        assert {example.page for example in ALL} >= {
+            "getting-started.md",
+            "testing-migration.md",
+            "testing.md",
+            "defensive.md",
+        }
         assert len(of_mode("pytest")) >= 10
         assert len(of_mode("sleeps")) >= 10
 
     def test_every_block_has_a_known_mode_and_skips_say_why(self) -> None:
         """A typo in a marker cannot silently skip an example."""
         assert {example.mode for example in ALL} <= _MODES
-        assert all(example.arg.strip() for example in of_mode("skip"))
+        assert all(example.arg.strip() for example in of_mode("skip", "requires"))
 
     def test_unmarked_fences_are_not_missed(self) -> None:
         """Every ```python fence on the pages is one of the extracted examples."""
@@ -125,9 +131,11 @@ class TestExtraction:
             assert fences == sum(example.page == page for example in ALL), page
 
 
-@pytest.mark.parametrize("example", of_mode("script"), ids=str)
+@pytest.mark.parametrize("example", of_mode("script", "requires"), ids=str)
 def test_script_examples_run(example: Example, tmp_path: Path) -> None:
     """A plain example runs to completion in a fresh interpreter, and does not sleep."""
+    if example.mode == "requires" and not _installed(example.arg.strip()):
+        pytest.skip(f"needs {example.arg.strip()} (an optional extra)")
     assert [str(f) for f in check_source(example.code, str(example))] == []
     (tmp_path / "example.py").write_text(example.code, encoding="utf-8")
     result = run([sys.executable, "example.py"], tmp_path)
@@ -154,7 +162,8 @@ def test_pytest_examples_pass(example: Example, tmp_path: Path) -> None:
         tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert re.search(r"\b1 passed\b", result.stdout), result.stdout
+    summary = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"[1-9]\d* passed(, \d+ warnings?)? in .*", summary), result.stdout
 
 
 @pytest.mark.parametrize("example", of_mode("zero-code"), ids=str)

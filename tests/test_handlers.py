@@ -348,6 +348,45 @@ class TestHealth:
 
 
 class TestRecursion:
+    def test_nested_failure_is_reported_after_the_outermost_dispatch(self, pipeline):
+        """A handler failing in an emit made by another handler is reported once the outer dispatch ends."""
+
+        def outer(*_):
+            emit("app.inner")
+            emit("app.after")
+
+        def inner(*_):
+            raise ValueError("inner")
+
+        attach("outer", "app.outer", outer)
+        attach("inner", "app.inner", inner)
+        emit("app.outer")
+        assert pipeline.event_names() == [
+            "app.outer",
+            "app.inner",
+            "app.after",
+            "foundation.telemetry.handler.failure",
+        ]
+
+    def test_dispatch_depth_is_per_thread_and_back_to_zero(self, pipeline):
+        """The dispatch depth counts nesting in this thread only and returns to 0 after a failure."""
+        from foundation_telemetry import _state
+
+        depths: list[int] = []
+
+        def record_depth(*_):
+            depths.append(_state.handlers.depth.value)
+            if len(depths) == 1:
+                worker = threading.Thread(target=lambda: emit("app.depth"))
+                worker.start()
+                worker.join()
+                raise RuntimeError("after the worker")
+
+        attach("depth", "app.depth", record_depth, max_failures=None)
+        emit("app.depth")
+        assert depths == [1, 1]
+        assert _state.handlers.depth.value == 0
+
     def test_handler_emitting_its_own_event_is_contained(self, pipeline):
         """A handler that re-emits the event it handles hits the recursion limit, is detached, and the emitter is unharmed."""
 
@@ -361,33 +400,83 @@ class TestRecursion:
         assert failure.attributes["error.type"] == "RecursionError"
 
 
-_NAME_PROBE = """
+_SPELLINGS_PROBE = """
 import sys
-import foundation_telemetry.handlers as bound
-import foundation_telemetry
-from foundation_telemetry.handlers import HandlerInfo, attach
-module = sys.modules["foundation_telemetry.handlers"]
-print(bound is module.handlers, foundation_telemetry.handlers is module.handlers,
-      attach is module.attach, HandlerInfo is module.HandlerInfo, type(module).__name__)
+{first}
+import foundation_telemetry as ft
+import foundation_telemetry.handlers as h
+from foundation_telemetry import handlers
+from foundation_telemetry.handlers import HandlerInfo
+
+h.attach("probe", "app.*", lambda *_: None)
+listings = [ft.handlers(), handlers(), h(), h.handlers()]
+print(all([info.handler_id for info in listed] == ["probe"] for listed in listings))
+print(isinstance(ft.handlers()[0], HandlerInfo), h is sys.modules["foundation_telemetry.handlers"])
+print(ft.handlers is h, handlers is h, callable(h))
+"""
+
+_TYPED_USE = """
+import foundation_telemetry as ft
+import foundation_telemetry.handlers as h
+from foundation_telemetry import handlers
+from foundation_telemetry.handlers import HandlerInfo
+
+listed: list[HandlerInfo] = ft.handlers()
+again: list[HandlerInfo] = handlers()
+h.attach("typed", "app.*", lambda name, measurements, metadata, config: None)
+ids: list[str] = [info.handler_id for info in h.handlers()]
 """
 
 
 class TestModuleName:
-    def test_package_attribute_is_the_function_whatever_is_imported_first(self):
-        """`import foundation_telemetry.handlers as m` binds the handlers() function (documented), and importing the module never replaces it."""
+    @pytest.mark.parametrize(
+        "first",
+        [
+            "",
+            "import foundation_telemetry.handlers",
+            "from foundation_telemetry.handlers import attach",
+        ],
+        ids=["package-first", "module-first", "name-first"],
+    )
+    def test_every_spelling_works_whatever_is_imported_first(self, first):
+        """ft.handlers(), handlers(), the module called, h.attach and HandlerInfo all work in a fresh process."""
         result = subprocess.run(
-            [sys.executable, "-c", _NAME_PROBE],
+            [sys.executable, "-c", _SPELLINGS_PROBE.format(first=first)],
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
         assert result.stderr == ""
-        assert result.stdout.split() == ["True", "True", "True", "True", "module"]
+        assert result.stdout.split() == ["True", "True", "True", "True", "True", "True"]
+
+    def test_handler_info_reports_the_public_module(self):
+        """HandlerInfo says foundation_telemetry.handlers, where users import it from."""
+        from foundation_telemetry.handlers import HandlerInfo
+
+        assert HandlerInfo.__module__ == "foundation_telemetry.handlers"
 
     def test_top_level_handlers_lists_attached(self, pipeline):
-        """`foundation_telemetry.handlers()` is the function that lists attached handlers."""
+        """`foundation_telemetry.handlers()` lists the attached handlers; so does the module, called."""
         import foundation_telemetry
+        import foundation_telemetry.handlers as module
 
         attach("listed", "app.*", _recorder([]))
         assert [info.handler_id for info in foundation_telemetry.handlers()] == ["listed"]
+        assert module() == handlers() == foundation_telemetry.handlers()
+
+    def test_type_checkers_see_the_function(self, tmp_path):
+        """mypy --strict accepts ft.handlers() as list[HandlerInfo] and h.attach on the module."""
+        from mypy import api
+
+        (tmp_path / "typed_use.py").write_text(_TYPED_USE)
+        stdout, stderr, status = api.run(
+            [
+                "--strict",
+                "--no-incremental",
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                str(tmp_path / "typed_use.py"),
+            ]
+        )
+        assert (status, stderr) == (0, ""), stdout

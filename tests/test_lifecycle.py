@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from foundation_telemetry import ServiceLifecycle, service_lifecycle, taxonomy
-from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.testing import wait_for_process_restart, wait_for_service_health
 
 
@@ -121,13 +121,13 @@ class TestHealthChecks:
             msg = "probe bug"
             raise RuntimeError(msg)
 
-        before = skip_counts().get(("lifecycle", SkipReason.UNEXPECTED), 0)
+        before = skipped("lifecycle", SkipReason.UNEXPECTED)
         lifecycle = ServiceLifecycle("crashy", health_check=crash, health_interval=None)
 
         lifecycle.start()
 
         assert lifecycle.status == "unhealthy"
-        assert skip_counts()[("lifecycle", SkipReason.UNEXPECTED)] == before + 1
+        assert skipped("lifecycle", SkipReason.UNEXPECTED) == before + 1
         lifecycle.stop()
 
     def test_checks_repeat_on_the_interval_until_stopped(self, telemetry):

@@ -6,12 +6,12 @@ import math
 
 import pytest
 
-from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.metrics import Summary, counter, gauge, histogram, summary
 
 
 def _invalid() -> int:
-    return skip_counts().get(("metrics", SkipReason.INVALID_INPUT), 0)
+    return skipped("metrics", SkipReason.INVALID_INPUT)
 
 
 class TestInstruments:

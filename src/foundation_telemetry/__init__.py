@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._config._configure import Telemetry as Telemetry
 from ._config._configure import configure as configure
 from ._config._configure import current as current
@@ -19,13 +21,19 @@ from .events import span as span
 from .handlers import attach as attach
 from .handlers import attach_many as attach_many
 from .handlers import detach as detach
-from .handlers import handlers as handlers
 from .lifecycle import ServiceLifecycle as ServiceLifecycle
 from .lifecycle import service_lifecycle as service_lifecycle
 from .metrics import counter as counter
 from .metrics import gauge as gauge
 from .metrics import histogram as histogram
 from .metrics import summary as summary
+
+# ``handlers`` is the module foundation_telemetry.handlers, which is callable (``ft.handlers()``
+# returns the attached handlers); type checkers see the function it calls.
+if TYPE_CHECKING:
+    from .handlers import handlers as handlers
+else:
+    from . import handlers as handlers
 
 __all__ = [
     "ServiceLifecycle",

@@ -5,30 +5,27 @@ every event whose name matches the glob *pattern*; ``emit()`` calls it in the em
 right after the event entered the OpenTelemetry pipeline. Handlers are isolated: an exception in
 one never reaches the emitter or the other handlers; after ``max_failures`` failures (default 1,
 like ``:telemetry``) the handler is detached and a ``foundation.telemetry.handler.failure`` event
-says so. The registry is read without locks: ``attach``/``detach`` swap in a new immutable
-snapshot under a lock, and the handlers for each event name are resolved once per snapshot and
-cached, so dispatch cost does not grow with handlers attached to other patterns.
+says so. The registry is read without locks, so dispatch cost does not grow with handlers
+attached to other patterns (the implementation is ``events._dispatch``).
 
-Attention: the package attribute ``foundation_telemetry.handlers`` is the *function*
-:func:`handlers` (the design's top-level name), not this module, so ``import
-foundation_telemetry.handlers as m`` binds the function. Import names from the module instead
-(``from foundation_telemetry.handlers import HandlerInfo``). The package imports this module
-before it binds the function, so importing the module later never replaces the function (a
-private implementation module would not help: the first later import of the public one would).
+This module is callable: ``foundation_telemetry.handlers`` is both this module and, called, the
+function :func:`handlers`, so ``ft.handlers()``, ``from foundation_telemetry import handlers;
+handlers()`` and ``import foundation_telemetry.handlers as h; h.attach(...)`` all work. Type
+checkers see the package attribute as the function.
 """
 
 from __future__ import annotations
 
-import collections
 import sys
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final, NamedTuple, TypeAlias, cast
+import types
 
-from .defensive._ledger import SkipReason, count_skip, register_health_source
-from .events._attributes import error_message
-from .events._patterns import NameMatcher, check_patterns
+from .events._dispatch import HandlerFunction as HandlerFunction
+from .events._dispatch import HandlerInfo as HandlerInfo
+from .events._dispatch import attach as attach
+from .events._dispatch import attach_many as attach_many
+from .events._dispatch import detach as detach
+from .events._dispatch import handler_states as handler_states
+from .events._dispatch import handlers as handlers
 
 __all__ = [
     "HandlerFunction",
@@ -40,346 +37,16 @@ __all__ = [
     "handlers",
 ]
 
-HandlerFunction: TypeAlias = Callable[[str, Mapping[str, Any], Mapping[str, Any], Any], object]
-"""``fn(name, measurements, metadata, config)``; the return value is ignored."""
 
-_COMPONENT: Final = "handlers"
-_CACHE_LIMIT: Final = 4096  # distinct event names resolved per snapshot before we stop caching
-_HISTORY_LIMIT: Final = 100  # handlers detached after failures kept for health()
+HandlerInfo.__module__ = __name__  # its public home, as before the registry moved to events
 
 
-@dataclass(frozen=True, slots=True)
-class HandlerInfo:
-    """A read-only view of one handler, as listed by :func:`handlers` and :func:`handler_states`.
+class _CallableModule(types.ModuleType):
+    """The class of ``foundation_telemetry.handlers``: calling the module calls :func:`handlers`."""
 
-    ``state`` is ``"attached"``, ``"detached"`` (by :func:`detach`) or ``"failed"`` (detached
-    after ``max_failures`` failures; ``last_error`` says why).
-    """
+    def __call__(self) -> list[HandlerInfo]:
+        """Return the currently attached handlers, in attach order (see :func:`handlers`)."""
+        return handlers()
 
-    handler_id: str
-    patterns: tuple[str, ...]
-    function: HandlerFunction
-    config: Any
-    max_failures: int | None
-    failures: int
-    state: str
-    last_error: str | None
 
-
-class _Handler:
-    __slots__ = (
-        "active",
-        "config",
-        "failures",
-        "function",
-        "handler_id",
-        "last_error",
-        "matcher",
-        "max_failures",
-        "state",
-    )
-
-    def __init__(
-        self,
-        handler_id: str,
-        patterns: tuple[str, ...],
-        function: HandlerFunction,
-        config: Any,
-        max_failures: int | None,
-    ) -> None:
-        self.handler_id = handler_id
-        self.function = function
-        self.config = config
-        self.max_failures = max_failures
-        self.failures = 0
-        self.last_error: str | None = None
-        self.active = True
-        self.state = "attached"
-        self.matcher = NameMatcher(patterns)
-
-    @property
-    def patterns(self) -> tuple[str, ...]:
-        return self.matcher.patterns
-
-    def info(self) -> HandlerInfo:
-        return HandlerInfo(
-            handler_id=self.handler_id,
-            patterns=self.patterns,
-            function=self.function,
-            config=self.config,
-            max_failures=self.max_failures,
-            failures=self.failures,
-            state=self.state,
-            last_error=self.last_error,
-        )
-
-
-class _Snapshot(NamedTuple):
-    handlers: tuple[_Handler, ...]
-    by_name: dict[str, tuple[_Handler, ...]]
-
-
-_lock = threading.Lock()
-
-
-class _Registry:
-    """Holds the current snapshot; emit() reads ``_registry.snapshot`` without a lock."""
-
-    __slots__ = ("snapshot",)
-
-    def __init__(self) -> None:
-        self.snapshot = _Snapshot((), {})
-
-
-_registry = _Registry()
-_history: collections.deque[_Handler] = collections.deque(maxlen=_HISTORY_LIMIT)
-
-
-def attach(
-    handler_id: str,
-    pattern: str,
-    fn: HandlerFunction,
-    config: Any = None,
-    *,
-    max_failures: int | None = 1,
-) -> None:
-    """Call ``fn(name, measurements, metadata, config)`` for every event matching *pattern*.
-
-    Args:
-        handler_id: A unique id; attaching a second handler with the same id raises.
-        pattern: An event name or a glob (``"foundation.retry.*"``; ``*`` also matches dots).
-        fn: Runs synchronously in the emitting thread; keep it fast and let it raise freely.
-        config: Passed to *fn* unchanged as its fourth argument.
-        max_failures: Detach the handler after this many exceptions (``None``: never).
-
-    Raises:
-        ValueError: *handler_id* is already attached, or an argument is empty or out of range.
-        TypeError: An argument has the wrong type.
-
-    .. versionadded:: 0.1.0
-    """
-    if not isinstance(pattern, str):
-        msg = f"`pattern` must be a str such as 'foundation.retry.*', got {pattern!r}."
-        raise TypeError(msg)
-    attach_many(handler_id, (pattern,), fn, config, max_failures=max_failures)
-
-
-def attach_many(
-    handler_id: str,
-    patterns: Iterable[str],
-    fn: HandlerFunction,
-    config: Any = None,
-    *,
-    max_failures: int | None = 1,
-) -> None:
-    """Like :func:`attach`, for several patterns under one handler id.
-
-    .. versionadded:: 0.1.0
-    """
-    handler = _Handler(
-        _check_id(handler_id),
-        _check_patterns(patterns),
-        _check_fn(fn),
-        config,
-        _check_max(max_failures),
-    )
-    with _lock:
-        current = _registry.snapshot.handlers
-        for existing in current:
-            if existing.handler_id == handler_id:
-                msg = (
-                    f"A handler with id {handler_id!r} is already attached "
-                    f"(patterns {list(existing.patterns)!r}); detach it first or choose another id."
-                )
-                raise ValueError(msg)
-        _registry.snapshot = _Snapshot((*current, handler), {})
-
-
-def detach(handler_id: str) -> bool:
-    """Detach the handler *handler_id*; return whether one was attached.
-
-    Once ``detach`` returns, no new call of the handler starts (a call already running in another
-    thread finishes).
-
-    .. versionadded:: 0.1.0
-    """
-    handler = _remove(handler_id, state="detached")
-    return handler is not None
-
-
-def handlers() -> list[HandlerInfo]:
-    """Return the currently attached handlers, in attach order.
-
-    .. versionadded:: 0.1.0
-    """
-    return [handler.info() for handler in _registry.snapshot.handlers]
-
-
-def handler_states() -> list[HandlerInfo]:
-    """Return attached handlers plus the most recent ones detached after failures (for ``health()``).
-
-    .. versionadded:: 0.1.0
-    """
-    with _lock:
-        failed = [handler.info() for handler in _history]
-    return handlers() + failed
-
-
-def _remove(handler_id: str, *, state: str) -> _Handler | None:
-    with _lock:
-        current = _registry.snapshot.handlers
-        for handler in current:
-            if handler.handler_id == handler_id:
-                handler.active = False
-                handler.state = state
-                _registry.snapshot = _Snapshot(tuple(h for h in current if h is not handler), {})
-                return handler
-    return None
-
-
-def _matching(snapshot: _Snapshot, name: str) -> tuple[_Handler, ...]:
-    """Return the handlers of *snapshot* matching *name* (resolved once per name and snapshot)."""
-    found = snapshot.by_name.get(name)
-    if found is None:
-        found = tuple(handler for handler in snapshot.handlers if handler.matcher.matches(name))
-        if len(snapshot.by_name) < _CACHE_LIMIT:
-            snapshot.by_name[name] = found
-    return found
-
-
-# Failure events wait here (per thread) until the stack has room to emit them: a handler that
-# failed with RecursionError deep in a chain of nested emits is reported once the chain unwinds.
-# ``_pending_count`` lets dispatch check for them with one global read.
-_pending: dict[int, list[dict[str, Any]]] = {}
-_pending_count = 0
-_STACK_HEADROOM: Final = 200
-
-
-def _dispatch(
-    matched: tuple[_Handler, ...],
-    name: str,
-    measurements: Mapping[str, Any],
-    metadata: Mapping[str, Any],
-) -> None:
-    """Run *matched* handlers for one event; a raising handler is counted and maybe detached."""
-    for handler in matched:
-        if not handler.active:
-            continue
-        try:
-            handler.function(name, measurements, metadata, handler.config)
-        except Exception as error:  # noqa: BLE001 - handlers are isolated from the emitter
-            _handler_failed(handler, name, error)
-    if _pending_count:
-        _emit_failures()
-
-
-def _handler_failed(handler: _Handler, name: str, error: Exception) -> None:
-    count_skip(
-        _COMPONENT, SkipReason.UNEXPECTED, item=f"{handler.handler_id} on {name}", error=error
-    )
-    message = error_message(error)
-    with _lock:
-        handler.failures += 1
-        handler.last_error = f"{type(error).__name__}: {message}"
-        exhausted = handler.max_failures is not None and handler.failures >= handler.max_failures
-        failures = handler.failures
-    if not exhausted or _remove(handler.handler_id, state="failed") is not handler:
-        return
-    global _pending_count
-    report = {
-        "handler.id": handler.handler_id,
-        "event.name": name,
-        "error.type": type(error).__qualname__,
-        "error.message": message,
-        "failures": failures,
-    }
-    with _lock:
-        _history.append(handler)
-        _pending.setdefault(threading.get_ident(), []).append(report)
-        _pending_count += 1
-
-
-def _emit_failures() -> None:
-    """Emit this thread's pending failure events, unless the stack is nearly exhausted."""
-    global _pending_count
-    if sys.getrecursionlimit() - _stack_depth() < _STACK_HEADROOM:
-        return  # an outer dispatch of this thread emits them as the stack unwinds
-    with _lock:
-        reports = _pending.pop(threading.get_ident(), [])
-        _pending_count -= len(reports)
-    from .events._emit import emit  # deferred: _emit imports this module
-    from .taxonomy import TELEMETRY_HANDLER_FAILURE
-
-    for report in reports:
-        emit(TELEMETRY_HANDLER_FAILURE, None, **report)
-
-
-def _stack_depth() -> int:
-    frame: Any = sys._getframe()
-    depth = 0
-    while frame is not None:
-        depth += 1
-        frame = frame.f_back
-    return depth
-
-
-def _check_id(handler_id: object) -> str:
-    if not isinstance(handler_id, str) or not handler_id:
-        msg = f"`handler_id` must be a non-empty str, got {handler_id!r}."
-        raise TypeError(msg)
-    return handler_id
-
-
-def _check_patterns(patterns: Iterable[str]) -> tuple[str, ...]:
-    if isinstance(patterns, str):
-        msg = (
-            f"`patterns` must be a list of patterns, got the single str {patterns!r}; use attach()."
-        )
-        raise TypeError(msg)
-    return check_patterns(patterns, "patterns")
-
-
-def _check_fn(fn: object) -> HandlerFunction:
-    if not callable(fn):
-        msg = f"`fn` must be callable as fn(name, measurements, metadata, config), got {fn!r}."
-        raise TypeError(msg)
-    return cast("HandlerFunction", fn)
-
-
-def _check_max(max_failures: object) -> int | None:
-    if max_failures is None:
-        return None
-    if not isinstance(max_failures, int) or isinstance(max_failures, bool) or max_failures < 1:
-        msg = f"`max_failures` must be an int >= 1 or None (never detach), got {max_failures!r}."
-        raise ValueError(msg)
-    return max_failures
-
-
-def _reset_for_tests() -> None:
-    """Detach everything and forget failure history (test isolation only)."""
-    global _pending_count
-    with _lock:
-        for handler in _registry.snapshot.handlers:
-            handler.active = False
-        _registry.snapshot = _Snapshot((), {})
-        _history.clear()
-        _pending.clear()
-        _pending_count = 0
-
-
-def _health_report() -> list[dict[str, Any]]:
-    """Return the handler part of ``foundation_telemetry.health()``."""
-    return [
-        {
-            "handler_id": info.handler_id,
-            "patterns": list(info.patterns),
-            "state": info.state,
-            "failures": info.failures,
-            "max_failures": info.max_failures,
-            "last_error": info.last_error,
-        }
-        for info in handler_states()
-    ]
-
-
-register_health_source("handlers", _health_report)
+sys.modules[__name__].__class__ = _CallableModule

@@ -21,6 +21,7 @@ from typing import Final, final
 from . import taxonomy
 from .defensive._ledger import SkipReason, count_skip
 from .events import emit
+from .events._context import SyncAndAsyncContext
 
 __all__ = ["HealthCheck", "ServiceLifecycle", "service_lifecycle"]
 
@@ -35,7 +36,7 @@ _A = taxonomy.Attr
 
 
 @final
-class ServiceLifecycle:
+class ServiceLifecycle(SyncAndAsyncContext["ServiceLifecycle"]):
     """Emit a service's lifecycle events and run its periodic health check.
 
     Args:
@@ -200,17 +201,6 @@ class ServiceLifecycle:
         traceback: TracebackType | None,
     ) -> None:
         self.stop("error" if exc_type is not None else "exited")
-
-    async def __aenter__(self) -> ServiceLifecycle:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, traceback)
 
 
 def service_lifecycle(

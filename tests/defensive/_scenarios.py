@@ -40,9 +40,13 @@ def _final() -> None:
         return
     payload: dict[str, Any] = dict(_final_extra)
     if DEFENSIVE:
-        from foundation_telemetry.defensive._ledger import skip_counts
+        from foundation_telemetry.defensive import health
 
-        payload["skips"] = [[c, r.value, n] for (c, r), n in skip_counts().items()]
+        payload["skips"] = [
+            [component, reason, count]
+            for component, reasons in health()["skipped"].items()
+            for reason, count in reasons.items()
+        ]
     sys.stdout.write("FINAL " + json.dumps(payload) + "\n")
     sys.stdout.flush()
 

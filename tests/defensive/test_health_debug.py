@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import sys
 from collections.abc import Iterator
@@ -27,12 +26,51 @@ def debug_on() -> Iterator[None]:
     d.set_debug(was)
 
 
+class _WatchedStream:
+    """A stderr stand-in that records every write and says whether it is closed."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 class Switchable(SpanExporter):
     def __init__(self) -> None:
         self.fail = True
 
     def export(self, spans: object) -> SpanExportResult:
         return SpanExportResult.FAILURE if self.fail else SpanExportResult.SUCCESS
+
+
+class TestSkipped:
+    def test_counts_by_component_and_reason(self) -> None:
+        """skipped() totals the ledger; a component and a reason narrow it to health()'s cells."""
+        name = unique("counted")
+        total = d.skipped()
+        count_skip(name, SkipReason.TIMEOUT, 2)
+        count_skip(name, SkipReason.QUEUE_FULL)
+        assert d.skipped(name) == 3
+        assert d.skipped(name, SkipReason.TIMEOUT) == 2 == d.health()["skipped"][name]["timeout"]
+        assert d.skipped(name, SkipReason.SHUTDOWN) == 0
+        assert d.skipped(unique("never")) == 0
+        assert d.skipped() >= total + 3
+        assert d.skipped(reason=SkipReason.QUEUE_FULL) >= 1
+
+    @pytest.mark.parametrize(
+        ("component", "reason", "match"),
+        [(42, None, "component"), (None, "timeout", "SkipReason")],
+    )
+    def test_arguments_checked(self, component: object, reason: object, match: str) -> None:
+        """A component that is not a str or a reason that is not a SkipReason is a TypeError."""
+        with pytest.raises(TypeError, match=match):
+            d.skipped(component, reason)  # type: ignore[arg-type]
 
 
 class TestHealth:
@@ -108,11 +146,15 @@ class TestDebug:
 
     @pytest.mark.usefixtures("debug_on")
     def test_closed_stderr_is_skipped(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """A closed stderr (as after pytest's capture ends) is never written to."""
-        closed = io.StringIO()
-        closed.close()
-        monkeypatch.setattr(sys, "stderr", closed)
+        """A closed stderr (as after pytest's capture ends) is never written to; an open one is."""
+        stream = _WatchedStream()
+        monkeypatch.setattr(sys, "stderr", stream)
+        stream.closed = True
         count_skip(unique("closed-stream"), SkipReason.RESOURCE_CLOSED)
+        assert stream.writes == []
+        stream.closed = False
+        count_skip(unique("open-stream"), SkipReason.RESOURCE_CLOSED)
+        assert len(stream.writes) == 1
 
     def test_logger_does_not_propagate(self) -> None:
         """The debug logger never reaches the root logger (where a LoggingHandler may sit)."""

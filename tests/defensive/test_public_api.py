@@ -41,6 +41,7 @@ class TestPublicAPI:
                 "set_debug",
                 "set_shutdown_timeout",
                 "shutdown_all",
+                "skipped",
             ]
         )
 

@@ -25,7 +25,6 @@ INNER_TEST = textwrap.dedent(
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
 
     from foundation_telemetry import defensive as d
-    from foundation_telemetry.defensive._ledger import skip_counts
 
     # Console exporters bound to the *captured* stdout: writing after capture closed is the
     # classic "I/O operation on closed file" at the end of a pytest run.
@@ -49,7 +48,11 @@ INNER_TEST = textwrap.dedent(
     def at_exit():
         with tracer.start_as_current_span("at-exit"):
             app_logger.warning("logged at exit")
-        counts = {f"{c}/{r.value}": n for (c, r), n in skip_counts().items()}
+        counts = {
+            f"{component}/{reason}": count
+            for component, reasons in d.health()["skipped"].items()
+            for reason, count in reasons.items()
+        }
         sys.__stdout__.write("SKIPS " + json.dumps(counts) + "\\n")
 
 

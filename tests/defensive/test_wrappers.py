@@ -33,7 +33,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from foundation_telemetry import defensive as d
 from foundation_telemetry.defensive._bounded import Deadline
-from foundation_telemetry.defensive._ledger import skip_counts
 
 _names = itertools.count()
 
@@ -44,7 +43,7 @@ def unique(prefix: str) -> str:
 
 
 def counts(component: str) -> dict[str, int]:
-    return {r.value: n for (c, r), n in skip_counts().items() if c == component}
+    return dict(d.health()["skipped"].get(component, {}))
 
 
 class Raising(SpanProcessor):

@@ -21,14 +21,14 @@ from foundation_telemetry._otel._compat import (
     SimpleLogRecordProcessor,
 )
 from foundation_telemetry.correlation import correlated
-from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.events import emit, span
 from foundation_telemetry.events._attributes import MAX_SEQUENCE_LENGTH, MAX_STRING_LENGTH
 from foundation_telemetry.handlers import attach
 
 
 def _invalid_inputs() -> int:
-    return skip_counts().get(("events", SkipReason.INVALID_INPUT), 0)
+    return skipped("events", SkipReason.INVALID_INPUT)
 
 
 class Color(enum.Enum):
@@ -174,10 +174,10 @@ class TestEmit:
         pipeline.logger_provider.add_log_record_processor(Exploding())  # type: ignore[arg-type]
         seen = []
         attach("still", "app.x", lambda *args: seen.append(args[0]))
-        before = skip_counts().get(("events", SkipReason.UNEXPECTED), 0)
+        before = skipped("events", SkipReason.UNEXPECTED)
         emit("app.x")
         assert seen == ["app.x"]
-        assert skip_counts().get(("events", SkipReason.UNEXPECTED), 0) == before + 1
+        assert skipped("events", SkipReason.UNEXPECTED) == before + 1
 
     def test_emit_from_threads(self, telemetry):
         """Events emitted concurrently from threads all arrive, each with its own attributes."""
@@ -221,9 +221,9 @@ class TestEmit:
 
     def test_no_pipeline_is_harmless(self):
         """Without a configured pipeline emit() does nothing and counts no failure."""
-        before = skip_counts().get(("events", SkipReason.UNEXPECTED), 0)
+        before = skipped("events", SkipReason.UNEXPECTED)
         emit("app.nowhere", value=1)
-        assert skip_counts().get(("events", SkipReason.UNEXPECTED), 0) == before
+        assert skipped("events", SkipReason.UNEXPECTED) == before
 
 
 class TestProviders:

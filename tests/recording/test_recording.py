@@ -132,13 +132,13 @@ class TestSpanCapture:
 
     def test_never_raises_into_the_application(self, standalone):
         """A broken buffer is counted as a skip, and the span still ends normally."""
-        from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+        from foundation_telemetry.defensive import SkipReason, skipped
 
-        before = skip_counts().get(("recorder", SkipReason.UNEXPECTED), 0)
+        before = skipped("recorder", SkipReason.UNEXPECTED)
         standalone.recorder.buffer._store = None  # type: ignore[assignment]
         with standalone.tracer.start_as_current_span("survives"):
             pass
-        assert skip_counts()[("recorder", SkipReason.UNEXPECTED)] == before + 2
+        assert skipped("recorder", SkipReason.UNEXPECTED) == before + 2
 
 
 class TestLogCapture:

@@ -6,7 +6,7 @@ import re
 import threading
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
@@ -14,8 +14,10 @@ from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from foundation_telemetry._otel._compat import (
     InMemoryLogRecordExporter,
     LoggerProvider,
+    LogRecordProcessor,
     SimpleLogRecordProcessor,
 )
+from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.events import emit
 from foundation_telemetry.routing import (
     REDACTED,
@@ -49,6 +51,91 @@ def _event_names(exporter) -> list[str]:
 
 def _log_pipeline(processor, pipeline):
     pipeline.logger_provider.add_log_record_processor(processor)
+
+
+class _BrokenSpanTarget(SpanProcessor):
+    """A route target whose every hook raises."""
+
+    def on_start(self, span, parent_context=None):
+        raise RuntimeError("broken on_start")
+
+    def on_end(self, span):
+        raise RuntimeError("broken on_end")
+
+    def shutdown(self):
+        raise RuntimeError("broken shutdown")
+
+    def force_flush(self, timeout_millis=30000):
+        raise RuntimeError("broken force_flush")
+
+
+class _BrokenLogTarget(LogRecordProcessor):
+    """A log route target whose every hook raises."""
+
+    def on_emit(self, log_record):
+        raise RuntimeError("broken on_emit")
+
+    emit = on_emit
+
+    def shutdown(self):
+        raise RuntimeError("broken shutdown")
+
+    def force_flush(self, timeout_millis=30000):
+        raise RuntimeError("broken force_flush")
+
+
+class TestPublicNames:
+    def test_classes_report_the_public_module(self):
+        """The rule and processor classes say foundation_telemetry.routing, where users import them."""
+        import foundation_telemetry.routing as routing
+
+        classes = [getattr(routing, name) for name in routing.__all__ if name[0].isupper()]
+        defined_here = [cls for cls in classes if isinstance(cls, type) and cls is not Redactor]
+        assert {cls.__module__ for cls in defined_here} == {"foundation_telemetry.routing"}
+        assert len(defined_here) == 10
+
+
+class TestTargetIsolation:
+    def test_a_raising_span_target_does_not_starve_the_next(self):
+        """A target whose on_start/on_end raise is counted; the span still reaches the next target."""
+        delivered = InMemorySpanExporter()
+        processor = RoutingSpanProcessor(
+            [Route(_BrokenSpanTarget()), Route(delivered, batch=False)]
+        )
+        before = skipped("routing", SkipReason.UNEXPECTED)
+        _tracer(processor).start_span("op").end()
+        assert _names(delivered) == ["op"]
+        assert skipped("routing", SkipReason.UNEXPECTED) == before + 2
+
+    def test_a_raising_default_is_counted(self):
+        """A raising default target is counted as a skip instead of raising into the tracer."""
+        processor = RoutingSpanProcessor([], default=_BrokenSpanTarget())
+        before = skipped("routing")
+        _tracer(processor).start_span("op").end()
+        assert skipped("routing") == before + 2
+
+    def test_shutdown_and_flush_reach_every_target(self):
+        """A target whose shutdown/force_flush raise does not keep the others from shutting down."""
+        delivered = InMemorySpanExporter()
+        processor = RoutingSpanProcessor(
+            [Route(_BrokenSpanTarget()), Route(delivered, batch=False)]
+        )
+        assert processor.force_flush(1000) is False
+        processor.shutdown()
+        _tracer(processor).start_span("after").end()
+        assert _names(delivered) == []
+
+    def test_a_raising_log_target_does_not_starve_the_next(self, pipeline):
+        """A log target whose on_emit raises is counted; the record still reaches the next target."""
+        delivered = InMemoryLogRecordExporter()
+        _log_pipeline(
+            RoutingLogRecordProcessor([Route(_BrokenLogTarget()), Route(delivered, batch=False)]),
+            pipeline,
+        )
+        before = skipped("routing", SkipReason.UNEXPECTED)
+        emit("app.routed")
+        assert _event_names(delivered) == ["app.routed"]
+        assert skipped("routing", SkipReason.UNEXPECTED) == before + 1
 
 
 class TestRoutingSpans:

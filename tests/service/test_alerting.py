@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.handlers import attach, detach
 from foundation_telemetry.service import Alert, AlertRule, CallbackNotifier, TelemetryService
 
@@ -208,7 +208,7 @@ class TestNotifierFailures:
             if len(calls) == 1:
                 raise RuntimeError("boom")
 
-        before = skip_counts().get(("service.notifier", SkipReason.UNEXPECTED), 0)
+        before = skipped("service.notifier", SkipReason.UNEXPECTED)
         service.add_rule(
             AlertRule("busy", "requests", "rate[10s] > 5"),
             notifiers=[CallbackNotifier(flaky, name="flaky"), good.append],
@@ -216,7 +216,7 @@ class TestNotifierFailures:
         traffic.step(100)
         assert calls == ["fired"]
         assert [a.reason for a in good] == ["fired"]
-        assert skip_counts()[("service.notifier", SkipReason.UNEXPECTED)] == before + 1
+        assert skipped("service.notifier", SkipReason.UNEXPECTED) == before + 1
         assert service.health()["service"]["pending_retries"] == 1
         traffic.step(100)
         assert calls == ["fired", "fired"]

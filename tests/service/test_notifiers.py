@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.service import (
     Alert,
     AlertRule,
@@ -165,11 +165,11 @@ class TestWebhookThroughService:
                 notifiers=[WebhookNotifier(url, retries=0, backoff=0)],
             )
             key = ("service.notifier", SkipReason.BACKEND_UNAVAILABLE)
-            before = skip_counts().get(key, 0)
+            before = skipped(*key)
             clock.advance(10)
             counter.add(100)
             assert service.force_flush()
-            assert skip_counts()[key] == before + 1
+            assert skipped(*key) == before + 1
             assert service.health()["service"]["pending_retries"] == 1
 
             hook = Hook(port)

@@ -11,7 +11,7 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 
 import foundation_telemetry.service as service_module
-from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.service import Alert, AlertRule, TelemetryService
 
 from .conftest import FakeClock, make_service
@@ -101,12 +101,12 @@ class TestCollection:
         )
         service.shutdown()
         service.shutdown()
-        before = skip_counts().get(("service", SkipReason.SHUTDOWN), 0)
+        before = skipped("service", SkipReason.SHUTDOWN)
         service._receive_metrics(service_module._reader._EMPTY)
-        assert skip_counts()[("service", SkipReason.SHUTDOWN)] == before + 1
+        assert skipped("service", SkipReason.SHUTDOWN) == before + 1
         assert delivered == []
         assert service.force_flush()  # a flush after shutdown is a quiet no-op: nothing lost
-        assert skip_counts()[("service", SkipReason.SHUTDOWN)] == before + 1
+        assert skipped("service", SkipReason.SHUTDOWN) == before + 1
         provider.shutdown()
 
     def test_failing_callback_does_not_break_collection(self, service, clock, meter) -> None:
@@ -173,6 +173,9 @@ class TestConfigure:
 
     def test_service_and_runtime_metrics_arguments(self) -> None:
         """`configure(service=..., runtime_metrics=True)` registers the service with process metrics."""
+        pytest.importorskip(
+            "opentelemetry.instrumentation.system_metrics", reason="needs the service extra"
+        )
         from foundation_telemetry._config import configure
 
         clock = FakeClock()

@@ -12,6 +12,9 @@ from .conftest import FakeClock, make_service
 class TestRuntimeMetrics:
     def test_process_metrics_are_stored(self, clock: FakeClock) -> None:
         """CPU, memory, GC and thread metrics of this process reach the service."""
+        pytest.importorskip(
+            "opentelemetry.instrumentation.system_metrics", reason="needs the service extra"
+        )
         service, provider = make_service(clock)
         try:
             service.enable_runtime_metrics()

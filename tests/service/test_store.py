@@ -20,7 +20,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-from foundation_telemetry.defensive._ledger import SkipReason, skip_counts
+from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.service import TelemetryService
 from foundation_telemetry.service._store import MetricStore
 
@@ -114,10 +114,10 @@ class TestCumulative:
     def test_unknown_data_is_counted(self) -> None:
         """A data type the store does not know is skipped and counted, not raised."""
         store = MetricStore(retention=1000, resolution=1, max_series=10)
-        before = skip_counts().get(("service.store", SkipReason.CONTRACT_VIOLATION), 0)
+        before = skipped("service.store", SkipReason.CONTRACT_VIOLATION)
         odd = Metric("odd", None, "", object())  # type: ignore[arg-type]
         store.ingest(data(odd), since=0, now=1)
-        after = skip_counts().get(("service.store", SkipReason.CONTRACT_VIOLATION), 0)
+        after = skipped("service.store", SkipReason.CONTRACT_VIOLATION)
         assert after == before + 1
 
 
@@ -143,10 +143,10 @@ class TestBounds:
     def test_max_series(self) -> None:
         """Series over the cap are skipped and counted as a system limit."""
         store = MetricStore(retention=100, resolution=1, max_series=2)
-        before = skip_counts().get(("service.store", SkipReason.SYSTEM_LIMIT), 0)
+        before = skipped("service.store", SkipReason.SYSTEM_LIMIT)
         store.ingest(data(counter(1, r="a"), counter(1, r="b"), counter(1, r="c")), since=0, now=1)
         assert len(store) == 2
-        assert skip_counts()[("service.store", SkipReason.SYSTEM_LIMIT)] == before + 1
+        assert skipped("service.store", SkipReason.SYSTEM_LIMIT) == before + 1
 
     def test_sample_count_is_bounded(self) -> None:
         """A series never holds more than retention / resolution (+2) samples."""
@@ -274,8 +274,8 @@ class TestInvalidValues:
         """A NaN or infinite value is counted as invalid input and not stored."""
         store = MetricStore(retention=100, resolution=1, max_series=10)
         key = ("service.store", SkipReason.INVALID_INPUT)
-        before = skip_counts().get(key, 0)
+        before = skipped(*key)
         points = [NumberDataPoint({}, 0, 1, math.nan), NumberDataPoint({"a": "1"}, 0, 1, math.inf)]
         store.ingest(data(Metric("g", None, "", Gauge(points))), since=0, now=1)
-        assert skip_counts()[key] == before + 2
+        assert skipped(*key) == before + 2
         assert all(not series.samples for series in store)

@@ -25,7 +25,6 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 import foundation_telemetry as ft
-from foundation_telemetry.defensive._ledger import skip_counts
 from foundation_telemetry.sink import Sink
 
 PROTOCOLS = ["grpc", "http/protobuf"]
@@ -36,11 +35,21 @@ PRODUCER_BUDGET = 20.0
 FLUSH_MILLIS = 60_000
 
 
+def _skipped_by(fragment: str) -> int:
+    """Items skipped so far by the components whose name contains *fragment* (``"Span"``...)."""
+    return sum(
+        count
+        for component, reasons in ft.health()["skipped"].items()
+        if fragment in component
+        for count in reasons.values()
+    )
+
+
 @dataclass
 class Pipeline:
     provider: TracerProvider
     sink: Sink
-    skips_before: dict[object, int]
+    skips_before: int
 
     def produce(self, count: int, prefix: str) -> None:
         """Produce *count* spans on a fresh application thread; fail if it does not finish."""
@@ -60,8 +69,7 @@ class Pipeline:
 
     def skipped(self) -> int:
         """Spans our layer counted as skipped since the pipeline was built."""
-        after = skip_counts()
-        return sum(after[key] - self.skips_before.get(key, 0) for key in after if "Span" in key[0])
+        return _skipped_by("Span") - self.skips_before
 
     def received(self) -> int:
         return len({span.span_id for span in self.sink.spans()})
@@ -70,7 +78,7 @@ class Pipeline:
         rejected = self.sink.stats.rejected.get("traces", 0)
         assert self.received() + rejected + self.skipped() == produced, (
             f"received {self.received()} + rejected {rejected} + skipped {self.skipped()}"
-            f" != produced {produced}; skips {skip_counts()}"
+            f" != produced {produced}; skips {ft.health()['skipped']}"
         )
 
 
@@ -95,7 +103,7 @@ def pipeline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     with Sink(max_items=1_000_000) as sink:
         telemetry = _configure(sink, request.param, monkeypatch, EXPORT_TIMEOUT)
         try:
-            yield Pipeline(telemetry.tracer_provider, sink, skip_counts())
+            yield Pipeline(telemetry.tracer_provider, sink, _skipped_by("Span"))
         finally:
             telemetry.shutdown()
 
@@ -170,7 +178,7 @@ class TestRecovery:
         with Sink() as sink:
             telemetry = _configure(sink, protocol, monkeypatch, "1.5")
             try:
-                pipeline = Pipeline(telemetry.tracer_provider, sink, skip_counts())
+                pipeline = Pipeline(telemetry.tracer_provider, sink, _skipped_by("Span"))
                 sink.faults.unavailable(None, retry_after=0.2, signal="traces")
                 pipeline.produce(300, "lost")
                 pipeline.flush()
@@ -198,7 +206,7 @@ class TestRecovery:
                 set_global=False,
             )
             try:
-                pipeline = Pipeline(telemetry.tracer_provider, sink, skip_counts())
+                pipeline = Pipeline(telemetry.tracer_provider, sink, _skipped_by("Span"))
                 with sink.offline():
                     pipeline.produce(2000, "overflow")
                 pipeline.flush()
@@ -225,7 +233,7 @@ class TestLogEvents:
                 set_global=False,
             )
             try:
-                before = skip_counts()
+                before = _skipped_by("Log")
                 logger = telemetry.logger_provider.get_logger("chaos")
                 done = threading.Event()
 
@@ -240,7 +248,6 @@ class TestLogEvents:
                 assert telemetry.force_flush(timeout=60)
             finally:
                 telemetry.shutdown()
-            after = skip_counts()
-            skipped = sum(after[key] - before.get(key, 0) for key in after if "Log" in key[0])
+            skipped = _skipped_by("Log") - before
             indexes = {event.attributes["index"] for event in sink.events("chaos.tick")}
             assert (len(indexes), skipped) == (500, 0)

@@ -1,4 +1,4 @@
-"""Global state department: ``configure()`` builds the three providers and owns their lifetime.
+"""``configure()``: build the three providers and own their lifetime.
 
 ``configure()`` turns validated settings (``_settings``) into a TracerProvider, MeterProvider and
 LoggerProvider whose every processor, exporter and reader sits behind the defensive layer, and
@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, final
+from typing import Any, Final, cast, final
 
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
@@ -23,6 +23,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
+from .. import _state
 from .._otel._compat import (
     LoggerProvider,
     LogRecordProcessor,
@@ -120,13 +121,12 @@ class Telemetry:
         return f"Telemetry(service_name={service!r}, global={self.is_global}, {state})"
 
 
-_active_lock = threading.Lock()
-_active: Telemetry | None = None
+_CONFIG: Final = _state.config  # the active Telemetry lives in _state.config.active
 
 
 def current() -> Telemetry | None:
     """Return the ``Telemetry`` the OpenTelemetry globals point at, or ``None``."""
-    return _active
+    return cast("Telemetry | None", _CONFIG.active)
 
 
 def _build_resource(settings: Settings) -> Resource:
@@ -198,7 +198,6 @@ def configure(
 
     .. versionadded:: 0.1.0
     """
-    global _active
     settings = resolve_settings(
         service_name=service_name,
         exporter=exporter,
@@ -269,8 +268,8 @@ def configure(
         recorder.attach(meter_provider=meter_provider)
     notify_configured(telemetry)  # session recorders (the test fixture) follow along
     if set_global:
-        with _active_lock:
-            previous, _active = _active, telemetry
+        with _CONFIG.active_lock:
+            previous, _CONFIG.active = current(), telemetry
         _globals.rebind(tracer_provider, meter_provider, logger_provider)
         register_for_exit(telemetry)
         if previous is not None:
@@ -288,11 +287,11 @@ def configure(
 
 def shutdown(timeout: float | None = None) -> bool:
     """Shut down the global ``Telemetry`` (see :meth:`Telemetry.shutdown`); ``True`` if none."""
-    active = _active
+    active = current()
     return True if active is None else active.shutdown(timeout)
 
 
 def force_flush(timeout: float | None = None) -> bool:
     """Flush the global ``Telemetry`` (see :meth:`Telemetry.force_flush`); ``True`` if none."""
-    active = _active
+    active = current()
     return True if active is None else active.force_flush(timeout)

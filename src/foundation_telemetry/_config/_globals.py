@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final, cast
 
 from opentelemetry import _logs, metrics, trace
 from opentelemetry._logs import Logger as APILogger
@@ -26,6 +26,7 @@ from opentelemetry.metrics import Meter, MeterProvider, NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, Span, Tracer, TracerProvider
 from opentelemetry.util.types import Attributes
 
+from .. import _state
 from .._otel import _compat
 
 __all__ = [
@@ -199,18 +200,17 @@ class GlobalProxies:
         self.logger_provider = RebindingLoggerProvider()
 
 
-_install_lock = threading.Lock()
-_proxies: GlobalProxies | None = None
+_PROXIES: Final = _state.proxies  # the installed proxies live in _state.proxies.installed
 
 
 def installed() -> bool:
     """Whether our proxies are the OpenTelemetry globals."""
-    return _proxies is not None
+    return _PROXIES.installed is not None
 
 
 def proxies() -> GlobalProxies | None:
     """Return the installed proxies, or ``None`` before :func:`install`."""
-    return _proxies
+    return cast("GlobalProxies | None", _PROXIES.installed)
 
 
 def _foreign_globals() -> list[str]:
@@ -231,10 +231,10 @@ def install() -> GlobalProxies:
         RuntimeError: another library already set an OpenTelemetry global provider, which the
             OpenTelemetry API never allows to be replaced.
     """
-    global _proxies
-    with _install_lock:
-        if _proxies is not None:
-            return _proxies
+    with _PROXIES.install_lock:
+        existing = proxies()
+        if existing is not None:
+            return existing
         foreign = _foreign_globals()
         if foreign:
             msg = (
@@ -249,7 +249,7 @@ def install() -> GlobalProxies:
         trace.set_tracer_provider(installing.tracer_provider)
         metrics.set_meter_provider(installing.meter_provider)
         _logs.set_logger_provider(installing.logger_provider)
-        _proxies = installing
+        _PROXIES.installed = installing
         return installing
 
 
@@ -267,10 +267,11 @@ def rebind(
 
 def current_delegates() -> Sequence[Any] | None:
     """Return the providers the proxies point at, or ``None`` when not installed."""
-    if _proxies is None:
+    installed_proxies = proxies()
+    if installed_proxies is None:
         return None
     return (
-        _proxies.tracer_provider.delegate,
-        _proxies.meter_provider.delegate,
-        _proxies.logger_provider.delegate,
+        installed_proxies.tracer_provider.delegate,
+        installed_proxies.meter_provider.delegate,
+        installed_proxies.logger_provider.delegate,
     )

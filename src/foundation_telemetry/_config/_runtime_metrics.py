@@ -9,9 +9,10 @@ provider does nothing.
 
 from __future__ import annotations
 
-import threading
 import weakref
-from typing import Any
+from typing import Any, Final
+
+from .. import _state
 
 __all__ = ["RUNTIME_METRICS", "enable_runtime_metrics"]
 
@@ -30,8 +31,7 @@ RUNTIME_METRICS: dict[str, list[str] | None] = {
     "cpython.gc.uncollectable_objects": None,
 }
 
-_lock = threading.Lock()
-_bound: weakref.ref[Any] | None = None
+_CONFIG: Final = _state.config  # the bound provider is _state.config.runtime_metrics_provider
 
 
 def enable_runtime_metrics(meter_provider: Any) -> bool:
@@ -41,7 +41,6 @@ def enable_runtime_metrics(meter_provider: Any) -> bool:
         ImportError: ``opentelemetry-instrumentation-system-metrics`` is missing; install the
             ``service`` extra (``pip install 'foundation-telemetry[service]'``).
     """
-    global _bound
     try:
         from opentelemetry.instrumentation.system_metrics import (
             SystemMetricsInstrumentor,
@@ -52,12 +51,13 @@ def enable_runtime_metrics(meter_provider: Any) -> bool:
             "'foundation-telemetry[service]'."
         )
         raise ImportError(msg) from error
-    with _lock:
-        if _bound is not None and _bound() is meter_provider:
+    with _CONFIG.runtime_metrics_lock:
+        bound = _CONFIG.runtime_metrics_provider
+        if bound is not None and bound() is meter_provider:
             return False
         instrumentor = SystemMetricsInstrumentor(config=dict(RUNTIME_METRICS))
         if instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.uninstrument()
         instrumentor.instrument(meter_provider=meter_provider)
-        _bound = weakref.ref(meter_provider)
+        _CONFIG.runtime_metrics_provider = weakref.ref(meter_provider)
         return True

@@ -17,7 +17,7 @@ from __future__ import annotations
 from . import _fork as _fork  # registers the fork hook
 from ._classify import classify
 from ._debug import debug_enabled, set_debug
-from ._ledger import SkipReason, available, health, register_health_source
+from ._ledger import SkipReason, available, health, register_health_source, skipped
 from ._logging_bridge import DefensiveLoggingHandler
 from ._logs import DefensiveLogExporter, DefensiveLogRecordProcessor
 from ._metrics import DefensiveMetricExporter, DefensiveMetricReader
@@ -50,4 +50,5 @@ __all__ = [
     "set_debug",
     "set_shutdown_timeout",
     "shutdown_all",
+    "skipped",
 ]

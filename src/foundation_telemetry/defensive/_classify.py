@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import errno
 import sys
+from typing import Final
 
+from .. import _state
 from ._ledger import SkipReason
 
 __all__ = ["classify", "process_exiting", "set_exiting"]
 
-_exiting = False
+_SHUTDOWN: Final = _state.shutdown  # its ``exiting`` field: the exit sequence has started
 
 _SYSTEM_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOSPC, errno.EAGAIN})
 
@@ -39,13 +41,12 @@ _BACKEND_MODULES = ("grpc", "requests", "urllib3", "http.client", "httpx", "aioh
 
 def set_exiting(value: bool = True) -> None:
     """Tell classification that the interpreter's exit sequence has started."""
-    global _exiting
-    _exiting = value
+    _SHUTDOWN.exiting = value
 
 
 def process_exiting() -> bool:
     """Return whether the process is in its exit sequence or finalizing."""
-    return _exiting or sys.is_finalizing()
+    return _SHUTDOWN.exiting or sys.is_finalizing()
 
 
 def classify(error: BaseException) -> SkipReason:
@@ -73,7 +74,7 @@ def classify(error: BaseException) -> SkipReason:
     message = str(error).lower() if error.args else ""
     if sys.is_finalizing() or any(marker in message for marker in _FINALIZING_MARKERS):
         return SkipReason.INTERPRETER_FINALIZING
-    if _exiting and isinstance(error, ImportError | NameError):
+    if _SHUTDOWN.exiting and isinstance(error, ImportError | NameError):
         return SkipReason.INTERPRETER_FINALIZING
     if isinstance(error, ValueError | RuntimeError | OSError) and any(
         marker in message for marker in _CLOSED_MARKERS

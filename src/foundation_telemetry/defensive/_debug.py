@@ -14,7 +14,9 @@ import logging
 import os
 import sys
 import threading
+from typing import Final
 
+from .. import _state
 from ._classify import classify
 from ._ledger import SkipReason, count_skip, subscribe_skips
 
@@ -29,9 +31,9 @@ LOGGER_NAME = "foundation_telemetry.defensive"
 _SDK_LOGGERS = ("opentelemetry.sdk", "opentelemetry.exporter")
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 
-_enabled = os.environ.get("FOUNDATION_TELEMETRY_DEBUG", "").strip().lower() in _TRUTHY
-_seen: set[tuple[str, SkipReason]] = set()
-_seen_lock = threading.Lock()
+# Debug mode and the pairs already logged are _state.debug's fields (a fork resets them there).
+_DEBUG: Final = _state.debug
+_DEBUG.enabled = os.environ.get("FOUNDATION_TELEMETRY_DEBUG", "").strip().lower() in _TRUTHY
 
 
 class _SafeStderrHandler(logging.Handler):
@@ -74,20 +76,19 @@ def set_debug(enabled: bool) -> None:
     Raises:
         TypeError: *enabled* is not a bool.
     """
-    global _enabled
     if not isinstance(enabled, bool):
         msg = f"`enabled` must be a bool, got {enabled!r}."
         raise TypeError(msg)
-    if enabled and not _enabled:
-        with _seen_lock:
-            _seen.clear()
+    if enabled and not _DEBUG.enabled:
+        with _DEBUG.seen_lock:
+            _DEBUG.seen.clear()
             _sdk_handler.seen.clear()
-    _enabled = enabled
+    _DEBUG.enabled = enabled
 
 
 def debug_enabled() -> bool:
     """Return whether debug mode is on."""
-    return _enabled
+    return _DEBUG.enabled
 
 
 def _on_skip(
@@ -97,13 +98,13 @@ def _on_skip(
     item: str | None,
     error: BaseException | None,
 ) -> None:
-    if not _enabled:
+    if not _DEBUG.enabled:
         return
     key = (component, reason)
-    with _seen_lock:
-        if key in _seen:
+    with _DEBUG.seen_lock:
+        if key in _DEBUG.seen:
             return
-        _seen.add(key)
+        _DEBUG.seen.add(key)
     thread = threading.current_thread()
     detail = "" if error is None else f": {type(error).__name__}: {error}"
     _logger.warning(
@@ -132,7 +133,7 @@ class _SdkDiagnosticsHandler(logging.Handler):
             if error is not None:  # the SDK caught it before any wrapper could: still count it
                 component = "ObservableCallback" if "instrument" in record.name else record.name
                 count_skip(component, classify(error), item=record.getMessage()[:80], error=error)
-            if not _enabled or record.levelno < logging.WARNING:
+            if not _DEBUG.enabled or record.levelno < logging.WARNING:
                 return
             key = (record.name, str(record.msg))
             if key in self.seen:
@@ -163,11 +164,4 @@ def guard_sdk_diagnostics() -> None:
         logger.propagate = False
 
 
-def _reset_for_fork() -> None:
-    global _seen_lock
-    _seen_lock = threading.Lock()
-    _seen.clear()
-
-
 subscribe_skips(_on_skip)
-os.register_at_fork(after_in_child=_reset_for_fork)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import os
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
+
+from .. import _state
 
 __all__ = [
     "HealthReport",
@@ -28,6 +27,7 @@ __all__ = [
     "register_health_source",
     "set_component_state",
     "skip_counts",
+    "skipped",
     "subscribe_skips",
 ]
 
@@ -50,9 +50,8 @@ class SkipReason(enum.Enum):
 
 SkipListener = Callable[[str, SkipReason, int, "str | None", "BaseException | None"], None]
 
-_lock = threading.Lock()
-_counts: Counter[tuple[str, SkipReason]] = Counter()
-_listeners: tuple[SkipListener, ...] = ()
+# The counts, states, sources and listeners are _state.ledger's fields (a fork resets them there).
+_LEDGER: Final = _state.ledger
 
 
 def count_skip(
@@ -68,9 +67,10 @@ def count_skip(
     Never raises: it is called from places that must not fail.
     """
     try:
-        with _lock:
-            _counts[(component, reason)] += count
-        for listener in _listeners:
+        ledger = _LEDGER
+        with ledger.lock:
+            ledger.counts[(component, reason)] += count
+        for listener in ledger.listeners:
             with contextlib.suppress(Exception):
                 listener(component, reason, count, item, error)
     except BaseException:  # noqa: BLE001 - counting happens in finalizers too
@@ -79,20 +79,47 @@ def count_skip(
 
 def skip_counts() -> dict[tuple[str, SkipReason], int]:
     """Return a snapshot of the skip counts keyed by ``(component, reason)``."""
-    with _lock:
-        return dict(_counts)
+    with _LEDGER.lock:
+        return dict(_LEDGER.counts)
+
+
+def skipped(component: str | None = None, reason: SkipReason | None = None) -> int:
+    """Return how many items were skipped so far, in total or for one component and/or reason.
+
+    ``skipped()`` is ``health()["skipped_total"]``; ``skipped("events", SkipReason.INVALID_INPUT)``
+    is one cell of ``health()["skipped"]`` (0 when nothing was counted there). Compare two calls
+    to see what an operation lost.
+
+    Args:
+        component: A component name as it appears in ``health()["skipped"]``; ``None``: all.
+        reason: A :class:`SkipReason`; ``None``: all reasons.
+
+    Raises:
+        TypeError: *reason* is not a ``SkipReason`` (or *component* not a str).
+
+    .. versionadded:: 0.1.0
+    """
+    if component is not None and not isinstance(component, str):
+        msg = f"`component` must be a component name (str) or None, got {component!r}."
+        raise TypeError(msg)
+    if reason is not None and not isinstance(reason, SkipReason):
+        msg = f"`reason` must be a SkipReason (e.g. SkipReason.TIMEOUT) or None, got {reason!r}."
+        raise TypeError(msg)
+    return sum(
+        count
+        for (counted_component, counted_reason), count in skip_counts().items()
+        if component in (None, counted_component) and reason in (None, counted_reason)
+    )
 
 
 def subscribe_skips(listener: SkipListener) -> Callable[[], None]:
     """Call *listener* for every future skip; returns a function that unsubscribes it."""
-    global _listeners
-    with _lock:
-        _listeners = (*_listeners, listener)
+    with _LEDGER.lock:
+        _LEDGER.listeners = (*_LEDGER.listeners, listener)
 
     def unsubscribe() -> None:
-        global _listeners
-        with _lock:
-            _listeners = tuple(item for item in _listeners if item is not listener)
+        with _LEDGER.lock:
+            _LEDGER.listeners = tuple(item for item in _LEDGER.listeners if item is not listener)
 
     return unsubscribe
 
@@ -102,10 +129,6 @@ HealthReport = dict[str, Any]
 
 #: States an exporter wrapper reports; "ok" and "idle" mean data is flowing (or could).
 FLOWING_STATES = frozenset({"idle", "ok"})
-
-_states: dict[str, dict[str, Any]] = {}
-_sources: dict[str, HealthSource] = {}
-_shut_down = False
 
 
 def set_component_state(component: str, state: str, *, error: BaseException | None = None) -> None:
@@ -119,22 +142,21 @@ def set_component_state(component: str, state: str, *, error: BaseException | No
             "since": time.time(),
             "last_error": None if error is None else f"{type(error).__name__}: {error}",
         }
-        with _lock:
-            _states[component] = entry
+        with _LEDGER.lock:
+            _LEDGER.states[component] = entry
     except BaseException:  # noqa: BLE001 - state tracking happens in finalizers too
         pass
 
 
 def component_states() -> dict[str, dict[str, Any]]:
     """Return a snapshot of the component states keyed by component name."""
-    with _lock:
-        return {name: dict(entry) for name, entry in _states.items()}
+    with _LEDGER.lock:
+        return {name: dict(entry) for name, entry in _LEDGER.states.items()}
 
 
 def mark_shutdown(done: bool = True) -> None:
     """Note that telemetry was shut down (or, with ``False``, started again by ``configure()``)."""
-    global _shut_down
-    _shut_down = done
+    _LEDGER.shut_down = done
 
 
 def register_health_source(name: str, source: HealthSource) -> Callable[[], None]:
@@ -155,13 +177,13 @@ def register_health_source(name: str, source: HealthSource) -> Callable[[], None
     if not callable(source):
         msg = f"`source` must be a callable returning the report part, got {source!r}."
         raise TypeError(msg)
-    with _lock:
-        _sources[name] = source
+    with _LEDGER.lock:
+        _LEDGER.sources[name] = source
 
     def unregister() -> None:
-        with _lock:
-            if _sources.get(name) is source:
-                del _sources[name]
+        with _LEDGER.lock:
+            if _LEDGER.sources.get(name) is source:
+                del _LEDGER.sources[name]
 
     return unregister
 
@@ -175,10 +197,10 @@ def available() -> bool:
     ``False`` after shutdown, or while any exporter's most recent export failed, timed out or is
     hanging; ``True`` again after its next successful export.
     """
-    if _shut_down:
+    if _LEDGER.shut_down:
         return False
-    with _lock:
-        return all(entry["state"] in FLOWING_STATES for entry in _states.values())
+    with _LEDGER.lock:
+        return all(entry["state"] in FLOWING_STATES for entry in _LEDGER.states.values())
 
 
 def health() -> HealthReport:
@@ -195,27 +217,16 @@ def health() -> HealthReport:
         total += count
     report: HealthReport = {
         "available": available(),
-        "shutdown": _shut_down,
+        "shutdown": _LEDGER.shut_down,
         "skipped": skipped,
         "skipped_total": total,
         "components": component_states(),
     }
-    with _lock:
-        sources = dict(_sources)
+    with _LEDGER.lock:
+        sources = dict(_LEDGER.sources)
     for name, source in sources.items():
         try:
             report[name] = source()
         except Exception as error:  # noqa: BLE001 - a broken source must not break health()
             report[name] = {"error": f"{type(error).__name__}: {error}"}
     return report
-
-
-def _reset_for_fork() -> None:
-    """Give a forked child a fresh ledger (its parent's counts and states are not its own)."""
-    global _lock
-    _lock = threading.Lock()
-    _counts.clear()
-    _states.clear()
-
-
-os.register_at_fork(after_in_child=_reset_for_fork)

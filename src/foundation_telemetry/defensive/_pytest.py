@@ -9,28 +9,27 @@ component exists.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
+from .. import _state
 from . import _shutdown
 
 __all__ = ["pytest_sessionfinish", "pytest_sessionstart"]
 
-_depth = 0
+_SHUTDOWN: Final = _state.shutdown  # its ``pytest_sessions`` field counts the running sessions
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: Any) -> None:
     """Note one more active session (pytester runs nest sessions in one process)."""
-    global _depth
-    _depth += 1
+    _SHUTDOWN.pytest_sessions += 1
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: Any, exitstatus: Any) -> None:
     """Flush and shut down every wrapped component when the outermost session finishes."""
-    global _depth
-    _depth = max(_depth - 1, 0)
-    if _depth == 0 and _shutdown.has_components():
+    _SHUTDOWN.pytest_sessions = max(_SHUTDOWN.pytest_sessions - 1, 0)
+    if _SHUTDOWN.pytest_sessions == 0 and _shutdown.has_components():
         _shutdown.shutdown_registered()

@@ -12,11 +12,11 @@ non-daemon threads were joined.
 from __future__ import annotations
 
 import atexit
-import threading
 import weakref
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Final, Protocol, cast
 
+from .. import _state
 from ._bounded import BoundedCall, Deadline
 from ._classify import set_exiting
 from ._ledger import mark_shutdown
@@ -77,37 +77,31 @@ class Abortable(Protocol):
         """Shut the wrapped exporter down now; ``None`` when it already is."""
 
 
-_components: weakref.WeakSet[Any] = weakref.WeakSet()
-_exporters: weakref.WeakSet[Any] = weakref.WeakSet()
-_state_lock = threading.Lock()
-_default_timeout = 3.0
-_active: Deadline | None = None
-_exit_hook_registered = False
-_exited = False
-_exit_telemetry: weakref.ref[Any] | None = None
+# The registry, the budget and the exit flags are _state.shutdown's fields.
+_SHUTDOWN: Final = _state.shutdown
 
 
 def register_component(component: Coordinated) -> None:
     """Have *component* shut down by the exit sequence and by :func:`shutdown_all`."""
-    with _state_lock:
-        _components.add(component)
+    with _SHUTDOWN.lock:
+        _SHUTDOWN.components.add(component)
     ensure_exit_hook()
 
 
 def register_exporter(exporter: Abortable) -> None:
     """Have *exporter* aborted when a coordinated deadline is spent."""
-    with _state_lock:
-        _exporters.add(exporter)
+    with _SHUTDOWN.lock:
+        _SHUTDOWN.exporters.add(exporter)
 
 
 def _any_open() -> bool:
-    with _state_lock:
-        return any(not component.shutdown_started for component in _components)
+    with _SHUTDOWN.lock:
+        return any(not component.shutdown_started for component in _SHUTDOWN.components)
 
 
 def has_components() -> bool:
     """Return whether any wrapped component is alive."""
-    return len(_components) > 0
+    return len(_SHUTDOWN.components) > 0
 
 
 def set_shutdown_timeout(timeout: float) -> None:
@@ -116,21 +110,20 @@ def set_shutdown_timeout(timeout: float) -> None:
     Raises:
         ValueError: *timeout* is not a positive number.
     """
-    global _default_timeout
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
         msg = f"`timeout` must be a positive number of seconds, got {timeout!r}."
         raise ValueError(msg)
-    _default_timeout = float(timeout)
+    _SHUTDOWN.default_timeout = float(timeout)
 
 
 def default_timeout() -> float:
     """Return the configured shutdown budget in seconds."""
-    return _default_timeout
+    return _SHUTDOWN.default_timeout
 
 
 def active_deadline() -> Deadline | None:
     """Return the deadline of the coordinated flush or shutdown in progress, if any."""
-    return _active
+    return cast("Deadline | None", _SHUTDOWN.active_deadline)
 
 
 def _providers_components(providers: Iterable[Any]) -> list[Any]:
@@ -145,8 +138,8 @@ def _providers_components(providers: Iterable[Any]) -> list[Any]:
         candidates.extend(getattr(multi, "_log_record_processors", ()))
         consumer = getattr(provider, "_measurement_consumer", None)
         candidates.extend(getattr(consumer, "_reader_storages", {}).keys())
-        with _state_lock:
-            found.extend(item for item in candidates if item in _components)
+        with _SHUTDOWN.lock:
+            found.extend(item for item in candidates if item in _SHUTDOWN.components)
     return found
 
 
@@ -193,8 +186,8 @@ def _settle(
 
 def abort_all_exporters() -> None:
     """Shut down every open exporter wrapper now (interrupting retry back-off); do not wait."""
-    with _state_lock:
-        exporters = list(_exporters)
+    with _SHUTDOWN.lock:
+        exporters = list(_SHUTDOWN.exporters)
     _start_all([(exporter, exporter.abort) for exporter in exporters])
 
 
@@ -225,10 +218,9 @@ def _coordinate(
     flush: bool,
     shutdown: bool,
 ) -> bool:
-    global _active
-    budget = _default_timeout if timeout is None else timeout
+    budget = _SHUTDOWN.default_timeout if timeout is None else timeout
     deadline = Deadline(budget)
-    previous, _active = _active, deadline
+    previous, _SHUTDOWN.active_deadline = _SHUTDOWN.active_deadline, deadline
     try:
         unfinished: list[tuple[Any, BoundedCall[Any]]] = []
         if flush:
@@ -254,7 +246,7 @@ def _coordinate(
             unfinished += left
         return not unfinished
     finally:
-        _active = previous
+        _SHUTDOWN.active_deadline = previous
 
 
 def shutdown_all(
@@ -306,7 +298,7 @@ def flush_all(
     providers = [p for p in (tracer_provider, meter_provider, logger_provider) if p is not None]
     try:
         components = _providers_components(providers)
-        deadline = Deadline(_default_timeout if timeout is None else timeout)
+        deadline = Deadline(_SHUTDOWN.default_timeout if timeout is None else timeout)
         calls = [c.start_flush(deadline) for c in components]
         ok = True
         for call in calls:
@@ -323,23 +315,22 @@ def register_for_exit(telemetry: Any) -> None:
     The exit sequence then shuts down its three providers together with every other live wrapped
     component, within ``telemetry.settings.shutdown_timeout`` seconds in total.
     """
-    global _exit_telemetry
     timeout = getattr(getattr(telemetry, "settings", None), "shutdown_timeout", None)
     if timeout is not None:
         set_shutdown_timeout(timeout)
-    _exit_telemetry = weakref.ref(telemetry)
+    _SHUTDOWN.exit_telemetry = weakref.ref(telemetry)
     ensure_exit_hook()
 
 
 def shutdown_registered(timeout: float | None = None) -> bool:
     """Shut down every live wrapped component (the exit and pytest-finish sequence)."""
-    global _exited
-    with _state_lock:
-        if _exited:
+    with _SHUTDOWN.lock:
+        if _SHUTDOWN.exited:
             return True
-        _exited = True
-        components = list(_components)
-    telemetry = _exit_telemetry() if _exit_telemetry is not None else None
+        _SHUTDOWN.exited = True
+        components = list(_SHUTDOWN.components)
+    exit_telemetry = _SHUTDOWN.exit_telemetry
+    telemetry = exit_telemetry() if exit_telemetry is not None else None
     providers = [
         getattr(telemetry, name, None)
         for name in ("tracer_provider", "meter_provider", "logger_provider")
@@ -361,14 +352,7 @@ def _at_exit() -> None:
 
 def ensure_exit_hook() -> None:
     """Register the exit sequence once (after ``logging``, so it runs before logging's own hook)."""
-    global _exit_hook_registered
-    if _exit_hook_registered:
+    if _SHUTDOWN.exit_hook_registered:
         return
-    _exit_hook_registered = True
+    _SHUTDOWN.exit_hook_registered = True
     atexit.register(_at_exit)
-
-
-def _reset_for_fork() -> None:
-    global _state_lock, _active
-    _state_lock = threading.Lock()
-    _active = None

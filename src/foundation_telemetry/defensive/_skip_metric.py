@@ -7,18 +7,18 @@ counts travel with the rest of the application's metrics (attributes ``component
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from opentelemetry.metrics import CallbackOptions, Observation
 
+from .. import _state
 from ._ledger import skip_counts
 
 __all__ = ["METRIC_NAME", "install_skip_metric"]
 
 METRIC_NAME = "foundation.telemetry.skipped"
-_installed: weakref.WeakSet[Any] = weakref.WeakSet()
+_INSTALLED_ON: Final = _state.ledger.skip_metric_providers
 
 
 def _observe(options: CallbackOptions) -> Iterable[Observation]:
@@ -31,7 +31,7 @@ def _observe(options: CallbackOptions) -> Iterable[Observation]:
 def install_skip_metric(meter_provider: Any) -> bool:
     """Register the skip counter on *meter_provider* once; return whether it was added now."""
     try:
-        if meter_provider in _installed:
+        if meter_provider in _INSTALLED_ON:
             return False
         meter = meter_provider.get_meter("foundation_telemetry.defensive")
         meter.create_observable_counter(
@@ -40,7 +40,7 @@ def install_skip_metric(meter_provider: Any) -> bool:
             unit="{item}",
             description="Telemetry items not delivered, by component and reason.",
         )
-        _installed.add(meter_provider)
+        _INSTALLED_ON.add(meter_provider)
     except Exception:  # noqa: BLE001 - a missing metric must not break configuration
         return False
     return True

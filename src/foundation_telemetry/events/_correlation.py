@@ -29,7 +29,9 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace import Span as SDKSpan
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from .. import _state
 from ._attributes import coerce_attributes
+from ._context import SyncAndAsyncContext
 
 __all__ = [
     "CORRELATION_KEY",
@@ -53,9 +55,9 @@ CORRELATION_KEY: Final = "correlation_id"
 
 _PROPAGATOR: Final = CompositePropagator([TraceContextTextMapPropagator(), W3CBaggagePropagator()])
 
-# The last context looked up and its id: emit() asks for the id of the same context many times in
-# a row, and a baggage lookup costs about 0.4 us. A tuple is replaced atomically, so no lock.
-_last: tuple[Context | None, str | None] = (None, None)
+# The last context looked up and its id (``_state.events.correlation``): emit() asks for the id of
+# the same context many times in a row, and a baggage lookup costs about 0.4 us.
+_EVENTS: Final = _state.events
 
 
 def new_correlation_id() -> str:
@@ -68,18 +70,17 @@ def correlation_id(context: Context | None = None) -> str | None:
 
     .. versionadded:: 0.1.0
     """
-    global _last
     ctx = get_current() if context is None else context
-    cached = _last
+    cached = _EVENTS.correlation
     if cached[0] is ctx:
         return cached[1]
     value = baggage.get_baggage(CORRELATION_KEY, ctx)
     found = value if isinstance(value, str) and value else None
-    _last = (ctx, found)
+    _EVENTS.correlation = (ctx, found)
     return found
 
 
-class correlated:
+class correlated(SyncAndAsyncContext[str]):
     """Run a block (``with`` or ``async with``) under a correlation id; generates one if absent.
 
     The id is stored in W3C baggage in the OpenTelemetry context, so it follows nested calls and
@@ -114,17 +115,6 @@ class correlated:
         tb: TracebackType | None,
     ) -> None:
         detach(self._tokens.pop())
-
-    async def __aenter__(self) -> str:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
 
 class CorrelationSpanProcessor(SpanProcessor):

@@ -5,12 +5,12 @@ and carrying measurements and metadata as attributes plus the standard fields (t
 ``host.name``, ``process.pid``, ``correlation_id`` when one is set, and the current trace
 context); the handlers attached to the name then run in the emitting thread. This is the hottest
 call in the package, so attribute coercion's fast path is inlined and the logger is resolved once
-per ``configure()``. Nothing here raises into the application. Public names: :mod:`.events`.
+per ``configure()`` (its process-wide caches are ``_state.events``). Nothing here raises into the
+application. Public names: :mod:`.events`.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from collections.abc import Mapping
@@ -19,10 +19,9 @@ from typing import Any, Final
 from opentelemetry import _logs
 from opentelemetry.context import get_current
 
-from .._config import _globals
+from .. import _state
 from ..defensive._ledger import SkipReason, count_skip
-from ..handlers import _dispatch, _matching, _registry
-from . import _correlation
+from ..taxonomy import TELEMETRY_HANDLER_FAILURE
 from ._attributes import (
     INT64_MAX,
     INT64_MIN,
@@ -31,6 +30,7 @@ from ._attributes import (
     coerce_name,
 )
 from ._correlation import CORRELATION_KEY, correlation_id
+from ._dispatch import defer, dispatch, matching
 
 __all__ = ["HOST_NAME", "PROCESS_PID", "emit"]
 
@@ -46,8 +46,10 @@ _COMPONENT: Final = "events"
 # proxy logger; with them, emit() talks to the current delegate's logger directly, re-resolved
 # when configure() rebinds (one identity check instead of two forwarding layers per event).
 _fallback_logger = _logs.get_logger(_SCOPE)
-_resolved: tuple[object, _logs.Logger] = (None, _fallback_logger)
-_rebinding: Any = None
+_PROCESS: Final = _state.process
+_PROXIES: Final = _state.proxies
+_EVENTS: Final = _state.events
+_HANDLERS: Final = _state.handlers
 _LogRecord = _logs.LogRecord
 _time_ns = time.time_ns
 _get_current = get_current
@@ -60,32 +62,23 @@ def _host_name() -> str:
         return "unknown"
 
 
-_host: str = _host_name()
-_pid: int = os.getpid()
-
-
-def _after_fork() -> None:
-    global _pid
-    _pid = os.getpid()
-
-
-os.register_at_fork(after_in_child=_after_fork)
-
-
-def _find_rebinding() -> Any:
-    """Return our global rebinding LoggerProvider once it is installed (it never changes)."""
-    global _rebinding
-    proxies = _globals.proxies()
-    if proxies is not None:
-        _rebinding = proxies.logger_provider
-    return _rebinding
+_host: Final = _host_name()
 
 
 def _resolve_logger(provider: Any) -> _logs.Logger:
-    global _resolved
     logger: _logs.Logger = provider.get_logger(_SCOPE)
-    _resolved = (provider, logger)
+    _EVENTS.logger = (provider, logger)
     return logger
+
+
+def _send_failures(reports: list[dict[str, Any]]) -> None:
+    """Emit the failure events of handlers that dispatch detached; keep them if the stack is full."""
+    for index, report in enumerate(reports):
+        try:
+            emit(TELEMETRY_HANDLER_FAILURE, None, **report)
+        except RecursionError:  # no room to report now: the next dispatch of this thread will
+            defer(reports[index:])
+            return
 
 
 def emit(name: str, measurements: Mapping[str, Any] | None = None, **metadata: Any) -> None:
@@ -133,25 +126,29 @@ def emit(name: str, measurements: Mapping[str, Any] | None = None, **metadata: A
                 else:
                     coerce_attribute(_COMPONENT, name, key, value, attributes)
         attributes[HOST_NAME] = _host
-        attributes[PROCESS_PID] = _pid
-        cached = _correlation._last
+        attributes[PROCESS_PID] = _PROCESS.pid
+        cached = _EVENTS.correlation
         found = cached[1] if cached[0] is ctx else correlation_id(ctx)
         if found is not None:
             attributes[CORRELATION_KEY] = found
-        rebinding = _rebinding or _find_rebinding()
-        if rebinding is None:
+        proxies = _PROXIES.installed
+        if proxies is None:
             logger = _fallback_logger
         else:
-            provider = rebinding.delegate
-            resolved = _resolved
+            provider = proxies.logger_provider.delegate
+            resolved = _EVENTS.logger
             logger = resolved[1] if resolved[0] is provider else _resolve_logger(provider)
         logger.emit(
             _LogRecord(timestamp=_time_ns(), context=ctx, event_name=name, attributes=attributes)
         )
     except Exception as error:  # noqa: BLE001 - emit never raises into the application
         count_skip(_COMPONENT, SkipReason.UNEXPECTED, item=name, error=error)
-    snapshot = _registry.snapshot
+    snapshot = _HANDLERS.snapshot
     if snapshot.handlers:
-        matched = _matching(snapshot, name)
+        matched = matching(snapshot, name)
         if matched:
-            _dispatch(matched, name, measurements if measurements is not None else {}, metadata)
+            reports = dispatch(
+                matched, name, measurements if measurements is not None else {}, metadata
+            )
+            if reports:
+                _send_failures(reports)

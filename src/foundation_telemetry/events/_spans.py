@@ -24,6 +24,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from ..defensive._ledger import SkipReason, count_skip
 from ._attributes import coerce_attributes, coerce_name, error_message
+from ._context import SyncAndAsyncContext
 from ._correlation import CORRELATION_KEY, correlation_id
 from ._emit import _COMPONENT, _SCOPE, emit
 
@@ -122,7 +123,7 @@ class _SpanRun:
 
 
 @final
-class SpanScope:
+class SpanScope(SyncAndAsyncContext[trace.Span]):
     """What :func:`span` returns: a context manager (sync and async) and a decorator.
 
     As a context manager it yields the OpenTelemetry span. One ``SpanScope`` may be entered
@@ -153,17 +154,6 @@ class SpanScope:
         tb: TracebackType | None,
     ) -> None:
         self._runs.pop().finish(exc)
-
-    async def __aenter__(self) -> trace.Span:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
     @overload
     def __call__(

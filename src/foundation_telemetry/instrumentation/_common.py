@@ -1,23 +1,37 @@
-"""What the three instrumentors share: reversible patches, error naming and a never-raise guard.
+"""What the three instrumentors share: their skeleton, reversible patches, error naming and a guard.
 
 Each instrumentor patches a few methods of a third-party class and must put them back exactly on
-``uninstrument()``; :class:`Patches` records the originals and restores only what it installed.
+``uninstrument()``; :class:`Patches` records the originals and restores only what it installed,
+and :class:`PatchingInstrumentor` is the ``instrument``/``uninstrument`` skeleton around it
+(dependency check, telemetry switched off before the originals come back).
 Telemetry code runs inside the library's call path, so :func:`guarded` turns any failure of ours
 into a counted skip instead of an exception in the application.
 """
 
 from __future__ import annotations
 
+import abc
 import functools
 import logging
 from collections.abc import Callable, Collection
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
+from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
+from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
+    BaseInstrumentor,
+)
 
 from ..defensive._ledger import SkipReason, count_skip
 
-__all__ = ["Patches", "dependency_conflict", "error_type", "guarded", "instrumentation_version"]
+__all__ = [
+    "Patches",
+    "PatchingInstrumentor",
+    "dependency_conflict",
+    "error_type",
+    "guarded",
+    "instrumentation_version",
+]
 
 _logger = logging.getLogger("foundation_telemetry.instrumentation")
 
@@ -107,3 +121,67 @@ class Patches:
 
     def __bool__(self) -> bool:
         return bool(self._installed)
+
+
+class Switchable(Protocol):
+    """An instrumentor's telemetry: ``active`` is ``False`` once it is uninstrumented."""
+
+    active: bool
+
+
+_T = TypeVar("_T", bound=Switchable)
+
+
+class PatchingInstrumentor(BaseInstrumentor, Generic[_T]):  # type: ignore[misc]
+    """The skeleton of an instrumentor that patches its library.
+
+    ``_instrument`` checks the library again (see :func:`dependency_conflict`), then lets
+    :meth:`_apply` build the telemetry and install its patches; ``_uninstrument`` switches the
+    telemetry off first (a wrapper someone else stacked on ours may still call it), lets
+    :meth:`_release` undo what is not a patch (listeners), then restores the originals. Both are
+    safe to call twice, as ``BaseInstrumentor`` promises.
+    """
+
+    requirements: ClassVar[Collection[str]] = ()
+    _patches: Patches | None = None
+    _telemetry: _T | None = None
+
+    def instrumentation_dependencies(self) -> Collection[str]:
+        """Return the library versions this instruments."""
+        return self.requirements
+
+    def _instrument(self, **kwargs: Any) -> None:
+        if dependency_conflict(self.instrumentation_dependencies(), type(self).__name__):
+            return
+        patches = Patches()
+        self._telemetry = self._apply(patches, **kwargs)
+        self._patches = patches
+
+    def _uninstrument(self, **kwargs: Any) -> None:
+        del kwargs
+        telemetry, self._telemetry = self._telemetry, None
+        if telemetry is not None:
+            telemetry.active = False
+            self._release(telemetry)
+        patches, self._patches = self._patches, None
+        if patches is not None:
+            patches.restore()
+
+    @abc.abstractmethod
+    def _apply(self, patches: Patches, **kwargs: Any) -> _T:
+        """Build the telemetry and install its patches (*kwargs* are ``instrument()``'s)."""
+
+    def _release(self, telemetry: _T) -> None:
+        """Undo what :meth:`_apply` set up besides its patches (nothing by default)."""
+
+    def _meter(self, kwargs: dict[str, Any]) -> metrics.Meter:
+        """Return this instrumentation's meter (from ``meter_provider=`` if given)."""
+        return metrics.get_meter(
+            type(self).__module__, instrumentation_version(), kwargs.get("meter_provider")
+        )
+
+    def _tracer(self, kwargs: dict[str, Any]) -> trace.Tracer:
+        """Return this instrumentation's tracer (from ``tracer_provider=`` if given)."""
+        return trace.get_tracer(
+            type(self).__module__, instrumentation_version(), kwargs.get("tracer_provider")
+        )

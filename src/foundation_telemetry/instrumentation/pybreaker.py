@@ -14,18 +14,15 @@ from __future__ import annotations
 import contextvars
 import time
 import weakref
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from opentelemetry import metrics
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 
 from .. import taxonomy
 from ..events import emit
-from ._common import Patches, dependency_conflict, error_type, guarded, instrumentation_version
+from ._common import Patches, PatchingInstrumentor, error_type, guarded
 
 __all__ = ["BREAKER_STATES", "UNNAMED", "PyBreakerInstrumentor"]
 
@@ -250,7 +247,7 @@ def _wrap_call(original: Callable[..., Any], telemetry: _BreakerTelemetry) -> Ca
     return call
 
 
-class PyBreakerInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class PyBreakerInstrumentor(PatchingInstrumentor[_BreakerTelemetry]):
     """Instrument every pybreaker ``CircuitBreaker`` in the process.
 
     ``instrument(meter_provider=None)`` starts listening; ``uninstrument()`` removes the listener
@@ -264,36 +261,20 @@ class PyBreakerInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     .. versionadded:: 0.1.0
     """
 
-    _patches: Patches | None = None
-    _telemetry: _BreakerTelemetry | None = None
+    requirements = _INSTRUMENTS
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """Return the pybreaker versions this instruments."""
-        return _INSTRUMENTS
-
-    def _instrument(self, **kwargs: Any) -> None:
-        if dependency_conflict(self.instrumentation_dependencies(), type(self).__name__):
-            return
+    def _apply(self, patches: Patches, **kwargs: Any) -> _BreakerTelemetry:
         import pybreaker
 
-        meter = metrics.get_meter(__name__, instrumentation_version(), kwargs.get("meter_provider"))
-        telemetry = _BreakerTelemetry(meter)
+        telemetry = _BreakerTelemetry(self._meter(kwargs))
         telemetry.listener = _make_listener(telemetry)
-        patches = Patches()
         patches.install(
             pybreaker.CircuitBreaker, "__init__", lambda original: _wrap_init(original, telemetry)
         )
         patches.install(
             pybreaker.CircuitBreaker, "call", lambda original: _wrap_call(original, telemetry)
         )
-        self._patches, self._telemetry = patches, telemetry
+        return telemetry
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        del kwargs
-        if self._patches is not None:
-            self._patches.restore()
-            self._patches = None
-        if self._telemetry is not None:
-            self._telemetry.active = False
-            self._telemetry.unregister_all()
-            self._telemetry = None
+    def _release(self, telemetry: _BreakerTelemetry) -> None:
+        telemetry.unregister_all()

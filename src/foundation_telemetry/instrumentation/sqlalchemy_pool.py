@@ -23,18 +23,15 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from opentelemetry import metrics
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 
 from .. import taxonomy
 from ..events import emit
-from ._common import Patches, dependency_conflict, error_type, guarded, instrumentation_version
+from ._common import Patches, PatchingInstrumentor, error_type, guarded
 
 __all__ = ["STATE", "SQLAlchemyPoolInstrumentor"]
 
@@ -401,7 +398,7 @@ def _wrap_connect(original: Callable[..., Any], telemetry: _PoolTelemetry) -> Ca
     return connect
 
 
-class SQLAlchemyPoolInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class SQLAlchemyPoolInstrumentor(PatchingInstrumentor[_PoolTelemetry]):
     """Instrument every SQLAlchemy connection pool in the process.
 
     ``instrument(meter_provider=None)`` adds pool event listeners and wraps ``Pool.connect``;
@@ -412,42 +409,25 @@ class SQLAlchemyPoolInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     .. versionadded:: 0.1.0
     """
 
-    _patches: Patches | None = None
+    requirements = _INSTRUMENTS
     _listeners: dict[str, Callable[..., None]] | None = None
-    _telemetry: _PoolTelemetry | None = None
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """Return the SQLAlchemy versions this instruments."""
-        return _INSTRUMENTS
-
-    def _instrument(self, **kwargs: Any) -> None:
-        if dependency_conflict(self.instrumentation_dependencies(), type(self).__name__):
-            return
+    def _apply(self, patches: Patches, **kwargs: Any) -> _PoolTelemetry:
         from sqlalchemy import event
         from sqlalchemy.pool import Pool
 
-        meter = metrics.get_meter(__name__, instrumentation_version(), kwargs.get("meter_provider"))
-        telemetry = _PoolTelemetry(meter)
-        patches = Patches()
+        telemetry = _PoolTelemetry(self._meter(kwargs))
         patches.install(Pool, "connect", lambda original: _wrap_connect(original, telemetry))
-        listeners = telemetry.listeners()
-        for name, listener in listeners.items():
+        self._listeners = telemetry.listeners()
+        for name, listener in self._listeners.items():
             event.listen(Pool, name, listener)
-        self._patches, self._listeners, self._telemetry = patches, listeners, telemetry
+        return telemetry
 
-    def _uninstrument(self, **kwargs: Any) -> None:
-        del kwargs
+    def _release(self, telemetry: _PoolTelemetry) -> None:
         from sqlalchemy import event
         from sqlalchemy.pool import Pool
 
-        if self._telemetry is not None:
-            self._telemetry.active = False
-            self._telemetry = None
-        if self._listeners is not None:
-            for name, listener in self._listeners.items():
-                if event.contains(Pool, name, listener):
-                    event.remove(Pool, name, listener)
-            self._listeners = None
-        if self._patches is not None:
-            self._patches.restore()
-            self._patches = None
+        listeners, self._listeners = self._listeners or {}, None
+        for name, listener in listeners.items():
+            if event.contains(Pool, name, listener):
+                event.remove(Pool, name, listener)

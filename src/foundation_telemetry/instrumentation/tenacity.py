@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import contextvars
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
-from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
-    BaseInstrumentor,
-)
 from opentelemetry.trace import Span, Status, StatusCode
 
 from .. import taxonomy
 from ..events import emit
-from ._common import Patches, dependency_conflict, error_type, guarded, instrumentation_version
+from ._common import Patches, PatchingInstrumentor, error_type, guarded
 
 __all__ = ["REJECTED_RESULT", "TenacityInstrumentor"]
 
@@ -274,7 +271,7 @@ def _is_retry_error(raised: BaseException) -> bool:
     return isinstance(raised, tenacity.RetryError)
 
 
-class TenacityInstrumentor(BaseInstrumentor):  # type: ignore[misc]
+class TenacityInstrumentor(PatchingInstrumentor[_RetryTelemetry]):
     """Instrument every tenacity retry policy (sync and asyncio) in the process.
 
     ``instrument(tracer_provider=None, meter_provider=None)`` patches tenacity;
@@ -285,24 +282,12 @@ class TenacityInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     .. versionadded:: 0.1.0
     """
 
-    _patches: Patches | None = None
-    _telemetry: _RetryTelemetry | None = None
+    requirements = _INSTRUMENTS
 
-    def instrumentation_dependencies(self) -> Collection[str]:
-        """Return the tenacity versions this instruments."""
-        return _INSTRUMENTS
-
-    def _instrument(self, **kwargs: Any) -> None:
-        if dependency_conflict(self.instrumentation_dependencies(), type(self).__name__):
-            return
+    def _apply(self, patches: Patches, **kwargs: Any) -> _RetryTelemetry:
         import tenacity
 
-        version = instrumentation_version()
-        telemetry = _RetryTelemetry(
-            trace.get_tracer(__name__, version, kwargs.get("tracer_provider")),
-            metrics.get_meter(__name__, version, kwargs.get("meter_provider")),
-        )
-        patches = Patches()
+        telemetry = _RetryTelemetry(self._tracer(kwargs), self._meter(kwargs))
         patches.install(
             tenacity.BaseRetrying, "iter", lambda original: _sync_step(original, telemetry)
         )
@@ -318,16 +303,7 @@ class TenacityInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             patches.install(
                 async_retrying, "__call__", lambda original: _async_call(original, telemetry)
             )
-        self._patches, self._telemetry = patches, telemetry
-
-    def _uninstrument(self, **kwargs: Any) -> None:
-        del kwargs
-        if self._telemetry is not None:
-            self._telemetry.active = False
-            self._telemetry = None
-        if self._patches is not None:
-            self._patches.restore()
-            self._patches = None
+        return telemetry
 
 
 def _defines_coroutine(owner: type, name: str) -> bool:

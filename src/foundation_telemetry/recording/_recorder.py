@@ -7,11 +7,12 @@ recorder): ``configure()`` calls :func:`notify_configured` with each new ``Telem
 from __future__ import annotations
 
 import threading
-from typing import Any, final
+from typing import Any, Final, final
 from weakref import WeakSet
 
 from opentelemetry.sdk.trace import TracerProvider
 
+from .. import _state
 from .._otel import _compat
 from ..defensive._ledger import SkipReason, count_skip
 from ._buffer import DEFAULT_CAPACITY, RecordBuffer
@@ -104,12 +105,12 @@ class Recorder(TelemetryQueries):
         return f"<Recorder {buffer.next_seq} captured, capacity {buffer.capacity}>"
 
 
-_session_recorders: WeakSet[Recorder] = WeakSet()
+_RECORDING: Final = _state.recording  # the followers are _state.recording.session_recorders
 
 
 def follow_configure(recorder: Recorder) -> None:
     """Have *recorder* attach to the providers of every later ``configure()`` (the fixture's)."""
-    _session_recorders.add(recorder)
+    _RECORDING.session_recorders.add(recorder)
 
 
 def notify_configured(telemetry: Any) -> None:
@@ -117,7 +118,7 @@ def notify_configured(telemetry: Any) -> None:
 
     ``configure()`` calls this with the ``Telemetry`` it built; it never raises.
     """
-    for recorder in list(_session_recorders):
+    for recorder in list(_RECORDING.session_recorders):
         try:
             recorder.attach(telemetry)
         except Exception as error:  # noqa: BLE001 - configure() must not fail for a recorder

@@ -12,6 +12,8 @@ import math
 import os
 from typing import Final
 
+from .. import _state
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "SCALE_ENV",
@@ -29,7 +31,12 @@ SCALE_ENV: Final = "FOUNDATION_TELEMETRY_TIMEOUT_SCALE"
 
 _REFUTE_FRACTION: Final = 0.1
 
-_base = DEFAULT_TIMEOUT
+_RECORDING: Final = _state.recording  # set_default_timeout() sets its default_timeout
+
+
+def _base() -> float:
+    base = _RECORDING.default_timeout
+    return DEFAULT_TIMEOUT if base is None else base
 
 
 def timeout_scale() -> float:
@@ -53,20 +60,19 @@ def timeout_scale() -> float:
 
 def set_default_timeout(seconds: float) -> float:
     """Set the unscaled default timeout; return the previous one."""
-    global _base
     check_timeout(seconds, "seconds")
-    previous, _base = _base, float(seconds)
+    previous, _RECORDING.default_timeout = _base(), float(seconds)
     return previous
 
 
 def default_timeout() -> float:
     """Return the default timeout in seconds, scaled."""
-    return _base * timeout_scale()
+    return _base() * timeout_scale()
 
 
 def default_refute_window() -> float:
     """Return how long a refute watches by default, in seconds, scaled."""
-    return _base * _REFUTE_FRACTION * timeout_scale()
+    return _base() * _REFUTE_FRACTION * timeout_scale()
 
 
 def check_timeout(value: object, name: str = "timeout") -> float:

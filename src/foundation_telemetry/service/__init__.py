@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from .._config._runtime_metrics import RUNTIME_METRICS as RUNTIME_METRICS
 from .._config._runtime_metrics import enable_runtime_metrics as enable_runtime_metrics
-from ._alerting import Alert as Alert
 from ._analytics import Anomaly as Anomaly
+from ._model import Alert as Alert
 from ._notifiers import CallbackNotifier as CallbackNotifier
 from ._notifiers import LogNotifier as LogNotifier
 from ._notifiers import Notifier as Notifier

@@ -13,13 +13,10 @@ import logging
 import queue
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..defensive._ledger import SkipReason, count_skip
+from ._model import Alert
 from ._notifiers import Notifier, NotifierError, notifier_name
-
-if TYPE_CHECKING:
-    from ._alerting import Alert
 
 __all__ = ["Dispatcher"]
 

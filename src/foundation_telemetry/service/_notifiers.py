@@ -1,6 +1,6 @@
 """Notifiers: where an alert goes once it fires, escalates or resolves.
 
-A notifier is any callable taking an :class:`~._alerting.Alert`. Three are provided: a
+A notifier is any callable taking an :class:`~._model.Alert`. Three are provided: a
 :class:`CallbackNotifier` (a function, with a name for health reports), a :class:`LogNotifier`
 (one ``logging`` record per alert, at a level that follows the severity) and a
 :class:`WebhookNotifier` (an HTTP ``POST`` of the alert as JSON, with a timeout and quick retries,
@@ -16,10 +16,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, final
+from typing import Any, final
 
-if TYPE_CHECKING:
-    from ._alerting import Alert
+from ._model import Alert
 
 __all__ = [
     "CallbackNotifier",
@@ -30,7 +29,7 @@ __all__ = [
     "notifier_name",
 ]
 
-Notifier = Callable[["Alert"], object]
+Notifier = Callable[[Alert], object]
 
 _LEVELS = {
     "info": logging.INFO,

@@ -9,7 +9,6 @@ drive retention, for-durations and escalation without sleeping.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import weakref
@@ -29,14 +28,16 @@ from opentelemetry.sdk.metrics.export import (
     MetricsData,
 )
 
+from .. import _state
 from .._config._runtime_metrics import enable_runtime_metrics as _enable_runtime_metrics
 from ..defensive._ledger import SkipReason, count_skip
 from ..defensive._ledger import health as core_health
-from ._alerting import Alert, Alerter, Outcome
+from ._alerting import Alerter, Outcome
 from ._analytics import Anomaly, Method, Point, Source, anomaly, moving_average, signal, trend
 from ._analytics import windowed_percentile as _windowed_percentile
 from ._delivery import Dispatcher
 from ._durations import Duration, to_seconds
+from ._model import Alert
 from ._notifiers import Notifier, notifier_name
 from ._rules import AlertRule
 from ._stats import DEFAULT_EWMA_ALPHA, Kind, Sample, Stats, compute_stats
@@ -78,7 +79,7 @@ def _after_fork_in_child() -> None:
         service._after_fork_in_child()
 
 
-os.register_at_fork(after_in_child=_after_fork_in_child)
+_state.on_fork_in_child(_after_fork_in_child)
 
 
 @final
