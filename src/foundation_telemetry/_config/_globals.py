@@ -26,7 +26,8 @@ from opentelemetry.metrics import Meter, MeterProvider, NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, Span, Tracer, TracerProvider
 from opentelemetry.util.types import Attributes
 
-from .._otel import _compat
+from .._otel import _compat, _internals
+from ._rebinding_meter import RebindingMeter
 
 __all__ = [
     "GlobalProxies",
@@ -107,7 +108,7 @@ class RebindingMeterProvider(MeterProvider):
 
     def __init__(self) -> None:
         self._delegate: MeterProvider = NoOpMeterProvider()
-        self._meters: weakref.WeakSet[_compat.ProxyMeter] = weakref.WeakSet()
+        self._meters: weakref.WeakSet[RebindingMeter] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     @property
@@ -121,7 +122,7 @@ class RebindingMeterProvider(MeterProvider):
             self._delegate = provider
             meters = list(self._meters)
         for meter in meters:
-            meter.on_set_meter_provider(provider)
+            meter.bind(provider)
 
     def get_meter(
         self,
@@ -131,11 +132,11 @@ class RebindingMeterProvider(MeterProvider):
         attributes: Attributes | None = None,
     ) -> Meter:
         """Return a meter whose instruments re-bind when the delegate changes."""
-        meter = _compat.rebinding_meter(name, version, schema_url)
+        meter = RebindingMeter(name, version, schema_url)
         with self._lock:
             self._meters.add(meter)
             delegate = self._delegate
-        meter.on_set_meter_provider(delegate)
+        meter.bind(delegate)
         return meter
 
 
@@ -217,9 +218,9 @@ def _foreign_globals() -> list[str]:
     foreign = []
     if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         foreign.append(f"TracerProvider ({type(trace.get_tracer_provider()).__name__})")
-    if not _compat.is_default_meter_provider(metrics.get_meter_provider()):
+    if not _internals.is_default_meter_provider(metrics.get_meter_provider()):
         foreign.append(f"MeterProvider ({type(metrics.get_meter_provider()).__name__})")
-    if not _compat.is_default_logger_provider(_logs.get_logger_provider()):
+    if not _internals.is_default_logger_provider(_logs.get_logger_provider()):
         foreign.append(f"LoggerProvider ({type(_logs.get_logger_provider()).__name__})")
     return foreign
 
