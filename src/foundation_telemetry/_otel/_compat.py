@@ -22,12 +22,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry._logs import LoggerProvider as APILoggerProvider
 from opentelemetry._logs import NoOpLogger
-from opentelemetry._logs._internal import ProxyLoggerProvider
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.metrics import Meter, MeterProvider
-from opentelemetry.metrics._internal import _ProxyMeter, _ProxyMeterProvider
 from opentelemetry.sdk._logs import (
     LoggerProvider,
     LoggingHandler,
@@ -56,17 +52,13 @@ __all__ = [
     "LogRecordProcessor",
     "LoggerProvider",
     "LoggingHandler",
-    "ProxyMeter",
     "ReadWriteLogRecord",
     "ReadableLogRecord",
     "SimpleLogRecordProcessor",
     "api_log_record",
     "event_name_of",
     "flush_log_exporter",
-    "is_default_logger_provider",
-    "is_default_meter_provider",
     "log_enabled",
-    "rebinding_meter",
 ]
 
 #: Whether the API keeps ``bytes`` attribute values as ``bytes`` (1.45); before that it decodes
@@ -127,52 +119,3 @@ def api_log_record(item: ReadableLogRecord | ReadWriteLogRecord) -> Any:
 def event_name_of(item: ReadableLogRecord | ReadWriteLogRecord) -> str | None:
     """Return the ``event_name`` of a log item, or ``None`` for a plain log record."""
     return getattr(item.log_record, "event_name", None)
-
-
-# The API's own proxy meter resolves to real instruments once and for all; ours keeps handing out
-# proxy instruments and re-creates their backing instrument on every provider change. The private
-# API classes are used here and nowhere else.
-class ProxyMeter(_ProxyMeter):
-    """A meter whose instruments re-bind each time ``on_set_meter_provider`` is called."""
-
-    def __init__(self, name: str, version: str | None, schema_url: str | None) -> None:
-        super().__init__(name, version=version, schema_url=schema_url)
-        self._instruments = _BindingInstrumentList(self)
-        self._current_meter: Meter | None = None
-
-    def on_set_meter_provider(self, meter_provider: MeterProvider) -> None:
-        """Back every instrument handed out so far by a real instrument of *meter_provider*."""
-        real_meter = meter_provider.get_meter(self._name, self._version, self._schema_url)
-        with self._lock:
-            self._current_meter = real_meter
-            for instrument in self._instruments:
-                instrument.on_meter_set(real_meter)
-
-
-class _BindingInstrumentList(list[Any]):
-    """Binds each proxy instrument to the meter's current real meter as it is created."""
-
-    def __init__(self, meter: ProxyMeter) -> None:
-        super().__init__()
-        self._meter = meter
-
-    def append(self, instrument: Any) -> None:
-        super().append(instrument)
-        current: Meter | None = getattr(self._meter, "_current_meter", None)
-        if current is not None:
-            instrument.on_meter_set(current)
-
-
-def rebinding_meter(name: str, version: str | None, schema_url: str | None) -> ProxyMeter:
-    """Create a meter whose instruments follow provider changes."""
-    return ProxyMeter(name, version, schema_url)
-
-
-def is_default_meter_provider(provider: MeterProvider) -> bool:
-    """Whether *provider* is the API's placeholder (no global MeterProvider set yet)."""
-    return isinstance(provider, _ProxyMeterProvider)
-
-
-def is_default_logger_provider(provider: APILoggerProvider) -> bool:
-    """Whether *provider* is the API's placeholder (no global LoggerProvider set yet)."""
-    return isinstance(provider, ProxyLoggerProvider)
