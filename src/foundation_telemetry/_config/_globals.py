@@ -18,15 +18,13 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry import _logs, metrics, trace
-from opentelemetry._logs import Logger as APILogger
-from opentelemetry._logs import LoggerProvider as APILoggerProvider
-from opentelemetry._logs import NoOpLoggerProvider
+from opentelemetry import metrics, trace
 from opentelemetry.metrics import Meter, MeterProvider, NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, Span, Tracer, TracerProvider
 from opentelemetry.util.types import Attributes
 
 from .._otel import _compat, _internals
+from .._otel._compat import APILogger, APILoggerProvider, NoOpLoggerProvider
 from ._rebinding_meter import RebindingMeter
 
 __all__ = [
@@ -220,8 +218,8 @@ def _foreign_globals() -> list[str]:
         foreign.append(f"TracerProvider ({type(trace.get_tracer_provider()).__name__})")
     if not _internals.is_default_meter_provider(metrics.get_meter_provider()):
         foreign.append(f"MeterProvider ({type(metrics.get_meter_provider()).__name__})")
-    if not _internals.is_default_logger_provider(_logs.get_logger_provider()):
-        foreign.append(f"LoggerProvider ({type(_logs.get_logger_provider()).__name__})")
+    if not _internals.is_default_logger_provider(_compat.get_logger_provider()):
+        foreign.append(f"LoggerProvider ({type(_compat.get_logger_provider()).__name__})")
     return foreign
 
 
@@ -249,7 +247,7 @@ def install() -> GlobalProxies:
         installing = GlobalProxies()
         trace.set_tracer_provider(installing.tracer_provider)
         metrics.set_meter_provider(installing.meter_provider)
-        _logs.set_logger_provider(installing.logger_provider)
+        _compat.set_logger_provider(installing.logger_provider)
         _proxies = installing
         return installing
 

@@ -1,6 +1,8 @@
 """One home for the differences between OpenTelemetry SDK releases.
 
-The logs SDK still lives in ``opentelemetry.sdk._logs`` and its types moved between releases
+The logs API (``opentelemetry._logs``), the logs SDK (``opentelemetry.sdk._logs``) and the OTLP
+log exporters (``..._log_exporter``) still live in underscored modules, and their types moved
+between releases
 (``LogData`` became ``ReadWriteLogRecord`` in 1.39, when the exporter types gained their
 ``LogRecord`` names). Everything else in the package imports these names from here, so a future
 SDK change is fixed in one place. Supported range: opentelemetry-sdk 1.43 to 1.45, checked by
@@ -22,7 +24,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry._logs import NoOpLogger
+from opentelemetry import _logs as _api_logs
+from opentelemetry._logs import Logger as APILogger
+from opentelemetry._logs import LoggerProvider as APILoggerProvider
+from opentelemetry._logs import NoOpLogger, NoOpLoggerProvider
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk._logs import (
     LoggerProvider,
@@ -44,6 +49,8 @@ from opentelemetry.sdk._logs.export import (
 
 __all__ = [
     "ATTRIBUTES_KEEP_BYTES",
+    "APILogger",
+    "APILoggerProvider",
     "BatchLogRecordProcessor",
     "ConsoleLogRecordExporter",
     "InMemoryLogRecordExporter",
@@ -52,14 +59,22 @@ __all__ = [
     "LogRecordProcessor",
     "LoggerProvider",
     "LoggingHandler",
+    "NoOpLoggerProvider",
     "ReadWriteLogRecord",
     "ReadableLogRecord",
     "SimpleLogRecordProcessor",
     "api_log_record",
     "event_name_of",
     "flush_log_exporter",
+    "get_logger_provider",
     "log_enabled",
+    "otlp_log_exporter",
+    "set_logger_provider",
 ]
+
+#: The logs API's global provider (the logs API is ``opentelemetry._logs`` in every release).
+get_logger_provider = _api_logs.get_logger_provider
+set_logger_provider = _api_logs.set_logger_provider
 
 #: Whether the API keeps ``bytes`` attribute values as ``bytes`` (1.45); before that it decodes
 #: them to ``str`` (and drops undecodable ones) when a span, event or metric attribute is set.
@@ -119,3 +134,20 @@ def api_log_record(item: ReadableLogRecord | ReadWriteLogRecord) -> Any:
 def event_name_of(item: ReadableLogRecord | ReadWriteLogRecord) -> str | None:
     """Return the ``event_name`` of a log item, or ``None`` for a plain log record."""
     return getattr(item.log_record, "event_name", None)
+
+
+def otlp_log_exporter(protocol: str, **kwargs: Any) -> LogRecordExporter:
+    """Build the OTLP log exporter for *protocol* (``"grpc"`` or ``"http/protobuf"``).
+
+    The OTLP packages publish their log exporters only in ``_log_exporter`` modules; they are
+    imported here, on first use, so gRPC is loaded only when it is asked for.
+    """
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+
+        return OTLPLogExporter(**kwargs)
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import (
+        OTLPLogExporter as HTTPLogExporter,
+    )
+
+    return HTTPLogExporter(**kwargs)

@@ -17,6 +17,11 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+
+from .._otel import _internals
+from .._otel._compat import LoggerProvider
 from ._bounded import BoundedCall, Deadline
 from ._classify import set_exiting
 from ._ledger import mark_shutdown
@@ -29,6 +34,7 @@ __all__ = [
     "abort_all_exporters",
     "abort_point",
     "active_deadline",
+    "adopt_components",
     "default_timeout",
     "ensure_exit_hook",
     "flush_all",
@@ -78,6 +84,8 @@ class Abortable(Protocol):
 
 
 _components: weakref.WeakSet[Any] = weakref.WeakSet()
+# What configure() added to each provider it built; providers built elsewhere are read instead.
+_adopted: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
 _exporters: weakref.WeakSet[Any] = weakref.WeakSet()
 _state_lock = threading.Lock()
 _default_timeout = 3.0
@@ -133,18 +141,31 @@ def active_deadline() -> Deadline | None:
     return _active
 
 
+def adopt_components(provider: Any, components: Iterable[Any]) -> None:
+    """Remember the *components* ``configure()`` added to *provider* (shutdown finds them here)."""
+    with _state_lock:
+        _adopted[provider] = (*_adopted.get(provider, ()), *components)
+
+
+def _read_components(provider: Any) -> tuple[Any, ...]:
+    """Return the processors or readers of a provider built elsewhere (SDK internals, read)."""
+    if isinstance(provider, TracerProvider):
+        return _internals.span_processors_of(provider)
+    if isinstance(provider, LoggerProvider):
+        return _internals.log_record_processors_of(provider)
+    if isinstance(provider, MeterProvider):
+        return _internals.metric_readers_of(provider)
+    return ()
+
+
 def _providers_components(providers: Iterable[Any]) -> list[Any]:
-    """Find the wrapped components held by *providers* (SDK private attributes, read defensively)."""
+    """Find the wrapped components held by *providers*."""
     found: list[Any] = []
     for provider in providers:
         provider = getattr(provider, "delegate", provider)  # our rebinding global proxies
-        candidates: list[Any] = []
-        multi = getattr(provider, "_active_span_processor", None)
-        candidates.extend(getattr(multi, "_span_processors", ()))
-        multi = getattr(provider, "_multi_log_record_processor", None)
-        candidates.extend(getattr(multi, "_log_record_processors", ()))
-        consumer = getattr(provider, "_measurement_consumer", None)
-        candidates.extend(getattr(consumer, "_reader_storages", {}).keys())
+        with _state_lock:
+            adopted = _adopted.get(provider)
+        candidates = _read_components(provider) if adopted is None else adopted
         with _state_lock:
             found.extend(item for item in candidates if item in _components)
     return found
