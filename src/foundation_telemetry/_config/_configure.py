@@ -35,7 +35,7 @@ from ..defensive import (
     shutdown_all,
 )
 from ..defensive._shutdown import adopt_components
-from ..recording import metric_capture_options
+from ..recording._metric_tap import capture_through_readers
 from ..recording._recorder import Recorder, notify_configured
 from . import _globals, _pipelines
 from ._settings import Settings, resolve_settings
@@ -240,7 +240,7 @@ def configure(
         resource=resource,
         metric_readers=built_readers,
         shutdown_on_exit=False,
-        **metric_capture_options(),
+        exemplar_filter=capture_through_readers(built_readers),
     )
     adopt_components(meter_provider, built_readers)
     if runtime_metrics and not settings.disabled:

@@ -1,23 +1,27 @@
 """One home for the differences between OpenTelemetry SDK releases.
 
+Tested releases: opentelemetry-sdk (and -api, -exporter-otlp, -proto) 1.43 and 1.45 — the whole
+suite runs on 1.45 (``make test``) and on 1.43 (``make test-compat``); 1.44 lies between them
+and is covered by the feature checks below. ``pyproject.toml`` caps the range at ``<1.46``, the
+next minor release nobody has run the suite on. The floor is 1.43 because the package relies on
+two SDK hooks that have no public replacement: ``MetricReader._set_meter_provider`` (1.41; the
+service reader and the ``foundation.telemetry.skipped`` metric find their provider through it)
+and ``MeasurementConsumer.add_metric_reader`` (1.43; a forked child starts with fresh metric
+state). SDK 1.41 also records its own ``otel.sdk.*`` metrics into the application's provider
+unconditionally (opt-in since 1.42), which every metric query and recorder would see. Every
+touch of a private SDK name is in :mod:`._internals`, each with a canary test
+(``tests/otel/test_internals.py``) that names the SDK version when it breaks.
+
 The logs API (``opentelemetry._logs``), the logs SDK (``opentelemetry.sdk._logs``) and the OTLP
 log exporters (``..._log_exporter``) still live in underscored modules, and their types moved
-between releases
-(``LogData`` became ``ReadWriteLogRecord`` in 1.39, when the exporter types gained their
-``LogRecord`` names). Everything else in the package imports these names from here, so a future
-SDK change is fixed in one place. Supported range: opentelemetry-sdk 1.43 to 1.45, checked by
-``make test-compat`` on 1.43. The floor is 1.43 because the package relies on two SDK hooks that
-have no public replacement: ``MetricReader._set_meter_provider`` (1.41; the service reader and the
-``foundation.telemetry.skipped`` metric find their provider through it) and
-``MeasurementConsumer.add_metric_reader`` (1.43; a forked child starts with fresh metric state).
-SDK 1.41 also records its own ``otel.sdk.*`` metrics into the application's provider
-unconditionally (opt-in since 1.42), which every metric query and recorder would see.
-Differences inside the range are detected by feature, never by version number:
-``InMemoryLogRecordExporter.force_flush`` (1.44) is backfilled, log exporters written before
-``force_flush`` joined the ``LogRecordExporter`` interface (1.44) flush through
-:func:`flush_log_exporter`, API loggers and SDK log processors answer ``enabled`` (1.45)
-through :func:`log_enabled`, and :data:`ATTRIBUTES_KEEP_BYTES` tells whether the API keeps
-``bytes`` attribute values (1.45) or decodes them to ``str``.
+between releases (``LogData`` became ``ReadWriteLogRecord`` in 1.39, when the exporter types
+gained their ``LogRecord`` names). Everything else in the package imports these names from
+here, so a future SDK change is fixed in one place. Differences inside the range are detected
+by feature, never by version number: ``InMemoryLogRecordExporter.force_flush`` (1.44) is
+backfilled, log exporters written before ``force_flush`` joined the ``LogRecordExporter``
+interface (1.44) flush through :func:`flush_log_exporter`, API loggers and SDK log processors
+answer ``enabled`` (1.45) through :func:`log_enabled`, and :data:`ATTRIBUTES_KEEP_BYTES` tells
+whether the API keeps ``bytes`` attribute values (1.45) or decodes them to ``str``.
 """
 
 from __future__ import annotations

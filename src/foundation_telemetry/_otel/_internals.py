@@ -24,6 +24,7 @@ from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk._configuration import _BaseConfigurator
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics import ExemplarReservoir
 from opentelemetry.sdk.metrics import MeterProvider as SDKMeterProvider
 from opentelemetry.sdk.metrics._internal.instrument import _Instrument as SDKInstrument
 from opentelemetry.sdk.metrics._internal.measurement import Measurement
@@ -49,7 +50,9 @@ __all__ = [
     "Measurement",
     "MeasurementSink",
     "ProviderAwareReader",
+    "ReservoirFactory",
     "SDKInstrument",
+    "bind_reader_reservoirs",
     "copy_reader_preferences",
     "exporter_of",
     "exporter_preferences",
@@ -343,6 +346,49 @@ class _MeasurementHook(Aggregation):
     def _create_aggregation(self, instrument: Any, *args: Any, **kwargs: Any) -> _Aggregation[Any]:
         tap = _tap_class(type(instrument))(self._sink_for(instrument))
         return tap  # type: ignore[return-value]
+
+
+#: What a View hands an aggregation to build its exemplar reservoirs with (aggregation type ->
+#: reservoir builder).
+ReservoirFactory = Callable[[type], Callable[..., ExemplarReservoir]]
+
+
+class _InstrumentAwareAggregation(Aggregation):
+    """A reader's aggregation that lets ``bind`` pick the reservoir factory per instrument."""
+
+    def __init__(
+        self,
+        inner: Aggregation,
+        bind: Callable[[SDKInstrument, ReservoirFactory], ReservoirFactory],
+    ) -> None:
+        self._inner = inner
+        self._bind = bind
+
+    # Same private factory method as _MeasurementHook; the reader's own aggregation builds the
+    # real one, with the reservoir factory ``bind`` returned for this instrument.
+    def _create_aggregation(
+        self, instrument: Any, attributes: Any, reservoir_factory: Any, *args: Any, **kwargs: Any
+    ) -> _Aggregation[Any]:
+        factory = self._bind(instrument, reservoir_factory)
+        return self._inner._create_aggregation(instrument, attributes, factory, *args, **kwargs)  # noqa: SLF001 - delegating the same private method
+
+
+def bind_reader_reservoirs(
+    reader: MetricReader, bind: Callable[[SDKInstrument, ReservoirFactory], ReservoirFactory]
+) -> None:
+    """Have every aggregation the SDK builds for *reader* ask ``bind`` for its reservoir factory.
+
+    ``bind(instrument, factory)`` receives each instrument and the factory the View asked for,
+    and returns the factory to use. The reader's preferred aggregation per instrument kind is
+    kept: each one is wrapped, not replaced. Call it before the reader is registered; ``bind``
+    must never raise.
+    """
+    preferred = reader._instrument_class_aggregation  # noqa: SLF001 - read at registration
+    wrapped: dict[Any, Any] = {
+        kind: _InstrumentAwareAggregation(aggregation, bind)
+        for kind, aggregation in preferred.items()
+    }
+    reader._instrument_class_aggregation = wrapped  # noqa: SLF001 - as above
 
 
 def measurement_hook_view(sink_for: Callable[[SDKInstrument], MeasurementSink]) -> View:
