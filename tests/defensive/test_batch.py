@@ -10,11 +10,13 @@ import threading
 from typing import Any
 
 import pytest
-from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
 from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor as StockBatchSpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 import foundation_telemetry
 from foundation_telemetry import defensive as d
@@ -106,6 +108,71 @@ class TestQueue:
         """A bad setting is a ValueError naming it."""
         with pytest.raises(ValueError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
             BatchSpanProcessor(InMemorySpanExporter(), **arguments)
+
+
+class TestLikeTheSdk:
+    def test_unsampled_spans_are_not_exported(self) -> None:
+        """As the SDK's batch processor, only sampled spans are queued; the rest are not lost."""
+        name = unique("own-sampling")
+        exporter = InMemorySpanExporter()
+        processor = d.DefensiveSpanProcessor(
+            BatchSpanProcessor(exporter, schedule_delay_millis=60_000), name=name
+        )
+        provider = TracerProvider(sampler=ALWAYS_OFF, shutdown_on_exit=False)
+        provider.add_span_processor(processor)
+        provider.get_tracer("t").start_span("dropped by the sampler").end()
+        assert processor.force_flush(30_000)
+        assert exporter.get_finished_spans() == ()
+        assert counts(name) == {}
+        processor.shutdown()
+
+    def test_a_queued_log_record_is_a_snapshot(self) -> None:
+        """A record changed by a later processor is exported as it was when it was emitted."""
+
+        class Mutating(LogRecordProcessor):
+            def on_emit(self, log_record: Any) -> None:
+                log_record.log_record.body = "changed later"
+
+            def shutdown(self) -> None:
+                pass
+
+            def force_flush(self, timeout_millis: int = 30_000) -> bool:
+                return True
+
+        exporter = InMemoryLogRecordExporter()
+        batch = BatchLogRecordProcessor(exporter, schedule_delay_millis=60_000)
+        provider = LoggerProvider(shutdown_on_exit=False)
+        provider.add_log_record_processor(batch)
+        provider.add_log_record_processor(Mutating())
+        provider.get_logger("t").emit(body="as emitted")
+        assert batch.force_flush(30_000)
+        assert [item.log_record.body for item in exporter.get_finished_logs()] == ["as emitted"]
+        batch.shutdown()
+
+    def test_unsampled_spans_do_not_count_against_a_full_stock_queue(self) -> None:
+        """Wrapping a stock processor: an unsampled span finding the queue full is not counted."""
+        name = unique("stock-unsampled")
+        exporter = Gated()
+        stock = StockBatchSpanProcessor(
+            exporter, max_queue_size=2, max_export_batch_size=2, schedule_delay_millis=60_000
+        )
+        wrapper = d.DefensiveSpanProcessor(stock, name=name)
+        sampled = TracerProvider(shutdown_on_exit=False)
+        sampled.add_span_processor(wrapper)
+        unsampled = TracerProvider(sampler=ALWAYS_OFF, shutdown_on_exit=False)
+        unsampled.add_span_processor(wrapper)
+        try:
+            for _ in range(2):
+                sampled.get_tracer("t").start_span("first").end()
+            assert exporter.entered.wait(30)
+            for _ in range(2):
+                sampled.get_tracer("t").start_span("queued").end()
+            unsampled.get_tracer("t").start_span("never queued").end()
+            sampled.get_tracer("t").start_span("pushes one out").end()
+            assert counts(name) == {"queue_full": 1}
+        finally:
+            exporter.release.set()
+            wrapper.shutdown()
 
 
 class TestExport:

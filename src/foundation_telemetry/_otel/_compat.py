@@ -26,6 +26,7 @@ whether the API keeps ``bytes`` attribute values (1.45) or decodes them to ``str
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import _logs as _api_logs
@@ -33,6 +34,7 @@ from opentelemetry._logs import Logger as APILogger
 from opentelemetry._logs import LoggerProvider as APILoggerProvider
 from opentelemetry._logs import NoOpLogger, NoOpLoggerProvider
 from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import Context
 from opentelemetry.sdk._logs import (
     LoggerProvider,
     LoggingHandler,
@@ -50,6 +52,7 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk._logs.export import (
     InMemoryLogRecordExporter as _SDKInMemoryLogRecordExporter,
 )
+from opentelemetry.sdk.resources import Resource
 
 __all__ = [
     "ATTRIBUTES_KEEP_BYTES",
@@ -73,6 +76,7 @@ __all__ = [
     "get_logger_provider",
     "log_enabled",
     "otlp_log_exporter",
+    "readable_log_record",
     "set_logger_provider",
 ]
 
@@ -128,6 +132,22 @@ def log_enabled(target: Any, *args: Any, **kwargs: Any) -> bool:
     if enabled is None:
         return not isinstance(target, NoOpLogger)
     return bool(enabled(*args, **kwargs))
+
+
+def readable_log_record(item: ReadWriteLogRecord) -> ReadableLogRecord:
+    """Snapshot *item* for a batch queue, as the SDK's ``BatchLogRecordProcessor.on_emit`` does.
+
+    The queued record no longer changes when a later processor mutates the original, and (as
+    since SDK 1.45) it does not keep the emitting context alive while it waits for export.
+    """
+    api_record = copy.copy(item.log_record)
+    api_record.context = Context()
+    return ReadableLogRecord(
+        log_record=api_record,
+        resource=item.resource if item.resource is not None else Resource.create({}),
+        instrumentation_scope=item.instrumentation_scope,
+        limits=item.limits,
+    )
 
 
 def api_log_record(item: ReadableLogRecord | ReadWriteLogRecord) -> Any:

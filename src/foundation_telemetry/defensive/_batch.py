@@ -29,7 +29,9 @@ from .._otel._compat import (
     LogRecordExporter,
     LogRecordExportResult,
     LogRecordProcessor,
+    ReadableLogRecord,
     ReadWriteLogRecord,
+    readable_log_record,
 )
 from .._otel._internals import SUPPRESS_INSTRUMENTATION_KEY
 from ._ledger import SkipReason, count_skip
@@ -273,8 +275,9 @@ class Batching(Generic[T]):
         deadline = time.monotonic() + max(0.0, timeout_millis / 1000)
         self._shutdown = True
         self._wake.set()
-        self._worker.join(max(0.0, deadline - time.monotonic()))
-        if self._worker.is_alive():
+        if threading.current_thread() is not self._worker:  # an exporter may shut its pipeline
+            self._worker.join(max(0.0, deadline - time.monotonic()))
+        if self._worker.is_alive() and threading.current_thread() is not self._worker:
             lost = self.abandon()
             if lost:
                 count_skip(self.component_name, SkipReason.TIMEOUT, lost, item="shutdown")
@@ -320,7 +323,7 @@ def _span_name(span: ReadableSpan) -> str:
     return span.name
 
 
-def _log_name(item: ReadWriteLogRecord) -> str:
+def _log_name(item: ReadableLogRecord) -> str:
     record = item.log_record
     name = getattr(record, "event_name", None)
     return str(name) if name else str(record.body)[:80]
@@ -360,14 +363,15 @@ class BatchSpanProcessor(Batching[ReadableSpan], SpanProcessor):
             max_queue_size=max_queue_size,
             export_timeout_millis=export_timeout_millis,
         )
-        self.on_end = self._emit  # type: ignore[method-assign, assignment]  # no extra frame per span
 
     def on_start(self, span: Span, parent_context: otel_context.Context | None = None) -> None:
         """Nothing to do when a span starts."""
 
     def on_end(self, span: ReadableSpan) -> None:
-        """Queue *span* for export (replaced per instance by the queueing method itself)."""
-        self._emit(span)
+        """Queue *span* for export when it is sampled (the SDK's processors drop the others)."""
+        context = span.context
+        if context is not None and context.trace_flags.sampled:
+            self._emit(span)
 
     def shutdown(self, timeout_millis: float = 30_000) -> None:
         """Export what is queued and shut the exporter down, within *timeout_millis*."""
@@ -379,7 +383,7 @@ class BatchSpanProcessor(Batching[ReadableSpan], SpanProcessor):
 
 
 @final
-class BatchLogRecordProcessor(Batching[ReadWriteLogRecord], LogRecordProcessor):
+class BatchLogRecordProcessor(Batching[ReadableLogRecord], LogRecordProcessor):
     """Export log records in batches from a worker thread; count every record not exported.
 
     The defaults are the SDK's (``configure()`` passes the ``OTEL_BLRP_*`` settings).
@@ -412,11 +416,10 @@ class BatchLogRecordProcessor(Batching[ReadWriteLogRecord], LogRecordProcessor):
             max_queue_size=max_queue_size,
             export_timeout_millis=export_timeout_millis,
         )
-        self.on_emit = self._emit  # type: ignore[method-assign, assignment]  # no extra frame per record
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        """Queue *log_record* for export (replaced per instance by the queueing method itself)."""
-        self._emit(log_record)
+        """Queue a snapshot of *log_record* for export, as the SDK's processor does."""
+        self._emit(readable_log_record(log_record))
 
     def shutdown(self, timeout_millis: float = 30_000) -> None:
         """Export what is queued and shut the exporter down, within *timeout_millis*."""

@@ -83,7 +83,8 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
 
     def _on_end_watching_queue(self, span: ReadableSpan) -> None:
         """``on_end`` for a stock batch processor: also counts the span its full queue drops."""
-        if not self._closed and self._stock_queue_full():
+        # The stock processor queues sampled spans only; the check is the one it makes itself.
+        if not self._closed and span.context.trace_flags.sampled and self._stock_queue_full():
             count_skip(self._name, SkipReason.QUEUE_FULL, item=span.name)
         DefensiveSpanProcessor.on_end(self, span)
 
