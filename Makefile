@@ -36,7 +36,7 @@ check-sleeps: venv
 test: lint typecheck check-sleeps pytest
 
 # The suite again on the oldest supported OpenTelemetry line (the floor in pyproject.toml; why it
-# is there: src/foundation_telemetry/_compat.py), in its own venv.
+# is there: src/foundation_telemetry/_otel/_compat.py), in its own venv.
 COMPAT_VENV ?= .venv-compat
 COMPAT_OTEL ?= 1.43
 COMPAT_PINS := $(foreach p,api sdk exporter-otlp proto,'opentelemetry-$(p)==$(COMPAT_OTEL).*')

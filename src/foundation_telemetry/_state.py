@@ -243,6 +243,7 @@ class _Shutdown:
 
     __slots__ = (
         "active_deadline",
+        "adopted",
         "components",
         "default_timeout",
         "exit_hook_registered",
@@ -257,6 +258,8 @@ class _Shutdown:
     def __init__(self) -> None:
         self.components: weakref.WeakSet[Any] = weakref.WeakSet()
         """Every live wrapped processor and reader (``Coordinated``)."""
+        self.adopted: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+        """What ``configure()`` added to each provider it built (providers built elsewhere are read)."""
         self.exporters: weakref.WeakSet[Any] = weakref.WeakSet()
         """Every live exporter wrapper (``Abortable``), aborted when a deadline is spent."""
         self.lock = threading.Lock()

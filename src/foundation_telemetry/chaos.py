@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from ._otel._compat import LogRecordExporter, LogRecordExportResult, flush_log_exporter
+from ._otel._internals import exporter_preferences
 
 __all__ = [
     "FaultInjectingExporter",
@@ -225,10 +226,11 @@ class FaultInjectingMetricExporter(FaultInjectingExporter, MetricExporter):
 
     def __init__(self, inner: MetricExporter, *args: Any, **kwargs: Any) -> None:
         FaultInjectingExporter.__init__(self, inner, *args, **kwargs)
+        temporality, aggregation = exporter_preferences(inner)
         MetricExporter.__init__(
             self,
-            preferred_temporality=dict(inner._preferred_temporality or {}),
-            preferred_aggregation=dict(inner._preferred_aggregation or {}),
+            preferred_temporality=dict(temporality or {}),
+            preferred_aggregation=dict(aggregation or {}),
         )
 
     def export(

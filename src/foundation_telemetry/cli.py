@@ -37,9 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == chosen:
             module = importlib.import_module(module_name)
             module.add_arguments(sub)
-            sub.set_defaults(_run=module.run)
+            sub.set_defaults(run_subcommand=module.run)
     args = parser.parse_args(argv)
-    return int(args._run(args))
+    return int(args.run_subcommand(args))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from foundation_telemetry import defensive as d
 from foundation_telemetry.defensive import _shutdown
+from foundation_telemetry.defensive._batch import BatchSpanProcessor as OwnBatchSpanProcessor
 from foundation_telemetry.defensive._bounded import Deadline
 
 from .test_wrappers import counts, unique
@@ -266,8 +267,9 @@ class TestAbandonedExport:
 
 
 class TestAbandonedBatchProcessor:
-    def test_items_counted_at_the_deadline_are_not_exported_afterwards(self) -> None:
-        """Queued spans counted when shutdown gave up are not exported (and counted) again."""
+    @staticmethod
+    def _stuck_pipeline(batch_class: Any) -> tuple[Any, Any, Gate, str, str]:
+        """Two spans stuck in an export, five queued behind them; shutdown gives up at once."""
         gate = Gate()
 
         class StuckThenFailing(SpanExporter):
@@ -276,7 +278,7 @@ class TestAbandonedBatchProcessor:
                 return SpanExportResult.FAILURE
 
         processor_name, exporter_name = unique("abandoned-batch"), unique("abandoned-exporter")
-        batch = BatchSpanProcessor(
+        batch = batch_class(
             d.DefensiveSpanExporter(StuckThenFailing(), name=exporter_name),
             max_export_batch_size=2,
             schedule_delay_millis=60_000,
@@ -294,10 +296,21 @@ class TestAbandonedBatchProcessor:
             assert d.shutdown_all(tracer_provider, None, None, timeout=0.3) is False
         finally:
             gate.release.set()
-        batch._batch_processor._worker_thread.join(30)
-        assert not batch._batch_processor._worker_thread.is_alive()
+        return batch, processor, gate, processor_name, exporter_name
+
+    def test_items_counted_at_the_deadline_are_not_exported_afterwards(self) -> None:
+        """Ours: spans counted when shutdown gave up are neither exported nor counted again."""
+        batch, _, _, processor_name, exporter_name = self._stuck_pipeline(OwnBatchSpanProcessor)
+        batch._worker.join(30)
+        assert not batch._worker.is_alive()
         assert counts(processor_name) == {"timeout": 7}
         assert counts(exporter_name) == {}
+
+    def test_stock_batch_processor_is_counted_at_the_deadline(self) -> None:
+        """A stock batch processor: what it holds at the deadline is counted (read, not rebuilt)."""
+        batch, _, _, processor_name, _ = self._stuck_pipeline(BatchSpanProcessor)
+        assert counts(processor_name) == {"timeout": 7}
+        batch._batch_processor._worker_thread.join(30)  # released: the stock worker finishes
 
 
 class TestShutdownTimeout:

@@ -32,6 +32,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from foundation_telemetry import defensive as d
+from foundation_telemetry.defensive._batch import BatchSpanProcessor as OwnBatchSpanProcessor
 from foundation_telemetry.defensive._bounded import Deadline
 
 _names = itertools.count()
@@ -515,11 +516,11 @@ class TestQueueFull:
             processor.shutdown()
 
     def test_every_span_is_exported_or_counted_while_the_worker_races(self) -> None:
-        """Producers overfill a tiny queue the worker keeps draining: exported + counted == made."""
+        """Our batch processor: producers overfill a tiny queue, exported + counted == made."""
         name = unique("batch-race")
         exporter = InMemorySpanExporter()
         processor = d.DefensiveSpanProcessor(
-            BatchSpanProcessor(
+            OwnBatchSpanProcessor(
                 exporter, max_queue_size=8, max_export_batch_size=4, schedule_delay_millis=1
             ),
             name=name,

@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from foundation_telemetry import configure
 from foundation_telemetry.recording._buffer import RecordBuffer, ThreadWaiter
 from foundation_telemetry.recording._recorder import follow_configure, notify_configured
 from foundation_telemetry.recording._records import EventRecord, MetricPoint, RecordKind, SpanRecord
@@ -205,6 +206,91 @@ class TestMetricCapture:
         go.set()
         assert standalone.recorder.wait_for_metric_threshold("jobs", 4) == 4
         worker.join()
+
+    @pytest.mark.parametrize(
+        "temporality", [AggregationTemporality.DELTA, AggregationTemporality.CUMULATIVE]
+    )
+    def test_configure_captures_through_its_readers_once(self, temporality):
+        """configure()'s readers capture every measurement once, with two readers, either temporality."""
+        readers = [
+            InMemoryMetricReader(preferred_temporality={Counter: temporality}),
+            InMemoryMetricReader(),
+        ]
+        telemetry = configure(
+            "capture", exporter="memory", set_global=False, metric_readers=readers
+        )
+        try:
+            counter = telemetry.meter_provider.get_meter("m").create_counter("orders", unit="1")
+            counter.add(2, {"route": "/a"})
+            readers[0].get_metrics_data()
+            counter.add(3, {"route": "/a"})
+            points = telemetry.recorder.metric_points(name="orders")
+        finally:
+            telemetry.shutdown()
+        assert [(p.value, p.instrument_kind, p.unit, p.attributes) for p in points] == [
+            (2, "counter", "1", {"route": "/a"}),
+            (3, "counter", "1", {"route": "/a"}),
+        ]
+
+    @pytest.mark.parametrize(
+        ("variable", "in_span"), [("always_off", True), ("trace_based", False)]
+    )
+    def test_capture_leaves_exemplars_to_the_configured_filter(
+        self, monkeypatch, variable, in_span
+    ):
+        """While recording, exemplars still follow OTEL_METRICS_EXEMPLAR_FILTER (none here)."""
+        monkeypatch.setenv("OTEL_METRICS_EXEMPLAR_FILTER", variable)
+        reader = InMemoryMetricReader()
+        telemetry = configure(
+            "exemplars", exporter="memory", set_global=False, metric_readers=[reader]
+        )
+        try:
+            counter = telemetry.meter_provider.get_meter("m").create_counter("hits")
+            if in_span:
+                with telemetry.tracer_provider.get_tracer("t").start_as_current_span("s"):
+                    counter.add(1)
+            else:
+                counter.add(1)
+            assert [p.value for p in telemetry.recorder.metric_points(name="hits")] == [1]
+            data = reader.get_metrics_data()
+            [point] = [
+                point
+                for scope in data.resource_metrics[0].scope_metrics
+                for metric in scope.metrics
+                if metric.name == "hits"
+                for point in metric.data.data_points
+            ]
+            assert list(point.exemplars) == []
+        finally:
+            telemetry.shutdown()
+
+    def test_exemplars_inside_a_sampled_span_are_kept(self):
+        """With the default trace-based filter, a measurement in a sampled span is an exemplar."""
+        reader = InMemoryMetricReader()
+        telemetry = configure(
+            "exemplars", exporter="memory", set_global=False, metric_readers=[reader]
+        )
+        try:
+            counter = telemetry.meter_provider.get_meter("m").create_counter("hits")
+            with telemetry.tracer_provider.get_tracer("t").start_as_current_span("s") as span:
+                counter.add(1)
+            data = reader.get_metrics_data()
+            [point] = [
+                point
+                for scope in data.resource_metrics[0].scope_metrics
+                for metric in scope.metrics
+                if metric.name == "hits"
+                for point in metric.data.data_points
+            ]
+            assert [e.span_id for e in point.exemplars] == [span.get_span_context().span_id]
+        finally:
+            telemetry.shutdown()
+
+    def test_an_unknown_exemplar_filter_is_a_clear_error(self, monkeypatch):
+        """A bad OTEL_METRICS_EXEMPLAR_FILTER fails configure() with the accepted values."""
+        monkeypatch.setenv("OTEL_METRICS_EXEMPLAR_FILTER", "sometimes")
+        with pytest.raises(ValueError, match="OTEL_METRICS_EXEMPLAR_FILTER must be one of"):
+            configure("bad", exporter="memory", set_global=False)
 
     def test_unsubscribed_recorder_sees_nothing(self, standalone):
         """After detach_metrics() measurements no longer reach the recorder."""

@@ -35,7 +35,8 @@ from ..defensive import (
     set_debug,
     shutdown_all,
 )
-from ..recording import metric_capture_options
+from ..defensive._shutdown import adopt_components
+from ..recording._metric_tap import capture_through_readers
 from ..recording._recorder import Recorder, notify_configured
 from . import _globals, _pipelines
 from ._settings import Settings, resolve_settings
@@ -226,17 +227,21 @@ def configure(
         log_processors, log_exporters = (), ()
 
     tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
-    for span_processor in _pipelines.span_processors(
+    built_span_processors = _pipelines.span_processors(
         settings, recorder, span_processors, span_exporters
-    ):
+    )
+    for span_processor in built_span_processors:
         tracer_provider.add_span_processor(span_processor)
+    adopt_components(tracer_provider, built_span_processors)
 
+    built_readers = _pipelines.metric_readers(settings, metric_readers, metric_exporters)
     meter_provider = MeterProvider(
         resource=resource,
-        metric_readers=_pipelines.metric_readers(settings, metric_readers, metric_exporters),
+        metric_readers=built_readers,
         shutdown_on_exit=False,
-        **metric_capture_options(),
+        exemplar_filter=capture_through_readers(built_readers),
     )
+    adopt_components(meter_provider, built_readers)
     if runtime_metrics and not settings.disabled:
         from ._runtime_metrics import enable_runtime_metrics
 
@@ -245,10 +250,12 @@ def configure(
     logger_provider = LoggerProvider(
         resource=resource, shutdown_on_exit=False, meter_provider=meter_provider
     )
-    for log_processor in _pipelines.log_processors(
+    built_log_processors = _pipelines.log_processors(
         settings, recorder, log_processors, log_exporters
-    ):
+    )
+    for log_processor in built_log_processors:
         logger_provider.add_log_record_processor(log_processor)
+    adopt_components(logger_provider, built_log_processors)
 
     logging_handler: logging.Handler | None = None
     if logging_bridge:

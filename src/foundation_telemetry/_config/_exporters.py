@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
-from .._otel._compat import ConsoleLogRecordExporter, LogRecordExporter
+from .._otel._compat import ConsoleLogRecordExporter, LogRecordExporter, otlp_log_exporter
 from ._settings import SignalSettings
 
 __all__ = ["build_exporters"]
@@ -37,9 +37,7 @@ def _otlp_exporter(settings: SignalSettings) -> Any:
             from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
 
             return OTLPMetricExporter(**kwargs)
-        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
-
-        return OTLPLogExporter(**kwargs)
+        return otlp_log_exporter("grpc", **kwargs)
     if settings.signal == "traces":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter as HTTPSpanExporter,
@@ -52,11 +50,7 @@ def _otlp_exporter(settings: SignalSettings) -> Any:
         )
 
         return HTTPMetricExporter(**kwargs)
-    from opentelemetry.exporter.otlp.proto.http._log_exporter import (
-        OTLPLogExporter as HTTPLogExporter,
-    )
-
-    return HTTPLogExporter(**kwargs)
+    return otlp_log_exporter("http/protobuf", **kwargs)
 
 
 def _console_exporter(settings: SignalSettings) -> Exporter:

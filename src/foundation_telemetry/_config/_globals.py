@@ -18,16 +18,15 @@ import weakref
 from collections.abc import Sequence
 from typing import Any, Final, cast
 
-from opentelemetry import _logs, metrics, trace
-from opentelemetry._logs import Logger as APILogger
-from opentelemetry._logs import LoggerProvider as APILoggerProvider
-from opentelemetry._logs import NoOpLoggerProvider
+from opentelemetry import metrics, trace
 from opentelemetry.metrics import Meter, MeterProvider, NoOpMeterProvider
 from opentelemetry.trace import NoOpTracerProvider, Span, Tracer, TracerProvider
 from opentelemetry.util.types import Attributes
 
 from .. import _state
-from .._otel import _compat
+from .._otel import _compat, _internals
+from .._otel._compat import APILogger, APILoggerProvider, NoOpLoggerProvider
+from ._rebinding_meter import RebindingMeter
 
 __all__ = [
     "GlobalProxies",
@@ -108,7 +107,7 @@ class RebindingMeterProvider(MeterProvider):
 
     def __init__(self) -> None:
         self._delegate: MeterProvider = NoOpMeterProvider()
-        self._meters: weakref.WeakSet[_compat.ProxyMeter] = weakref.WeakSet()
+        self._meters: weakref.WeakSet[RebindingMeter] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     @property
@@ -122,7 +121,7 @@ class RebindingMeterProvider(MeterProvider):
             self._delegate = provider
             meters = list(self._meters)
         for meter in meters:
-            meter.on_set_meter_provider(provider)
+            meter.bind(provider)
 
     def get_meter(
         self,
@@ -132,11 +131,11 @@ class RebindingMeterProvider(MeterProvider):
         attributes: Attributes | None = None,
     ) -> Meter:
         """Return a meter whose instruments re-bind when the delegate changes."""
-        meter = _compat.rebinding_meter(name, version, schema_url)
+        meter = RebindingMeter(name, version, schema_url)
         with self._lock:
             self._meters.add(meter)
             delegate = self._delegate
-        meter.on_set_meter_provider(delegate)
+        meter.bind(delegate)
         return meter
 
 
@@ -217,10 +216,10 @@ def _foreign_globals() -> list[str]:
     foreign = []
     if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         foreign.append(f"TracerProvider ({type(trace.get_tracer_provider()).__name__})")
-    if not _compat.is_default_meter_provider(metrics.get_meter_provider()):
+    if not _internals.is_default_meter_provider(metrics.get_meter_provider()):
         foreign.append(f"MeterProvider ({type(metrics.get_meter_provider()).__name__})")
-    if not _compat.is_default_logger_provider(_logs.get_logger_provider()):
-        foreign.append(f"LoggerProvider ({type(_logs.get_logger_provider()).__name__})")
+    if not _internals.is_default_logger_provider(_compat.get_logger_provider()):
+        foreign.append(f"LoggerProvider ({type(_compat.get_logger_provider()).__name__})")
     return foreign
 
 
@@ -248,7 +247,7 @@ def install() -> GlobalProxies:
         installing = GlobalProxies()
         trace.set_tracer_provider(installing.tracer_provider)
         metrics.set_meter_provider(installing.meter_provider)
-        _logs.set_logger_provider(installing.logger_provider)
+        _compat.set_logger_provider(installing.logger_provider)
         _PROXIES.installed = installing
         return installing
 

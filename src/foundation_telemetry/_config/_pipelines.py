@@ -2,8 +2,9 @@
 
 Every processor, exporter and reader ``configure()`` builds or is given goes behind the
 matching defensive wrapper, and every exporter sits behind the processor or reader it needs
-(console exporters behind a simple processor so output appears at once, the rest behind batch
-processors or a periodic reader). Spans and logs are assembled by one function from a small
+(console exporters behind a simple processor so output appears at once, the rest behind our own
+batch processors, ``defensive._batch``, which count every item they do not export, or a
+periodic reader). Spans and logs are assembled by one function from a small
 per-signal kit, so the two pipelines cannot drift apart.
 """
 
@@ -19,9 +20,9 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.trace import SpanProcessor
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from .._otel._compat import BatchLogRecordProcessor, LogRecordProcessor, SimpleLogRecordProcessor
+from .._otel._compat import LogRecordProcessor, SimpleLogRecordProcessor
 from ..correlation import CorrelationSpanProcessor
 from ..defensive import (
     DefensiveLogExporter,
@@ -31,8 +32,9 @@ from ..defensive import (
     DefensiveSpanExporter,
     DefensiveSpanProcessor,
 )
+from ..defensive._batch import BatchLogRecordProcessor, BatchSpanProcessor
 from ._exporters import build_exporters
-from ._settings import Settings, SignalSettings
+from ._settings import BatchSettings, Settings, SignalSettings
 
 if TYPE_CHECKING:
     from ..recording import Recorder
@@ -47,7 +49,7 @@ class _Kit:
     guard: Callable[[Any], Any]
     guard_exporter: Callable[[Any], Any]
     simple: Callable[[Any], Any]
-    batch: Callable[[Any], Any]
+    batch: Callable[..., Any]
 
 
 _SPANS = _Kit(
@@ -61,14 +63,28 @@ _LOGS = _Kit(
 )
 
 
+def _batch(kit: _Kit, batch: BatchSettings, exporter: Any) -> Any:
+    return kit.batch(
+        exporter,
+        schedule_delay_millis=batch.schedule_delay_millis,
+        max_export_batch_size=batch.max_export_batch_size,
+        max_queue_size=batch.max_queue_size,
+        export_timeout_millis=batch.export_timeout_millis,
+    )
+
+
 def _assemble(
     kit: _Kit, settings: SignalSettings, processors: Iterable[Any], exporters: Iterable[Any]
 ) -> list[Any]:
     built = [kit.guard(processor) for processor in processors]
     for name, exporter in build_exporters(settings):
-        behind = kit.simple if name == "console" else kit.batch
-        built.append(kit.guard(behind(kit.guard_exporter(exporter))))
-    built.extend(kit.guard(kit.batch(kit.guard_exporter(exporter))) for exporter in exporters)
+        guarded = kit.guard_exporter(exporter)
+        if name == "console":
+            built.append(kit.guard(kit.simple(guarded)))
+        else:
+            built.append(kit.guard(_batch(kit, settings.batch, guarded)))
+    for exporter in exporters:
+        built.append(kit.guard(_batch(kit, settings.batch, kit.guard_exporter(exporter))))
     return built
 
 

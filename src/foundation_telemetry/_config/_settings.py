@@ -20,6 +20,7 @@ __all__ = [
     "EXPORTERS",
     "PROTOCOLS",
     "SIGNALS",
+    "BatchSettings",
     "Settings",
     "SignalSettings",
     "resolve_settings",
@@ -35,7 +36,8 @@ _DEFAULT_ENDPOINTS: Final = {
     "http/protobuf": "http://localhost:4318",
 }
 
-# Numeric SDK variables the SDK reads itself; we only check them, so a typo fails at configure().
+# Numeric SDK variables: a typo fails at configure(). The batch ones configure our own batch
+# processors (BatchSettings); the metric ones are read by the SDK's periodic reader.
 _NON_NEGATIVE_INT_VARIABLES: Final = (
     "OTEL_BSP_SCHEDULE_DELAY",
     "OTEL_BSP_EXPORT_TIMEOUT",
@@ -50,6 +52,28 @@ _NON_NEGATIVE_INT_VARIABLES: Final = (
 )
 
 
+# The SDK's defaults for its batch processors: schedule delay, batch size, queue size, timeout.
+_BATCH_DEFAULTS: Final = {"BSP": (5000, 512, 2048, 30000), "BLRP": (1000, 512, 2048, 30000)}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSettings:
+    """How a batch processor ``configure()`` builds queues and exports (``OTEL_BSP_*``/``OTEL_BLRP_*``).
+
+    Attributes:
+        schedule_delay_millis: the longest an item waits before its batch is exported.
+        max_export_batch_size: the most items one export carries.
+        max_queue_size: the most items waiting; further items are dropped and counted.
+        export_timeout_millis: read and checked like the SDK does; as in the SDK, an export in
+            progress is not cancelled (bound exports with ``DefensiveSpanExporter(export_timeout=)``).
+    """
+
+    schedule_delay_millis: int
+    max_export_batch_size: int
+    max_queue_size: int
+    export_timeout_millis: int
+
+
 @dataclass(frozen=True, slots=True)
 class SignalSettings:
     """How one signal (traces, metrics or logs) is exported."""
@@ -60,6 +84,7 @@ class SignalSettings:
     endpoint: str
     headers: Mapping[str, str]
     timeout: float | None
+    batch: BatchSettings  # traces: OTEL_BSP_*, logs: OTEL_BLRP_* (metrics: unused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +283,31 @@ def _check_sdk_variables(environ: Mapping[str, str]) -> None:
             raise ValueError(msg)
 
 
+def _resolve_batch(prefix: str, environ: Mapping[str, str]) -> BatchSettings:
+    """Read ``OTEL_{prefix}_*`` with the SDK's defaults and the SDK's rules for them."""
+    names = ("SCHEDULE_DELAY", "MAX_EXPORT_BATCH_SIZE", "MAX_QUEUE_SIZE", "EXPORT_TIMEOUT")
+    values: dict[str, int] = {}
+    for name, default in zip(names, _BATCH_DEFAULTS[prefix], strict=True):
+        raw = _env(f"OTEL_{prefix}_{name}", environ)
+        values[name] = default if raw is None else int(raw)  # checked by _check_sdk_variables
+    for name in ("SCHEDULE_DELAY", "MAX_EXPORT_BATCH_SIZE", "MAX_QUEUE_SIZE"):
+        if values[name] <= 0:
+            msg = f"OTEL_{prefix}_{name} must be a positive integer, got {values[name]}."
+            raise ValueError(msg)
+    if values["MAX_EXPORT_BATCH_SIZE"] > values["MAX_QUEUE_SIZE"]:
+        msg = (
+            f"OTEL_{prefix}_MAX_EXPORT_BATCH_SIZE ({values['MAX_EXPORT_BATCH_SIZE']}) must not "
+            f"exceed OTEL_{prefix}_MAX_QUEUE_SIZE ({values['MAX_QUEUE_SIZE']})."
+        )
+        raise ValueError(msg)
+    return BatchSettings(
+        schedule_delay_millis=values["SCHEDULE_DELAY"],
+        max_export_batch_size=values["MAX_EXPORT_BATCH_SIZE"],
+        max_queue_size=values["MAX_QUEUE_SIZE"],
+        export_timeout_millis=values["EXPORT_TIMEOUT"],
+    )
+
+
 def _resolve_resource_attributes(attributes: Mapping[str, object] | None) -> dict[str, str]:
     if attributes is None:
         return {}
@@ -318,6 +368,7 @@ def resolve_settings(
             endpoint=_resolve_endpoint(endpoint, signal, chosen_protocol, env),
             headers=_resolve_headers(headers, signal, env),
             timeout=_resolve_timeout(signal, env),
+            batch=_resolve_batch("BLRP" if signal == "logs" else "BSP", env),
         )
 
     return Settings(

@@ -12,7 +12,8 @@ import os
 from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
-from opentelemetry.sdk._configuration import _BaseConfigurator
+
+from .._otel._internals import BaseConfigurator
 
 __all__ = ["FoundationConfigurator", "FoundationDistro"]
 
@@ -25,7 +26,7 @@ class FoundationDistro(BaseDistro):  # type: ignore[misc]
             os.environ.setdefault(variable, "otlp")
 
 
-class FoundationConfigurator(_BaseConfigurator):
+class FoundationConfigurator(BaseConfigurator):
     """The configurator: builds the providers with :func:`foundation_telemetry.configure`."""
 
     def _configure(self, **kwargs: Any) -> None:

@@ -1,33 +1,40 @@
 """One home for the differences between OpenTelemetry SDK releases.
 
-The logs SDK still lives in ``opentelemetry.sdk._logs`` and its types moved between releases
-(``LogData`` became ``ReadWriteLogRecord`` in 1.39, when the exporter types gained their
-``LogRecord`` names). Everything else in the package imports these names from here, so a future
-SDK change is fixed in one place. Supported range: opentelemetry-sdk 1.43 to 1.45, checked by
-``make test-compat`` on 1.43. The floor is 1.43 because the package relies on two SDK hooks that
-have no public replacement: ``MetricReader._set_meter_provider`` (1.41; the service reader and the
-``foundation.telemetry.skipped`` metric find their provider through it) and
-``MeasurementConsumer.add_metric_reader`` (1.43; a forked child starts with fresh metric state).
-SDK 1.41 also records its own ``otel.sdk.*`` metrics into the application's provider
-unconditionally (opt-in since 1.42), which every metric query and recorder would see.
-Differences inside the range are detected by feature, never by version number:
-``InMemoryLogRecordExporter.force_flush`` (1.44) is backfilled, log exporters written before
-``force_flush`` joined the ``LogRecordExporter`` interface (1.44) flush through
-:func:`flush_log_exporter`, API loggers and SDK log processors answer ``enabled`` (1.45)
-through :func:`log_enabled`, and :data:`ATTRIBUTES_KEEP_BYTES` tells whether the API keeps
-``bytes`` attribute values (1.45) or decodes them to ``str``.
+Tested releases: opentelemetry-sdk (and -api, -exporter-otlp, -proto) 1.43 and 1.45 — the whole
+suite runs on 1.45 (``make test``) and on 1.43 (``make test-compat``); 1.44 lies between them
+and is covered by the feature checks below. ``pyproject.toml`` caps the range at ``<1.46``, the
+next minor release nobody has run the suite on. The floor is 1.43 because the package relies on
+two SDK hooks that have no public replacement: ``MetricReader._set_meter_provider`` (1.41; the
+service reader and the ``foundation.telemetry.skipped`` metric find their provider through it)
+and ``MeasurementConsumer.add_metric_reader`` (1.43; a forked child starts with fresh metric
+state). SDK 1.41 also records its own ``otel.sdk.*`` metrics into the application's provider
+unconditionally (opt-in since 1.42), which every metric query and recorder would see. Every
+touch of a private SDK name is in :mod:`._internals`, each with a canary test
+(``tests/otel/test_internals.py``) that names the SDK version when it breaks.
+
+The logs API (``opentelemetry._logs``), the logs SDK (``opentelemetry.sdk._logs``) and the OTLP
+log exporters (``..._log_exporter``) still live in underscored modules, and their types moved
+between releases (``LogData`` became ``ReadWriteLogRecord`` in 1.39, when the exporter types
+gained their ``LogRecord`` names). Everything else in the package imports these names from
+here, so a future SDK change is fixed in one place. Differences inside the range are detected
+by feature, never by version number: ``InMemoryLogRecordExporter.force_flush`` (1.44) is
+backfilled, log exporters written before ``force_flush`` joined the ``LogRecordExporter``
+interface (1.44) flush through :func:`flush_log_exporter`, API loggers and SDK log processors
+answer ``enabled`` (1.45) through :func:`log_enabled`, and :data:`ATTRIBUTES_KEEP_BYTES` tells
+whether the API keeps ``bytes`` attribute values (1.45) or decodes them to ``str``.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import _logs as _api_logs
+from opentelemetry._logs import Logger as APILogger
 from opentelemetry._logs import LoggerProvider as APILoggerProvider
-from opentelemetry._logs import NoOpLogger
-from opentelemetry._logs._internal import ProxyLoggerProvider
+from opentelemetry._logs import NoOpLogger, NoOpLoggerProvider
 from opentelemetry.attributes import BoundedAttributes
-from opentelemetry.metrics import Meter, MeterProvider
-from opentelemetry.metrics._internal import _ProxyMeter, _ProxyMeterProvider
+from opentelemetry.context import Context
 from opentelemetry.sdk._logs import (
     LoggerProvider,
     LoggingHandler,
@@ -45,9 +52,12 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk._logs.export import (
     InMemoryLogRecordExporter as _SDKInMemoryLogRecordExporter,
 )
+from opentelemetry.sdk.resources import Resource
 
 __all__ = [
     "ATTRIBUTES_KEEP_BYTES",
+    "APILogger",
+    "APILoggerProvider",
     "BatchLogRecordProcessor",
     "ConsoleLogRecordExporter",
     "InMemoryLogRecordExporter",
@@ -56,18 +66,23 @@ __all__ = [
     "LogRecordProcessor",
     "LoggerProvider",
     "LoggingHandler",
-    "ProxyMeter",
+    "NoOpLoggerProvider",
     "ReadWriteLogRecord",
     "ReadableLogRecord",
     "SimpleLogRecordProcessor",
     "api_log_record",
     "event_name_of",
     "flush_log_exporter",
-    "is_default_logger_provider",
-    "is_default_meter_provider",
+    "get_logger_provider",
     "log_enabled",
-    "rebinding_meter",
+    "otlp_log_exporter",
+    "readable_log_record",
+    "set_logger_provider",
 ]
+
+#: The logs API's global provider (the logs API is ``opentelemetry._logs`` in every release).
+get_logger_provider = _api_logs.get_logger_provider
+set_logger_provider = _api_logs.set_logger_provider
 
 #: Whether the API keeps ``bytes`` attribute values as ``bytes`` (1.45); before that it decodes
 #: them to ``str`` (and drops undecodable ones) when a span, event or metric attribute is set.
@@ -119,6 +134,22 @@ def log_enabled(target: Any, *args: Any, **kwargs: Any) -> bool:
     return bool(enabled(*args, **kwargs))
 
 
+def readable_log_record(item: ReadWriteLogRecord) -> ReadableLogRecord:
+    """Snapshot *item* for a batch queue, as the SDK's ``BatchLogRecordProcessor.on_emit`` does.
+
+    The queued record no longer changes when a later processor mutates the original, and (as
+    since SDK 1.45) it does not keep the emitting context alive while it waits for export.
+    """
+    api_record = copy.copy(item.log_record)
+    api_record.context = Context()
+    return ReadableLogRecord(
+        log_record=api_record,
+        resource=item.resource if item.resource is not None else Resource.create({}),
+        instrumentation_scope=item.instrumentation_scope,
+        limits=item.limits,
+    )
+
+
 def api_log_record(item: ReadableLogRecord | ReadWriteLogRecord) -> Any:
     """Return the API-level ``LogRecord`` carried by an SDK log item (body, attributes, ids)."""
     return item.log_record
@@ -129,50 +160,18 @@ def event_name_of(item: ReadableLogRecord | ReadWriteLogRecord) -> str | None:
     return getattr(item.log_record, "event_name", None)
 
 
-# The API's own proxy meter resolves to real instruments once and for all; ours keeps handing out
-# proxy instruments and re-creates their backing instrument on every provider change. The private
-# API classes are used here and nowhere else.
-class ProxyMeter(_ProxyMeter):
-    """A meter whose instruments re-bind each time ``on_set_meter_provider`` is called."""
+def otlp_log_exporter(protocol: str, **kwargs: Any) -> LogRecordExporter:
+    """Build the OTLP log exporter for *protocol* (``"grpc"`` or ``"http/protobuf"``).
 
-    def __init__(self, name: str, version: str | None, schema_url: str | None) -> None:
-        super().__init__(name, version=version, schema_url=schema_url)
-        self._instruments = _BindingInstrumentList(self)
-        self._current_meter: Meter | None = None
+    The OTLP packages publish their log exporters only in ``_log_exporter`` modules; they are
+    imported here, on first use, so gRPC is loaded only when it is asked for.
+    """
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
 
-    def on_set_meter_provider(self, meter_provider: MeterProvider) -> None:
-        """Back every instrument handed out so far by a real instrument of *meter_provider*."""
-        real_meter = meter_provider.get_meter(self._name, self._version, self._schema_url)
-        with self._lock:
-            self._current_meter = real_meter
-            for instrument in self._instruments:
-                instrument.on_meter_set(real_meter)
+        return OTLPLogExporter(**kwargs)
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import (
+        OTLPLogExporter as HTTPLogExporter,
+    )
 
-
-class _BindingInstrumentList(list[Any]):
-    """Binds each proxy instrument to the meter's current real meter as it is created."""
-
-    def __init__(self, meter: ProxyMeter) -> None:
-        super().__init__()
-        self._meter = meter
-
-    def append(self, instrument: Any) -> None:
-        super().append(instrument)
-        current: Meter | None = getattr(self._meter, "_current_meter", None)
-        if current is not None:
-            instrument.on_meter_set(current)
-
-
-def rebinding_meter(name: str, version: str | None, schema_url: str | None) -> ProxyMeter:
-    """Create a meter whose instruments follow provider changes."""
-    return ProxyMeter(name, version, schema_url)
-
-
-def is_default_meter_provider(provider: MeterProvider) -> bool:
-    """Whether *provider* is the API's placeholder (no global MeterProvider set yet)."""
-    return isinstance(provider, _ProxyMeterProvider)
-
-
-def is_default_logger_provider(provider: APILoggerProvider) -> bool:
-    """Whether *provider* is the API's placeholder (no global LoggerProvider set yet)."""
-    return isinstance(provider, ProxyLoggerProvider)
+    return HTTPLogExporter(**kwargs)

@@ -10,14 +10,15 @@ The per-signal modules add only the signal's hook signatures.
 
 from __future__ import annotations
 
-import collections
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from opentelemetry import context as otel_context
 
+from .._otel import _internals
 from . import _shutdown
+from ._batch import Batching
 from ._bounded import BoundedCall, Deadline
 from ._debug import guard_sdk_diagnostics
 from ._ledger import SkipReason, count_skip, mark_shutdown, set_component_state
@@ -27,7 +28,7 @@ __all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
 
 R = TypeVar("R")
 _COUNTED: Any = object()  # a bounded export that timed out and was already counted
-_SUPPRESS_KEY = otel_context._SUPPRESS_INSTRUMENTATION_KEY
+_SUPPRESS_KEY = _internals.SUPPRESS_INSTRUMENTATION_KEY
 
 
 def component_name(inner: object, name: str | None) -> str:
@@ -47,89 +48,23 @@ def _deadline(timeout_millis: float | None = None) -> Deadline:
 
 
 def _exporter_of(inner: object) -> object:
-    """Return the exporter a stock processor or reader holds, or ``None``."""
-    for holder in (inner, getattr(inner, "_batch_processor", None)):
-        for attribute in ("_exporter", "span_exporter", "_span_exporter"):
-            exporter = getattr(holder, attribute, None)
-            if exporter is not None:
-                return exporter
-    return None
-
-
-def batch_queue(inner: object) -> tuple[Any, int] | None:
-    """Return a stock batch processor's queue and its capacity (``None`` for other processors)."""
-    batch = getattr(inner, "_batch_processor", None)
-    queue = getattr(batch, "_queue", None)
-    capacity = getattr(batch, "_max_queue_size", None)
-    if queue is None or not isinstance(capacity, int) or not hasattr(queue, "__len__"):
-        return None
-    return queue, capacity
-
-
-def _take_over_queue(inner: object) -> tuple[Any, int] | None:
-    """Give a stock batch processor an unbounded queue that its wrapper trims; return it.
-
-    The stock queue is a ``deque(maxlen=...)`` that silently drops its oldest item when full, and
-    no check around the append can tell exactly whether it did: the worker may pop a batch in
-    between. With no ``maxlen``, nothing is dropped silently; the wrapper pops what is over the
-    capacity itself (see ``_trim_queue``), so every item is either exported or counted.
-    """
-    watched = batch_queue(inner)
-    if watched is None:
-        return None
-    old, capacity = watched
-    if not isinstance(old, collections.deque) or old.maxlen is None:
-        return watched  # not the stock deque, or already taken over by another wrapper
-    queue: collections.deque[Any] = collections.deque()
-    inner._batch_processor._queue = queue  # type: ignore[attr-defined]
-    while True:  # anything queued before wrapping, newest first, keeps its order
-        try:
-            queue.append(old.popleft())
-        except IndexError:
-            break
-    return queue, capacity
+    """Return the exporter a processor or reader holds (ours or the SDK's), or ``None``."""
+    if isinstance(inner, Batching):
+        return inner.exporter
+    return _internals.exporter_of(inner)
 
 
 def _worker_outlived_shutdown(inner: object) -> bool:
-    """Whether a stock batch processor's or periodic reader's own thread is still running.
+    """Whether a batch processor's or periodic reader's own thread is still running.
 
     Their ``shutdown()`` joins that thread with a timeout and then returns regardless, so a
     shutdown that *finished* can still have abandoned the final export the thread is stuck in.
     """
-    for holder in (inner, getattr(inner, "_batch_processor", None)):
-        for attribute in ("_worker_thread", "_daemon_thread"):
-            thread = getattr(holder, attribute, None)
-            if isinstance(thread, threading.Thread) and thread.is_alive():
-                return True
-    return False
-
-
-def _queued(inner: object) -> int | None:
-    """Return how many items a batch processor still holds (``None`` when it is not one)."""
-    watched = batch_queue(inner)
-    return None if watched is None else len(watched[0])
-
-
-def _take_no_more_batches(inner: object) -> int | None:
-    """Stop a batch processor's worker taking further batches; return what is left queued.
-
-    What is left is counted as lost by an abandoned shutdown, so the worker must not export it
-    once unstuck (it would be delivered or counted a second time). The stock processor sets this
-    flag itself, but only after its own ``join`` timed out, which may be long after our deadline.
-    When the worker is not inside an export (the lock is free), the count is exact; otherwise it
-    is between batches or stuck in one, and takes no further batch after the current one.
-    """
-    batch = getattr(inner, "_batch_processor", None)
-    if batch is None or not hasattr(batch, "_shutdown_timeout_exceeded"):
-        return _queued(inner)
-    batch._shutdown_timeout_exceeded = True
-    lock = getattr(batch, "_export_lock", None)
-    if lock is None or not lock.acquire(blocking=False):
-        return _queued(inner)
-    try:
-        return _queued(inner)
-    finally:
-        lock.release()
+    if isinstance(inner, Batching):
+        return inner.worker_alive
+    return _internals.stock_batch_worker_alive(inner) or _internals.periodic_reader_thread_alive(
+        inner
+    )
 
 
 class GuardedComponent:
@@ -138,14 +73,14 @@ class GuardedComponent:
     def _init_guard(self, inner: object, name: str | None) -> None:
         self._name = component_name(inner, name)
         self._inner_obj = inner
-        # A stock batch processor silently pushes its oldest item out when its queue is full;
-        # the wrappers take that over so those items are counted as QUEUE_FULL.
-        watched = _take_over_queue(inner)
-        self._queue: Any = None if watched is None else watched[0]
-        self._queue_max = 0 if watched is None else watched[1]
+        if isinstance(inner, Batching):
+            inner.component_name = self._name  # its own counts go under the wrapper's name
+        # A stock batch processor's full queue silently pushes its oldest item out; the wrapper
+        # only reads the queue's length and counts what the SDK's own check would drop.
+        self._stock_queue = _internals.stock_batch_queue(inner)
+        self._queue_max = _internals.stock_batch_capacity(inner) or 0
         self._closed = False
         self._guard_lock = threading.Lock()
-        self._trim_lock = threading.Lock()
         self._shutdown_call: BoundedCall[Any] | None = None
         self._timeout_noted = False
         guard_sdk_diagnostics()
@@ -167,25 +102,14 @@ class GuardedComponent:
         """Count an item arriving after shutdown."""
         count_skip(self._name, SkipReason.SHUTDOWN, count, item=item)
 
-    def _trim_queue(self, describe: Callable[[Any], str]) -> None:
-        """Pop what is over the batch queue's capacity (the oldest items); count each QUEUE_FULL.
+    def _stock_queue_full(self) -> bool:
+        """Whether a stock batch processor's queue is full, so its next item pushes one out.
 
-        Every pop is atomic, so an item is either taken by the worker (and exported) or by this
-        (and counted), never both, never neither. One trimmer at a time, and only while the
-        queue is over capacity, so the worker never finds fewer items than it counted on.
+        The same check the SDK makes before it appends; the worker taking a batch at that very
+        moment can make it count one item too many or too few.
         """
-        queue = self._queue
-        with self._trim_lock:
-            while len(queue) > self._queue_max:
-                try:
-                    item = queue.pop()
-                except IndexError:
-                    return
-                try:
-                    name = describe(item)
-                except BaseException:  # noqa: BLE001 - describing a broken item must not fail
-                    name = "?"
-                count_skip(self._name, SkipReason.QUEUE_FULL, item=name)
+        queue = self._stock_queue
+        return queue is not None and len(queue) >= self._queue_max
 
     @property
     def shutdown_started(self) -> bool:
@@ -219,9 +143,10 @@ class GuardedComponent:
         return BoundedCall(run, f"{self._name}-flush").start()
 
     def _after_fork(self) -> None:
-        """Forget the parent's locks (called in a forked child)."""
+        """Forget the parent's locks; restart our own batch worker (called in a forked child)."""
         self._guard_lock = threading.Lock()
-        self._trim_lock = threading.Lock()
+        if isinstance(self._inner_obj, Batching):
+            self._inner_obj.reinit_after_fork()
 
     def abandoned(self, call: BoundedCall[Any]) -> bool:
         """Whether the shutdown *call* gave up on work: unfinished, or its worker thread still stuck."""
@@ -235,8 +160,15 @@ class GuardedComponent:
             if self._timeout_noted:
                 return
             self._timeout_noted = True
-        queued = _take_no_more_batches(self._inner_obj)
-        exporter = _exporter_of(self._inner_obj)
+        inner = self._inner_obj
+        if isinstance(inner, Batching):
+            # Our own processor hands over exactly what it gives up on, once.
+            lost = inner.abandon()
+            if lost:
+                count_skip(self._name, SkipReason.TIMEOUT, lost, item="shutdown")
+            return
+        queued = _internals.stock_batch_queued(inner)
+        exporter = _exporter_of(inner)
         if isinstance(exporter, GuardedExporter):
             # The batch it is stuck exporting is counted here, and not again when it fails.
             lost = (queued or 0) + exporter.claim_inflight()

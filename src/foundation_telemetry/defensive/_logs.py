@@ -19,7 +19,9 @@ from .._otel._compat import (
     flush_log_exporter,
     log_enabled,
 )
+from ._batch import Batching
 from ._guards import GuardedComponent, GuardedExporter
+from ._ledger import SkipReason, count_skip
 from ._policy import contain
 
 __all__ = ["DefensiveLogExporter", "DefensiveLogRecordProcessor"]
@@ -48,7 +50,7 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
             raise TypeError(msg)
         self._processor = processor
         self._init_guard(processor, name)
-        if self._queue is not None:  # only batch processors pay for watching their queue
+        if self._stock_queue is not None:  # only stock batch processors pay for the watch
             self.on_emit = self._on_emit_watching_queue  # type: ignore[method-assign]
 
     @property
@@ -68,10 +70,10 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
                 raise
 
     def _on_emit_watching_queue(self, log_record: ReadWriteLogRecord) -> None:
-        """``on_emit`` for a stock batch processor: also counts records its full queue drops."""
+        """``on_emit`` for a stock batch processor: also counts the record its full queue drops."""
+        if not self._closed and self._stock_queue_full():
+            count_skip(self._name, SkipReason.QUEUE_FULL, item=_safe_describe(log_record))
         DefensiveLogRecordProcessor.on_emit(self, log_record)
-        if not self._closed and len(self._queue) > self._queue_max:
-            self._trim_queue(_describe_record)
 
     def enabled(self, **kwargs: Any) -> bool:
         """Forward ``enabled``; a failing check counts as enabled (the record then goes on).
@@ -92,7 +94,10 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
         return self._bounded_flush(timeout_millis)
 
     def _inner_shutdown(self, timeout_millis: float) -> None:
-        self._processor.shutdown()
+        if isinstance(self._processor, Batching):
+            self._processor.shutdown_within(timeout_millis)
+        else:
+            self._processor.shutdown()
 
     def _inner_flush(self, timeout_millis: float) -> bool:
         return self._processor.force_flush(int(timeout_millis))

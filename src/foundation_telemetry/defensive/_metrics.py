@@ -4,30 +4,47 @@ The reader wrapper is a real ``MetricReader`` registered with the ``MeterProvide
 the wrapped one; it hands the wrapped reader a guarded collect callback, so an observable callback
 raising anything (even ``SystemExit``) is counted and the reader's thread survives. It also wraps
 a ``PeriodicExportingMetricReader``'s exporter, installs ``foundation.telemetry.skipped`` on its
-provider, and after ``fork()`` gives the child fresh aggregation state instead of the parent's.
+provider, and after ``fork()`` gives the child fresh aggregation state instead of the parent's
+(without touching the SDK's locks). The SDK's reader hooks it needs are in ``_otel._internals``.
 """
 
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import Callable
-from typing import Any, final
+from typing import Any, Final, final
 
+from opentelemetry.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import (
     MetricExporter,
     MetricExportResult,
     MetricReader,
     MetricsData,
+    PeriodicExportingMetricReader,
 )
 
+from .._otel._internals import (
+    ProviderAwareReader,
+    copy_reader_preferences,
+    exporter_preferences,
+    hand_collect_callback,
+    hand_meter_provider,
+    periodic_reader_exporter,
+    receive_metrics,
+    replace_periodic_reader_exporter,
+    reset_reader_storage,
+)
+from ._bounded import BoundedCall, Deadline
 from ._guards import GuardedComponent, GuardedExporter
+from ._ledger import SkipReason, count_skip
 from ._policy import contain
 from ._skip_metric import install_skip_metric
 
 __all__ = ["DefensiveMetricExporter", "DefensiveMetricReader"]
 
 CollectCallback = Callable[..., "MetricsData | None"]
+# How long a forked child waits for its fresh metric storage (microseconds unless a lock is stuck).
+_FORK_RESET_BUDGET: Final = 0.5
 
 
 def _data_points(data: MetricsData) -> int:
@@ -72,10 +89,8 @@ class DefensiveMetricExporter(GuardedExporter[MetricExportResult], MetricExporte
         if not isinstance(exporter, MetricExporter):
             msg = f"`exporter` must be a MetricExporter, got {type(exporter).__name__}."
             raise TypeError(msg)
-        super().__init__(
-            preferred_temporality=getattr(exporter, "_preferred_temporality", None),
-            preferred_aggregation=getattr(exporter, "_preferred_aggregation", None),
-        )
+        temporality, aggregation = exporter_preferences(exporter)
+        super().__init__(preferred_temporality=temporality, preferred_aggregation=aggregation)
         self._exporter = exporter
         self._shutdown_takes_timeout = _accepts_timeout_millis(exporter.shutdown)
         self._export_millis = 10_000.0
@@ -132,7 +147,7 @@ class DefensiveMetricExporter(GuardedExporter[MetricExportResult], MetricExporte
 
 
 @final
-class DefensiveMetricReader(GuardedComponent, MetricReader):
+class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
     """Register this in place of *reader*: collection, export, flush and shutdown never raise.
 
     Args:
@@ -147,18 +162,11 @@ class DefensiveMetricReader(GuardedComponent, MetricReader):
             raise TypeError(msg)
         super().__init__()
         self._reader = reader
-        for attribute in (
-            "_instrument_class_temporality",
-            "_instrument_class_aggregation",
-            "_instrument_class_cardinality_limit",
-        ):
-            if hasattr(reader, attribute):
-                setattr(self, attribute, getattr(reader, attribute))
-        exporter = getattr(reader, "_exporter", None)
-        if isinstance(exporter, MetricExporter) and not isinstance(
-            exporter, DefensiveMetricExporter
-        ):
-            reader._exporter = DefensiveMetricExporter(exporter)  # type: ignore[attr-defined]
+        copy_reader_preferences(reader, self)
+        if isinstance(reader, PeriodicExportingMetricReader):
+            exporter = periodic_reader_exporter(reader)
+            if not isinstance(exporter, DefensiveMetricExporter):
+                replace_periodic_reader_exporter(reader, DefensiveMetricExporter(exporter))
         self._provider_collect: CollectCallback | None = None
         self._init_guard(reader, name)
 
@@ -167,15 +175,15 @@ class DefensiveMetricReader(GuardedComponent, MetricReader):
         """The wrapped reader."""
         return self._reader
 
-    def _set_collect_callback(self, func: CollectCallback | None) -> None:  # type: ignore[misc]
+    def collect_callback_set(self, func: CollectCallback | None) -> None:
+        """Hand the wrapped reader a guarded version of the provider's collect callback."""
         self._provider_collect = func
-        self._collect = func  # type: ignore[assignment]
-        inner: Any = self._reader
-        inner._set_collect_callback(None if func is None else self._guarded_collect)
+        hand_collect_callback(self._reader, None if func is None else self._guarded_collect)
 
-    def _set_meter_provider(self, meter_provider: Any) -> None:
+    def meter_provider_set(self, meter_provider: MeterProvider) -> None:
+        """Tell the wrapped reader its provider; install the skip metric on the provider."""
         try:
-            self._reader._set_meter_provider(meter_provider)
+            hand_meter_provider(self._reader, meter_provider)
         except Exception as error:  # noqa: BLE001 - internal metrics are optional
             contain(self._name, error, item="set_meter_provider")
         install_skip_metric(meter_provider)
@@ -195,7 +203,7 @@ class DefensiveMetricReader(GuardedComponent, MetricReader):
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> None:
         try:
-            self._reader._receive_metrics(metrics_data, timeout_millis=timeout_millis, **kwargs)
+            receive_metrics(self._reader, metrics_data, timeout_millis)
         except BaseException as error:
             if contain(self._name, error, item="receive_metrics", count=_data_points(metrics_data)):
                 raise
@@ -215,13 +223,24 @@ class DefensiveMetricReader(GuardedComponent, MetricReader):
         return self._reader.force_flush(timeout_millis=timeout_millis)
 
     def _after_fork(self) -> None:
-        """Give the child empty aggregation state for this reader (the parent's is not its own)."""
+        """Give the child empty aggregation state for this reader (the parent's is not its own).
+
+        The SDK replaces a reader's storage under its measurement consumer's lock. A lock that a
+        parent thread held at the moment of the fork (a collection in progress) stays held in
+        the child for good, so the replacement runs on a helper thread and the fork waits for
+        it briefly: normally it takes microseconds; if the lock is stuck the child keeps the
+        inherited state (as the stock SDK always does) and the skip is counted.
+        """
         super()._after_fork()
-        consumer = getattr(self._provider_collect, "__self__", None)
-        if consumer is None:
+        collect = self._provider_collect
+        if collect is None:
             return
-        try:
-            consumer._lock = threading.Lock()
-            consumer.add_metric_reader(self)  # replaces this reader's storage with a fresh one
-        except Exception as error:  # noqa: BLE001 - an SDK without it keeps the inherited state
-            contain(self._name, error, item="fork")
+
+        def reset() -> None:
+            reset_reader_storage(collect, self)
+
+        call = BoundedCall(reset, f"{self._name}-fork-reset").start()
+        if not call.wait(Deadline(_FORK_RESET_BUDGET)):
+            count_skip(self._name, SkipReason.TIMEOUT, item="fork: metric state inherited")
+        elif call.error is not None:
+            contain(self._name, call.error, item="fork")

@@ -13,6 +13,7 @@ import threading
 
 from opentelemetry import context as otel_context
 
+from .._otel._internals import SUPPRESS_INSTRUMENTATION_KEY
 from ._classify import classify, process_exiting
 from ._ledger import count_skip
 
@@ -21,7 +22,7 @@ __all__ = ["HELPER_THREAD_PREFIX", "contain", "is_telemetry_thread"]
 HELPER_THREAD_PREFIX = "foundation-telemetry"
 _TELEMETRY_THREAD_PREFIXES = ("Otel", HELPER_THREAD_PREFIX)
 _COUNTED_MARK = "_foundation_telemetry_counted"
-_SUPPRESS_KEY = otel_context._SUPPRESS_INSTRUMENTATION_KEY
+_SUPPRESS_KEY = SUPPRESS_INSTRUMENTATION_KEY
 
 
 def is_telemetry_thread() -> bool:

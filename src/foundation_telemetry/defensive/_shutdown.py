@@ -16,7 +16,12 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Protocol, cast
 
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+
 from .. import _state
+from .._otel import _internals
+from .._otel._compat import LoggerProvider
 from ._bounded import BoundedCall, Deadline
 from ._classify import set_exiting
 from ._ledger import mark_shutdown
@@ -29,6 +34,7 @@ __all__ = [
     "abort_all_exporters",
     "abort_point",
     "active_deadline",
+    "adopt_components",
     "default_timeout",
     "ensure_exit_hook",
     "flush_all",
@@ -126,18 +132,31 @@ def active_deadline() -> Deadline | None:
     return cast("Deadline | None", _SHUTDOWN.active_deadline)
 
 
+def adopt_components(provider: Any, components: Iterable[Any]) -> None:
+    """Remember the *components* ``configure()`` added to *provider* (shutdown finds them here)."""
+    with _SHUTDOWN.lock:
+        _SHUTDOWN.adopted[provider] = (*_SHUTDOWN.adopted.get(provider, ()), *components)
+
+
+def _read_components(provider: Any) -> tuple[Any, ...]:
+    """Return the processors or readers of a provider built elsewhere (SDK internals, read)."""
+    if isinstance(provider, TracerProvider):
+        return _internals.span_processors_of(provider)
+    if isinstance(provider, LoggerProvider):
+        return _internals.log_record_processors_of(provider)
+    if isinstance(provider, MeterProvider):
+        return _internals.metric_readers_of(provider)
+    return ()
+
+
 def _providers_components(providers: Iterable[Any]) -> list[Any]:
-    """Find the wrapped components held by *providers* (SDK private attributes, read defensively)."""
+    """Find the wrapped components held by *providers*."""
     found: list[Any] = []
     for provider in providers:
         provider = getattr(provider, "delegate", provider)  # our rebinding global proxies
-        candidates: list[Any] = []
-        multi = getattr(provider, "_active_span_processor", None)
-        candidates.extend(getattr(multi, "_span_processors", ()))
-        multi = getattr(provider, "_multi_log_record_processor", None)
-        candidates.extend(getattr(multi, "_log_record_processors", ()))
-        consumer = getattr(provider, "_measurement_consumer", None)
-        candidates.extend(getattr(consumer, "_reader_storages", {}).keys())
+        with _SHUTDOWN.lock:
+            adopted = _SHUTDOWN.adopted.get(provider)
+        candidates = _read_components(provider) if adopted is None else adopted
         with _SHUTDOWN.lock:
             found.extend(item for item in candidates if item in _SHUTDOWN.components)
     return found

@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING, final
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from .._otel._internals import on_ending
+from ._batch import Batching
 from ._guards import GuardedComponent, GuardedExporter
+from ._ledger import SkipReason, count_skip
 from ._policy import contain
 
 if TYPE_CHECKING:
@@ -23,10 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["DefensiveSpanExporter", "DefensiveSpanProcessor"]
 
 _SUCCESS = SpanExportResult.SUCCESS
-
-
-def _span_name(span: ReadableSpan) -> str:
-    return span.name
 
 
 @final
@@ -44,7 +43,7 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
             raise TypeError(msg)
         self._processor = processor
         self._init_guard(processor, name)
-        if self._queue is not None:  # only batch processors pay for watching their queue
+        if self._stock_queue is not None:  # only stock batch processors pay for the watch
             self.on_end = self._on_end_watching_queue  # type: ignore[method-assign]
 
     @property
@@ -66,7 +65,7 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         if self._closed:
             return
         try:
-            self._processor._on_ending(span)
+            on_ending(self._processor, span)
         except BaseException as error:
             if contain(self._name, error, item=span.name):
                 raise
@@ -83,10 +82,11 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
                 raise
 
     def _on_end_watching_queue(self, span: ReadableSpan) -> None:
-        """``on_end`` for a stock batch processor: also counts spans its full queue drops."""
+        """``on_end`` for a stock batch processor: also counts the span its full queue drops."""
+        # The stock processor queues sampled spans only; the check is the one it makes itself.
+        if not self._closed and span.context.trace_flags.sampled and self._stock_queue_full():
+            count_skip(self._name, SkipReason.QUEUE_FULL, item=span.name)
         DefensiveSpanProcessor.on_end(self, span)
-        if not self._closed and len(self._queue) > self._queue_max:
-            self._trim_queue(_span_name)
 
     def shutdown(self) -> None:
         """Shut the processor down within the shutdown budget; idempotent, never raises."""
@@ -97,7 +97,10 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         return self._bounded_flush(timeout_millis)
 
     def _inner_shutdown(self, timeout_millis: float) -> None:
-        self._processor.shutdown()
+        if isinstance(self._processor, Batching):
+            self._processor.shutdown_within(timeout_millis)
+        else:
+            self._processor.shutdown()
 
     def _inner_flush(self, timeout_millis: float) -> bool:
         return self._processor.force_flush(int(timeout_millis))

@@ -2,7 +2,8 @@
 
 :class:`SQLAlchemyPoolInstrumentor` listens to SQLAlchemy's pool events (``connect``,
 ``checkout``, ``checkin``, ``close``, ``detach``) on every pool and wraps ``Pool.connect`` to see
-the waiting that no event reports. It records the ``db.client.connection.*`` metrics of the
+the waiting that no event reports and to learn each connection's pool (the events pass only the
+connection record). It records the ``db.client.connection.*`` metrics of the
 OpenTelemetry database semantic conventions (``count`` by ``db.client.connection.state``
 ``idle``/``used``, ``max``, ``idle.max``, ``pending_requests``, ``timeouts``, ``create_time``,
 ``wait_time``, ``use_time``) and emits ``foundation.connection.pool_created``,
@@ -69,6 +70,10 @@ class _PoolState:
 _request_started: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "foundation_telemetry_pool_request", default=None
 )
+# The pool whose connect() is running: the connect and checkout events it leads to are its own.
+_connecting_pool: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "foundation_telemetry_connecting_pool", default=None
+)
 
 
 class _PoolTelemetry:
@@ -81,6 +86,10 @@ class _PoolTelemetry:
         # collector, which can interrupt this very thread inside one of our locked sections.
         self._lock = threading.RLock()
         self._pools: weakref.WeakKeyDictionary[Any, _PoolState] = weakref.WeakKeyDictionary()
+        # Each connection record's pool, learned when it connects or is checked out inside that
+        # pool's connect(): SQLAlchemy's events pass the record, and the record keeps its pool
+        # only in a private slot.
+        self._record_pools: weakref.WeakKeyDictionary[Any, _PoolState] = weakref.WeakKeyDictionary()
         # Pools collected since the last settle(); see state() for why this is a queue.
         self._collected: deque[_PoolState] = deque()
         self._numbers = itertools.count(1)
@@ -162,16 +171,30 @@ class _PoolTelemetry:
         return known
 
     def _new_state(self, pool: Any) -> _PoolState:
-        name = getattr(pool, "_orig_logging_name", None) or getattr(pool, "logging_name", None)
+        name = getattr(pool, "logging_name", None)  # set only when the engine was given one
         if not name:
-            dialect = getattr(getattr(pool, "_dialect", None), "name", None) or "pool"
-            name = f"{dialect}-{next(self._numbers)}"
+            name = f"{_dialect_name(pool)}-{next(self._numbers)}"
         size = _size(pool)
-        overflow = getattr(pool, "_max_overflow", None)
-        capacity = size + overflow if size is not None and isinstance(overflow, int) else size
-        if isinstance(overflow, int) and overflow < 0:
+        overflow = _max_overflow(pool)
+        capacity = size + overflow if size is not None and overflow is not None else size
+        if overflow is not None and overflow < 0:
             capacity = None  # unlimited overflow
         return _PoolState(name=str(name), size=size, capacity=capacity)
+
+    def state_of_record(self, record: Any) -> _PoolState | None:
+        """Return the state of *record*'s pool (``None`` for a record never seen connecting).
+
+        A record belongs to one pool for life: the pool whose ``connect()`` was running when the
+        record first appeared in a connect or checkout event.
+        """
+        known = self._record_pools.get(record)
+        if known is None:
+            pool = _connecting_pool.get()
+            if pool is None:
+                return None
+            known = self.state(pool)
+            self._record_pools[record] = known
+        return known
 
     def settle(self) -> None:
         """Take the pools collected since the last call out of the totals."""
@@ -212,18 +235,22 @@ class _PoolTelemetry:
     # --- pool events -------------------------------------------------------------------------
 
     @guarded(_COMPONENT)
-    def on_connect(self, pool: Any, record: Any) -> None:
+    def on_connect(self, record: Any) -> None:
         """Count a newly opened DBAPI connection and the time it took to open."""
-        known = self.state(pool)
+        known = self.state_of_record(record)
+        if known is None:
+            return
         started = getattr(record, "starttime", None)
         if isinstance(started, float | int) and started > 0:
             self._create_time.record(max(0.0, time.time() - started), {_A.POOL_NAME: known.name})
         self._move(known, record, "idle")
 
     @guarded(_COMPONENT)
-    def on_checkout(self, pool: Any, record: Any) -> None:
+    def on_checkout(self, record: Any) -> None:
         """Report a connection handed out, with the time the request waited."""
-        known = self.state(pool)
+        known = self.state_of_record(record)
+        if known is None:
+            return
         now = time.monotonic()
         self._move(known, record, "used")
         known.checked_out_at[record] = now
@@ -238,9 +265,11 @@ class _PoolTelemetry:
         )
 
     @guarded(_COMPONENT)
-    def on_checkin(self, pool: Any, record: Any) -> None:
+    def on_checkin(self, record: Any) -> None:
         """Report a connection back in the pool (after an invalidation it is already closed)."""
-        known = self.state(pool)
+        known = self.state_of_record(record)
+        if known is None:
+            return  # checked out before the pool was instrumented: never counted
         if record in known.records:
             self._move(known, record, "idle")
         borrowed = known.checked_out_at.pop(record, None)
@@ -259,9 +288,11 @@ class _PoolTelemetry:
             self._health(known, healthy=True)
 
     @guarded(_COMPONENT)
-    def on_gone(self, pool: Any, record: Any) -> None:
+    def on_gone(self, record: Any) -> None:
         """Stop counting a connection that was closed or detached from the pool."""
-        self._move(self.state(pool), record, None)
+        known = self.state_of_record(record)
+        if known is not None:
+            self._move(known, record, None)
 
     # --- Pool.connect ------------------------------------------------------------------------
 
@@ -326,16 +357,16 @@ class _PoolTelemetry:
         """One listener per pool event name, bound to this telemetry."""
 
         def connect(dbapi_connection: Any, record: Any) -> None:
-            self.on_connect(_pool_of(record), record)
+            self.on_connect(record)
 
         def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-            self.on_checkout(_pool_of(record), record)
+            self.on_checkout(record)
 
         def checkin(dbapi_connection: Any, record: Any) -> None:
-            self.on_checkin(_pool_of(record), record)
+            self.on_checkin(record)
 
         def gone(dbapi_connection: Any, record: Any) -> None:
-            self.on_gone(_pool_of(record), record)
+            self.on_gone(record)
 
         return {
             "connect": connect,
@@ -346,9 +377,21 @@ class _PoolTelemetry:
         }
 
 
-def _pool_of(record: Any) -> Any:
-    # _ConnectionRecord keeps its pool in a name-mangled slot; it is the only way back to it.
-    return record._ConnectionRecord__pool
+def _dialect_name(pool: Any) -> str:
+    """Return the name of the dialect the engine gave *pool* (``"pool"`` for a hand-built one)."""
+    from sqlalchemy.engine import Dialect
+
+    dialect = pool._dialect  # noqa: SLF001 - SQLAlchemy keeps the engine's dialect only here
+    return str(dialect.name) if isinstance(dialect, Dialect) else "pool"
+
+
+def _max_overflow(pool: Any) -> int | None:
+    """Return a ``QueuePool``'s ``max_overflow`` (``None`` for pools without overflow)."""
+    from sqlalchemy.pool import QueuePool
+
+    if not isinstance(pool, QueuePool):
+        return None
+    return int(pool._max_overflow)  # noqa: SLF001 - QueuePool has no public getter for it
 
 
 def _size(pool: Any) -> int | None:
@@ -384,6 +427,7 @@ def _wrap_connect(original: Callable[..., Any], telemetry: _PoolTelemetry) -> Ca
         if not telemetry.active:
             return original(self)
         token = _request_started.set(time.monotonic())
+        pool_token = _connecting_pool.set(self)
         telemetry.request_started(self)
         try:
             connection = original(self)
@@ -391,6 +435,7 @@ def _wrap_connect(original: Callable[..., Any], telemetry: _PoolTelemetry) -> Ca
             telemetry.request_ended(self, error)
             raise
         finally:
+            _connecting_pool.reset(pool_token)
             _request_started.reset(token)
         telemetry.request_ended(self, None)
         return connection

@@ -221,9 +221,11 @@ class _RetryTelemetry:
 
 def _retry_name(retrying: Any, fn: Any) -> str:
     """Name a retry: the policy's ``name=`` if given, else the function's qualified name."""
-    name = getattr(retrying, "_name", None)
-    if name:
-        return str(name)
+    # tenacity 9.1+ names a policy with ``name=`` and returns it from ``str()`` ("<unknown>" when
+    # unset); older releases have no name, and their ``str()`` is the "<Retrying object ...>" repr.
+    name = str(retrying)
+    if name and not name.startswith("<"):
+        return name
     if fn is not None:
         qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
         if qualname:

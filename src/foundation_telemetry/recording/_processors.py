@@ -76,7 +76,7 @@ class RecordingSpanProcessor(SpanProcessor):
             entry = [RecordKind.SPAN_START, span, scope, current_thread_name()]
             if self._live.setdefault(span.context.span_id, entry) is not entry:
                 return  # this processor is registered twice on the provider
-            self._buffer._store(entry)
+            self._buffer._store(entry)  # noqa: SLF001 - the buffer's append, shared inside recording
         except Exception as error:  # noqa: BLE001 - never raise into the application
             count_skip(COMPONENT, SkipReason.UNEXPECTED, item="span_start", error=error)
 
@@ -92,7 +92,7 @@ class RecordingSpanProcessor(SpanProcessor):
             else:
                 start[1] = span  # release the live SDK span: keep one object per span
                 scope = start[2]
-            self._buffer._store((RecordKind.SPAN_END, span, scope, current_thread_name()))
+            self._buffer._store((RecordKind.SPAN_END, span, scope, current_thread_name()))  # noqa: SLF001 - as above
         except Exception as error:  # noqa: BLE001 - never raise into the application
             count_skip(COMPONENT, SkipReason.UNEXPECTED, item="span_end", error=error)
 
@@ -121,7 +121,7 @@ class RecordingLogProcessor(_compat.LogRecordProcessor):
             record = log_record.log_record
             kind = RecordKind.EVENT if _compat.event_name_of(log_record) else RecordKind.LOG
             scope = self._spans.scope_of(record.span_id)
-            self._buffer._store((kind, log_record, scope, current_thread_name()))
+            self._buffer._store((kind, log_record, scope, current_thread_name()))  # noqa: SLF001 - as above
         except Exception as error:  # noqa: BLE001 - never raise into the application
             count_skip(COMPONENT, SkipReason.UNEXPECTED, item="log", error=error)
 

@@ -24,12 +24,12 @@ from opentelemetry.sdk.metrics import (
 )
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
-    MetricReader,
     MetricsData,
 )
 
 from .. import _state
 from .._config._runtime_metrics import enable_runtime_metrics as _enable_runtime_metrics
+from .._otel._internals import ProviderAwareReader, reader_is_registered
 from ..defensive._ledger import SkipReason, count_skip
 from ..defensive._ledger import health as core_health
 from ._alerting import Alerter, Outcome
@@ -76,14 +76,14 @@ _instances: weakref.WeakSet[TelemetryService] = weakref.WeakSet()
 
 def _after_fork_in_child() -> None:
     for service in list(_instances):
-        service._after_fork_in_child()
+        service._after_fork_in_child()  # noqa: SLF001 - the module's own fork hook
 
 
 _state.on_fork_in_child(_after_fork_in_child)
 
 
 @final
-class TelemetryService(MetricReader):
+class TelemetryService(ProviderAwareReader):
     """An in-process metric store with aggregation, analytics and alerting.
 
     Args:
@@ -146,6 +146,7 @@ class TelemetryService(MetricReader):
         self._thread: threading.Thread | None = None
         self._shut_down = False
         self._registrations = 0
+        self._provider: weakref.ref[Any] | None = None
         _instances.add(self)
 
     # --- MetricReader ----------------------------------------------------------------------
@@ -168,8 +169,8 @@ class TelemetryService(MetricReader):
         except Exception as error:  # noqa: BLE001 - a reader must never raise into the SDK
             count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="collection", error=error)
 
-    def _set_meter_provider(self, meter_provider: Any) -> None:
-        super()._set_meter_provider(meter_provider)
+    def meter_provider_set(self, meter_provider: Any) -> None:
+        """Remember the provider (runtime metrics) and start the periodic thread if asked."""
         self._provider = weakref.ref(meter_provider)
         # A second configure(service=...) registers the service with the new provider before it
         # shuts the old one down; the service lives on until its last provider shuts it down.
@@ -192,7 +193,7 @@ class TelemetryService(MetricReader):
                 count_skip(_COMPONENT, SkipReason.UNEXPECTED, item="periodic", error=error)
 
     def _collect_now(self, timeout_millis: float = 10_000) -> None:
-        if self._shut_down or getattr(self, "_collect", None) is None:
+        if self._shut_down or not reader_is_registered(self):
             # Shut down, or not registered with a provider (yet, or OTEL_SDK_DISABLED): there is
             # nothing to read and nothing was lost.
             return
@@ -408,7 +409,7 @@ class TelemetryService(MetricReader):
         """
         provider = meter_provider
         if provider is None:
-            ref = getattr(self, "_provider", None)
+            ref = self._provider
             provider = ref() if ref is not None else None
         if provider is None:
             msg = (

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry import _logs, metrics, trace
+from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -135,7 +135,7 @@ class _Session:
             # capture from those (OpenTelemetry never lets them be replaced).
             recorder.attach(
                 tracer_provider=_sdk(trace.get_tracer_provider(), TracerProvider),
-                logger_provider=_sdk(_logs.get_logger_provider(), _compat.LoggerProvider),
+                logger_provider=_sdk(_compat.get_logger_provider(), _compat.LoggerProvider),
                 meter_provider=metrics.get_meter_provider(),
             )
             return

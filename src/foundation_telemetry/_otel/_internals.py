@@ -1,0 +1,402 @@
+"""Every place the package touches an OpenTelemetry name that starts with an underscore.
+
+The SDK offers no public route for these; each is written here as plain attribute access with a
+``# noqa: SLF001`` reason, behind a typed accessor, and ``tests/otel/test_internals.py`` checks
+each one on the installed SDK (a failing check names the SDK version and the line to change).
+Everything else in the package calls the accessors. Version differences that have a public
+answer (a class that moved, a method that appeared) live in :mod:`._compat` instead.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+from collections.abc import Callable, Sized
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Final
+
+from opentelemetry import context as _context
+from opentelemetry import metrics as _metrics
+from opentelemetry._logs import LoggerProvider as _APILoggerProvider
+from opentelemetry._logs._internal import ProxyLoggerProvider as _ProxyLoggerProvider
+from opentelemetry.metrics import MeterProvider
+from opentelemetry.metrics._internal import _ProxyMeterProvider
+from opentelemetry.sdk._configuration import _BaseConfigurator
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor
+from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
+from opentelemetry.sdk.metrics import ExemplarReservoir
+from opentelemetry.sdk.metrics import MeterProvider as SDKMeterProvider
+from opentelemetry.sdk.metrics._internal.instrument import _Instrument as SDKInstrument
+from opentelemetry.sdk.metrics._internal.measurement import Measurement
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.metrics.view import Aggregation, View
+from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.metrics._internal.aggregation import _Aggregation
+    from opentelemetry.sdk.metrics.export import AggregationTemporality
+
+__all__ = [
+    "READER_CARDINALITY_LIMITS",
+    "SDK_VERSION",
+    "SUPPRESS_INSTRUMENTATION_KEY",
+    "APIGauge",
+    "BaseConfigurator",
+    "Measurement",
+    "MeasurementSink",
+    "ProviderAwareReader",
+    "ReservoirFactory",
+    "SDKInstrument",
+    "bind_reader_reservoirs",
+    "copy_reader_preferences",
+    "exporter_of",
+    "exporter_preferences",
+    "hand_collect_callback",
+    "hand_meter_provider",
+    "is_default_logger_provider",
+    "is_default_meter_provider",
+    "log_record_processors_of",
+    "measurement_hook_view",
+    "metric_readers_of",
+    "on_ending",
+    "periodic_reader_exporter",
+    "periodic_reader_thread_alive",
+    "reader_is_registered",
+    "receive_metrics",
+    "replace_periodic_reader_exporter",
+    "reset_reader_storage",
+    "span_processors_of",
+    "stock_batch_capacity",
+    "stock_batch_queue",
+    "stock_batch_queued",
+    "stock_batch_worker_alive",
+]
+
+SDK_VERSION: Final = metadata.version("opentelemetry-sdk")
+
+# --- context -------------------------------------------------------------------------------------
+
+#: The context key the SDK's exporters and batch workers set so their own I/O is not instrumented
+#: (``opentelemetry.instrumentation.utils.suppress_instrumentation`` sets it too, but that package
+#: is not a core dependency).
+SUPPRESS_INSTRUMENTATION_KEY: Final[str] = _context._SUPPRESS_INSTRUMENTATION_KEY  # noqa: SLF001 - the key every SDK exporter honours; no public constant
+
+# --- API placeholders and classes ----------------------------------------------------------------
+
+#: The API's synchronous gauge. It is exported as ``opentelemetry.metrics._Gauge`` only.
+APIGauge = _metrics._Gauge  # noqa: SLF001 - the API exports its Gauge only under this name
+
+#: The base class of ``opentelemetry_configurator`` entry points (the zero-code extension point).
+BaseConfigurator = _BaseConfigurator
+
+
+def is_default_meter_provider(provider: MeterProvider) -> bool:
+    """Whether *provider* is the API's placeholder (no global MeterProvider set yet)."""
+    return isinstance(provider, _ProxyMeterProvider)
+
+
+def is_default_logger_provider(provider: _APILoggerProvider) -> bool:
+    """Whether *provider* is the API's placeholder (no global LoggerProvider set yet)."""
+    return isinstance(provider, _ProxyLoggerProvider)
+
+
+# --- span and log processors ---------------------------------------------------------------------
+
+
+def on_ending(processor: SpanProcessor, span: Span) -> None:
+    """Call *processor*'s ``_on_ending`` hook, which the SDK's multi-processor calls on every child.
+
+    A wrapper must forward it, or the wrapped processor would miss the span's last mutable moment.
+    """
+    processor._on_ending(span)  # noqa: SLF001 - the SDK calls this hook on processors; no public name
+
+
+def exporter_of(component: object) -> object | None:
+    """Return the exporter a stock SDK processor or periodic reader holds, or ``None``."""
+    if isinstance(component, SimpleSpanProcessor | BatchSpanProcessor):
+        return component.span_exporter
+    if isinstance(component, SimpleLogRecordProcessor):
+        return component._exporter  # noqa: SLF001 - the log processors expose no exporter property
+    if isinstance(component, BatchLogRecordProcessor):
+        return component._batch_processor._exporter  # noqa: SLF001 - as above
+    if isinstance(component, PeriodicExportingMetricReader):
+        return periodic_reader_exporter(component)
+    return None
+
+
+def _stock_batch(processor: object) -> Any:
+    if isinstance(processor, BatchSpanProcessor | BatchLogRecordProcessor):
+        return processor._batch_processor  # noqa: SLF001 - read-only: queue length and worker state
+    return None
+
+
+def stock_batch_queue(processor: object) -> Sized | None:
+    """Return a stock batch processor's queue, to read its length (``None`` for others)."""
+    batch = _stock_batch(processor)
+    return None if batch is None else batch._queue  # noqa: SLF001 - read-only: its length
+
+
+def stock_batch_queued(processor: object) -> int | None:
+    """Return how many items a stock batch processor holds now (``None`` for other processors)."""
+    queue = stock_batch_queue(processor)
+    return None if queue is None else len(queue)
+
+
+def stock_batch_capacity(processor: object) -> int | None:
+    """Return the ``max_queue_size`` of a stock batch processor (``None`` for other processors)."""
+    batch = _stock_batch(processor)
+    return None if batch is None else int(batch._max_queue_size)  # noqa: SLF001 - read-only
+
+
+def stock_batch_worker_alive(processor: object) -> bool:
+    """Whether a stock batch processor's worker thread still runs (``False`` for others).
+
+    Its ``shutdown()`` joins that thread with a timeout and returns regardless, so a shutdown
+    that *finished* can still have abandoned the export the thread is stuck in.
+    """
+    batch = _stock_batch(processor)
+    if batch is None:
+        return False
+    thread = batch._worker_thread  # noqa: SLF001 - read-only: is the worker stuck in an export?
+    return isinstance(thread, threading.Thread) and thread.is_alive()
+
+
+def periodic_reader_thread_alive(reader: object) -> bool:
+    """Whether a periodic metric reader's export thread still runs (``False`` for others)."""
+    if not isinstance(reader, PeriodicExportingMetricReader):
+        return False
+    thread = reader._daemon_thread  # noqa: SLF001 - read-only: is the final export stuck?
+    return isinstance(thread, threading.Thread) and thread.is_alive()
+
+
+# --- providers (read-only) -----------------------------------------------------------------------
+
+
+def span_processors_of(provider: TracerProvider) -> tuple[SpanProcessor, ...]:
+    """Return the span processors added to *provider* (the SDK keeps them privately)."""
+    return tuple(provider._active_span_processor._span_processors)  # noqa: SLF001 - no public list
+
+
+def log_record_processors_of(provider: LoggerProvider) -> tuple[LogRecordProcessor, ...]:
+    """Return the log record processors added to *provider*."""
+    multi = provider._multi_log_record_processor  # noqa: SLF001 - no public list
+    return tuple(multi._log_record_processors)  # noqa: SLF001 - as above
+
+
+def metric_readers_of(provider: SDKMeterProvider) -> tuple[MetricReader, ...]:
+    """Return the metric readers registered with *provider*."""
+    consumer = provider._measurement_consumer  # noqa: SLF001 - no public list
+    return tuple(consumer._reader_storages)  # noqa: SLF001 - as above
+
+
+# --- metric readers and exporters ----------------------------------------------------------------
+
+CollectCallback = Callable[..., Any]
+
+#: Whether readers carry per-instrument cardinality limits (SDK 1.44+; absent in 1.43).
+READER_CARDINALITY_LIMITS: Final = (
+    "cardinality_limits" in inspect.signature(MetricReader.__init__).parameters
+)
+
+
+class ProviderAwareReader(MetricReader):
+    """A ``MetricReader`` told which provider it joined and handed the provider's collect callback.
+
+    The SDK calls two private hooks on every reader it registers: ``_set_collect_callback`` (the
+    function that collects from the provider; marked final, "internal to the SDK") and
+    ``_set_meter_provider`` (1.41). Subclasses override :meth:`collect_callback_set` and
+    :meth:`meter_provider_set` instead. ``_receive_metrics`` is the SDK's documented hook for
+    subclasses and stays as it is.
+    """
+
+    def _set_collect_callback(self, func: CollectCallback | None) -> None:  # type: ignore[misc]
+        super()._set_collect_callback(func)
+        self.collect_callback_set(func)
+
+    def _set_meter_provider(self, meter_provider: MeterProvider) -> None:
+        super()._set_meter_provider(meter_provider)
+        self.meter_provider_set(meter_provider)
+
+    def collect_callback_set(self, func: CollectCallback | None) -> None:
+        """React to the provider registering (*func*) or unregistering (``None``) this reader."""
+
+    def meter_provider_set(self, meter_provider: MeterProvider) -> None:
+        """React to being registered with *meter_provider*."""
+
+
+def hand_collect_callback(reader: MetricReader, func: CollectCallback | None) -> None:
+    """Give *reader* a collect callback, as a ``MeterProvider`` does when it registers it."""
+    reader._set_collect_callback(func)  # noqa: SLF001 - a wrapping reader registers its inner one
+
+
+def hand_meter_provider(reader: MetricReader, meter_provider: MeterProvider) -> None:
+    """Tell *reader* its provider, as a ``MeterProvider`` does when it registers it (SDK 1.41+)."""
+    reader._set_meter_provider(meter_provider)  # noqa: SLF001 - as above
+
+
+def receive_metrics(reader: MetricReader, metrics_data: Any, timeout_millis: float) -> None:
+    """Hand *metrics_data* to *reader*'s documented ``_receive_metrics`` hook."""
+    reader._receive_metrics(metrics_data, timeout_millis=timeout_millis)  # noqa: SLF001 - the hook's only name
+
+
+def reader_is_registered(reader: MetricReader) -> bool:
+    """Whether a provider has registered *reader* (it has a collect callback)."""
+    return reader._collect is not None  # noqa: SLF001 - what collect() itself checks
+
+
+def copy_reader_preferences(source: MetricReader, target: MetricReader) -> None:
+    """Give *target* the temporality, aggregation and cardinality preferences of *source*.
+
+    The SDK builds a reader's aggregation storage from these three private mappings when the
+    reader is registered; a wrapping reader registered in place of *source* must carry them.
+    """
+    target._instrument_class_temporality = source._instrument_class_temporality  # noqa: SLF001 - read at registration
+    target._instrument_class_aggregation = source._instrument_class_aggregation  # noqa: SLF001 - as above
+    if READER_CARDINALITY_LIMITS:
+        target._instrument_class_cardinality_limit = source._instrument_class_cardinality_limit  # noqa: SLF001 - as above
+
+
+def periodic_reader_exporter(reader: PeriodicExportingMetricReader) -> MetricExporter:
+    """Return the exporter a periodic reader exports with."""
+    exporter: MetricExporter = reader._exporter  # noqa: SLF001 - no public property
+    return exporter
+
+
+def replace_periodic_reader_exporter(
+    reader: PeriodicExportingMetricReader, exporter: MetricExporter
+) -> None:
+    """Make *reader* export through *exporter* (the defensive wrapper of its own exporter)."""
+    reader._exporter = exporter  # noqa: SLF001 - a user's periodic reader gets a guarded exporter
+
+
+def exporter_preferences(
+    exporter: MetricExporter,
+) -> tuple[dict[type, AggregationTemporality] | None, dict[type, Aggregation] | None]:
+    """Return the temporality and aggregation *exporter* was built to prefer (no getters)."""
+    temporality: dict[type, AggregationTemporality] | None = exporter._preferred_temporality  # noqa: SLF001 - no getter
+    aggregation: dict[type, Aggregation] | None = exporter._preferred_aggregation  # noqa: SLF001 - no getter
+    return temporality, aggregation
+
+
+def reset_reader_storage(collect_callback: CollectCallback, reader: MetricReader) -> None:
+    """Give *reader* empty aggregation storage in the provider that handed it *collect_callback*.
+
+    The callback is the bound ``collect`` of the provider's measurement consumer;
+    ``add_metric_reader`` (SDK 1.43) replaces the reader's storage under the consumer's lock.
+    """
+    consumer = collect_callback.__self__  # type: ignore[attr-defined]
+    consumer.add_metric_reader(reader)
+
+
+# --- metric capture ------------------------------------------------------------------------------
+
+#: Called with every measurement of one instrument, in the thread that recorded it.
+MeasurementSink = Callable[["Measurement"], None]
+
+
+class _MeasurementTap:
+    """Stands in for an aggregation: hands each measurement to a sink and exports nothing.
+
+    ``collect`` returning ``None`` makes the SDK's storage skip this stream entirely, whatever
+    the reader's temporality.
+    """
+
+    __slots__ = ("_sink",)
+
+    def __init__(self, sink: MeasurementSink) -> None:
+        self._sink = sink
+
+    def aggregate(self, measurement: Measurement, should_sample_exemplar: bool = True) -> None:
+        self._sink(measurement)
+
+    def collect(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# The SDK warns about two streams with the same name, unit and aggregation class; a tap class per
+# instrument class keeps that warning to the cases where the stock streams conflict too.
+_tap_classes: dict[type, type[_MeasurementTap]] = {}
+
+
+def _tap_class(instrument_class: type) -> type[_MeasurementTap]:
+    found = _tap_classes.get(instrument_class)
+    if found is None:
+        found = type(f"_MeasurementTap{instrument_class.__name__}", (_MeasurementTap,), {})
+        _tap_classes[instrument_class] = found
+    return found
+
+
+class _MeasurementHook(Aggregation):
+    """The aggregation of the capture View: the SDK hands it each instrument it applies to.
+
+    A View whose aggregation is not ``DefaultAggregation`` ignores the reader's preferred
+    aggregation, so this one sits on a second View next to the catch-all stream that exports.
+    """
+
+    def __init__(self, sink_for: Callable[[SDKInstrument], MeasurementSink]) -> None:
+        self._sink_for = sink_for
+
+    # The SDK's abstract factory method (private name, stable signature since 1.26): it is called
+    # once per instrument, attribute set and reader, with the instrument as its first argument.
+    def _create_aggregation(self, instrument: Any, *args: Any, **kwargs: Any) -> _Aggregation[Any]:
+        tap = _tap_class(type(instrument))(self._sink_for(instrument))
+        return tap  # type: ignore[return-value]
+
+
+#: What a View hands an aggregation to build its exemplar reservoirs with (aggregation type ->
+#: reservoir builder).
+ReservoirFactory = Callable[[type], Callable[..., ExemplarReservoir]]
+
+
+class _InstrumentAwareAggregation(Aggregation):
+    """A reader's aggregation that lets ``bind`` pick the reservoir factory per instrument."""
+
+    def __init__(
+        self,
+        inner: Aggregation,
+        bind: Callable[[SDKInstrument, ReservoirFactory], ReservoirFactory],
+    ) -> None:
+        self._inner = inner
+        self._bind = bind
+
+    # Same private factory method as _MeasurementHook; the reader's own aggregation builds the
+    # real one, with the reservoir factory ``bind`` returned for this instrument.
+    def _create_aggregation(
+        self, instrument: Any, attributes: Any, reservoir_factory: Any, *args: Any, **kwargs: Any
+    ) -> _Aggregation[Any]:
+        factory = self._bind(instrument, reservoir_factory)
+        return self._inner._create_aggregation(instrument, attributes, factory, *args, **kwargs)  # noqa: SLF001 - delegating the same private method
+
+
+def bind_reader_reservoirs(
+    reader: MetricReader, bind: Callable[[SDKInstrument, ReservoirFactory], ReservoirFactory]
+) -> None:
+    """Have every aggregation the SDK builds for *reader* ask ``bind`` for its reservoir factory.
+
+    ``bind(instrument, factory)`` receives each instrument and the factory the View asked for,
+    and returns the factory to use. The reader's preferred aggregation per instrument kind is
+    kept: each one is wrapped, not replaced. Call it before the reader is registered; ``bind``
+    must never raise.
+    """
+    preferred = reader._instrument_class_aggregation  # noqa: SLF001 - read at registration
+    wrapped: dict[Any, Any] = {
+        kind: _InstrumentAwareAggregation(aggregation, bind)
+        for kind, aggregation in preferred.items()
+    }
+    reader._instrument_class_aggregation = wrapped  # noqa: SLF001 - as above
+
+
+def measurement_hook_view(sink_for: Callable[[SDKInstrument], MeasurementSink]) -> View:
+    """Return a View over every instrument that asks ``sink_for(instrument)`` for its sink.
+
+    The sink then receives every measurement of that instrument, once per registered reader, in
+    the thread that recorded it (an observable instrument's in the collecting thread). The view
+    exports nothing and aggregates nothing: its attribute keys are empty, so it keeps one
+    aggregation per instrument and reader. ``sink_for`` and the sinks must never raise.
+    """
+    return View(instrument_name="*", aggregation=_MeasurementHook(sink_for), attribute_keys=set())

@@ -1,0 +1,463 @@
+"""Canaries for every OpenTelemetry private name the package touches (``_otel/_internals.py``).
+
+Each test exercises one accessor against the installed SDK, the newest (``make test``) and the
+oldest supported one (``make test-compat``). When an SDK release moves or renames what an
+accessor reads, the test fails with the SDK version, the touch and the line to change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from opentelemetry import context as otel_context
+from opentelemetry import metrics as api_metrics
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk._logs.export import (
+    BatchLogRecordProcessor,
+    InMemoryLogRecordExporter,
+    SimpleLogRecordProcessor,
+)
+from opentelemetry.sdk.metrics import (
+    AlwaysOnExemplarFilter,
+    Counter,
+    ExemplarReservoir,
+    Histogram,
+    MeterProvider,
+)
+from opentelemetry.sdk.metrics.export import (
+    AggregationTemporality,
+    ExponentialHistogram,
+    InMemoryMetricReader,
+    MetricExporter,
+    MetricExportResult,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.metrics.view import ExponentialBucketHistogramAggregation, View
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from foundation_telemetry._otel import _internals
+from foundation_telemetry._otel._internals import SDK_VERSION
+
+_SOURCE = inspect.getsource(_internals).splitlines()
+
+
+def _line_of(name: str) -> int:
+    """The line of *name*'s definition (or import) in ``_internals.py``."""
+    for number, line in enumerate(_SOURCE, start=1):
+        if line.startswith((f"def {name}(", f"class {name}(", f"{name} =", f"{name}: ")):
+            return number
+    for number, line in enumerate(_SOURCE, start=1):
+        if line.startswith("from ") and line.endswith((f" {name}", f" as {name}")):
+            return number
+    raise LookupError(name)
+
+
+@contextlib.contextmanager
+def canary(accessor: str, touch: str) -> Iterator[None]:
+    """Turn any failure inside into one naming the SDK version, the touch and the line."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - any failure is the touch breaking
+        pytest.fail(
+            f"opentelemetry-sdk {SDK_VERSION} no longer supports {touch}; "
+            f"_otel/_internals.py:{_line_of(accessor)} ({accessor}) must change. "
+            f"({type(error).__name__}: {error})",
+            pytrace=True,
+        )
+
+
+class Recording(SpanExporter):
+    def __init__(self) -> None:
+        self.suppressed: list[bool] = []
+
+    def export(self, spans: Sequence[Any]) -> SpanExportResult:
+        self.suppressed.append(
+            bool(otel_context.get_value(_internals.SUPPRESS_INSTRUMENTATION_KEY))
+        )
+        return SpanExportResult.SUCCESS
+
+
+class MetricSink(MetricExporter):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.exported: list[Any] = []
+
+    def export(self, metrics_data: Any, timeout_millis: float = 10_000, **kw: Any) -> Any:
+        self.exported.append(metrics_data)
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **kw: Any) -> None:
+        pass
+
+
+def _points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:
+    data = reader.get_metrics_data()
+    found: dict[str, list[Any]] = {}
+    if data is None:
+        return found
+    for resource in data.resource_metrics:
+        for scope in resource.scope_metrics:
+            for metric in scope.metrics:
+                found.setdefault(metric.name, []).extend(metric.data.data_points)
+    return found
+
+
+class TestContextAndApi:
+    def test_suppress_instrumentation_key(self) -> None:
+        """The SDK's own exporters run with our suppress key set; instrumentation sets the same."""
+        with canary("SUPPRESS_INSTRUMENTATION_KEY", "context._SUPPRESS_INSTRUMENTATION_KEY"):
+            exporter = Recording()
+            provider = TracerProvider(shutdown_on_exit=False)
+            provider.add_span_processor(SimpleSpanProcessor(exporter))
+            provider.get_tracer("t").start_span("s").end()
+            assert exporter.suppressed == [True]
+            with suppress_instrumentation():
+                assert otel_context.get_value(_internals.SUPPRESS_INSTRUMENTATION_KEY)
+
+    def test_api_gauge(self) -> None:
+        """The API's synchronous gauge class is what every meter's ``create_gauge`` returns."""
+        with canary("APIGauge", "opentelemetry.metrics._Gauge"):
+            provider = MeterProvider(shutdown_on_exit=False)
+            gauge = provider.get_meter("t").create_gauge("g")
+            assert isinstance(gauge, _internals.APIGauge)
+            assert isinstance(api_metrics.NoOpMeter("t").create_gauge("g"), _internals.APIGauge)
+
+    def test_base_configurator(self) -> None:
+        """An ``opentelemetry_configurator`` subclass is configured through its ``_configure``."""
+        calls: list[dict[str, Any]] = []
+
+        class Configurator(_internals.BaseConfigurator):
+            def _configure(self, **kwargs: Any) -> None:
+                calls.append(kwargs)
+
+        with canary("BaseConfigurator", "opentelemetry.sdk._configuration._BaseConfigurator"):
+            Configurator().configure(flag=1)
+            assert calls == [{"flag": 1}]
+
+    def test_default_providers_are_recognised(self) -> None:
+        """In a fresh process the API's placeholder providers are recognised as such."""
+        code = (
+            "from opentelemetry import _logs, metrics\n"
+            "from opentelemetry.sdk.metrics import MeterProvider\n"
+            "from foundation_telemetry._otel import _internals as i\n"
+            "assert i.is_default_meter_provider(metrics.get_meter_provider())\n"
+            "assert i.is_default_logger_provider(_logs.get_logger_provider())\n"
+            "assert not i.is_default_meter_provider(MeterProvider(shutdown_on_exit=False))\n"
+        )
+        with canary("is_default_meter_provider", "metrics._internal._ProxyMeterProvider"):
+            run = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=False
+            )
+            assert run.returncode == 0, run.stderr
+
+
+class TestProcessors:
+    def test_on_ending(self) -> None:
+        """The SDK calls ``_on_ending`` on its processors, and the accessor reaches it."""
+        seen: list[str] = []
+
+        class Ending(SpanProcessor):
+            def _on_ending(self, span: Any) -> None:
+                seen.append(span.name)
+
+        with canary("on_ending", "SpanProcessor._on_ending"):
+            provider = TracerProvider(shutdown_on_exit=False)
+            provider.add_span_processor(Ending())
+            span = provider.get_tracer("t").start_span("ending")
+            span.end()
+            assert seen == ["ending"]  # the SDK called it
+            _internals.on_ending(Ending(), span)  # type: ignore[arg-type]
+            assert seen == ["ending", "ending"]  # and so did the accessor
+            assert callable(SpanProcessor._on_ending)
+
+    def test_exporter_of(self) -> None:
+        """Each stock processor and the periodic reader hand back the exporter they were given."""
+        spans, logs, metric_exporter = (
+            InMemorySpanExporter(),
+            InMemoryLogRecordExporter(),
+            MetricSink(),
+        )
+        batch_spans, batch_logs = BatchSpanProcessor(spans), BatchLogRecordProcessor(logs)
+        periodic = PeriodicExportingMetricReader(metric_exporter, export_interval_millis=60_000)
+        with canary("exporter_of", "SimpleLogRecordProcessor._exporter / BatchProcessor._exporter"):
+            try:
+                assert _internals.exporter_of(SimpleSpanProcessor(spans)) is spans
+                assert _internals.exporter_of(batch_spans) is spans
+                assert _internals.exporter_of(SimpleLogRecordProcessor(logs)) is logs
+                assert _internals.exporter_of(batch_logs) is logs
+                assert _internals.exporter_of(periodic) is metric_exporter
+                assert _internals.exporter_of(object()) is None
+            finally:
+                batch_spans.shutdown()
+                batch_logs.shutdown()
+                periodic.shutdown()
+
+    @pytest.mark.parametrize("kind", ["spans", "logs"])
+    def test_stock_batch_queue_capacity_and_worker(self, kind: str) -> None:
+        """A stock batch processor's queue length, capacity and worker thread can be read."""
+        processor: Any
+        if kind == "spans":
+            processor = BatchSpanProcessor(
+                InMemorySpanExporter(),
+                max_queue_size=7,
+                max_export_batch_size=7,
+                schedule_delay_millis=60_000,
+            )
+            provider: Any = TracerProvider(shutdown_on_exit=False)
+            provider.add_span_processor(processor)
+            provider.get_tracer("t").start_span("queued").end()
+        else:
+            processor = BatchLogRecordProcessor(
+                InMemoryLogRecordExporter(),
+                max_queue_size=7,
+                max_export_batch_size=7,
+                schedule_delay_millis=60_000,
+            )
+            provider = LoggerProvider(shutdown_on_exit=False)
+            provider.add_log_record_processor(processor)
+            provider.get_logger("t").emit(body="queued")
+        with canary("stock_batch_queue", "BatchProcessor._queue/_max_queue_size/_worker_thread"):
+            assert _internals.stock_batch_capacity(processor) == 7
+            assert _internals.stock_batch_queued(processor) == 1
+            assert _internals.stock_batch_worker_alive(processor) is True
+            processor.shutdown()
+            assert _internals.stock_batch_worker_alive(processor) is False
+            assert _internals.stock_batch_queue(SimpleSpanProcessor(InMemorySpanExporter())) is None
+
+    def test_periodic_reader_thread(self) -> None:
+        """A periodic reader's export thread is seen running, then stopped after shutdown."""
+        reader = PeriodicExportingMetricReader(MetricSink(), export_interval_millis=60_000)
+        provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+        with canary("periodic_reader_thread_alive", "PeriodicExportingMetricReader._daemon_thread"):
+            assert _internals.periodic_reader_thread_alive(reader) is True
+            provider.shutdown()
+            assert _internals.periodic_reader_thread_alive(reader) is False
+
+
+class TestProviders:
+    def test_components_of_providers(self) -> None:
+        """The processors and readers added to each provider can be listed."""
+        span_processor = SimpleSpanProcessor(InMemorySpanExporter())
+        tracer_provider = TracerProvider(shutdown_on_exit=False)
+        tracer_provider.add_span_processor(span_processor)
+        log_processor = SimpleLogRecordProcessor(InMemoryLogRecordExporter())
+        logger_provider = LoggerProvider(shutdown_on_exit=False)
+        logger_provider.add_log_record_processor(log_processor)
+        reader = InMemoryMetricReader()
+        meter_provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+        with canary("span_processors_of", "TracerProvider._active_span_processor._span_processors"):
+            assert _internals.span_processors_of(tracer_provider) == (span_processor,)
+        with canary("log_record_processors_of", "LoggerProvider._multi_log_record_processor"):
+            assert _internals.log_record_processors_of(logger_provider) == (log_processor,)
+        with canary("metric_readers_of", "MeterProvider._measurement_consumer._reader_storages"):
+            assert _internals.metric_readers_of(meter_provider) == (reader,)
+
+
+class Delegating(_internals.ProviderAwareReader):
+    """A reader that registers an inner reader through the accessors, as the wrapper does."""
+
+    def __init__(self, inner: MetricReader) -> None:
+        super().__init__()
+        self.inner = inner
+        _internals.copy_reader_preferences(inner, self)
+        self.callbacks: list[object] = []
+        self.providers: list[object] = []
+
+    def collect_callback_set(self, func: Any) -> None:
+        self.callbacks.append(func)
+        _internals.hand_collect_callback(self.inner, None if func is None else self._collect_for)
+
+    def _collect_for(self, reader: Any, timeout_millis: float = 10_000) -> Any:
+        return self.callbacks[-1](self, timeout_millis=timeout_millis)  # type: ignore[operator]
+
+    def meter_provider_set(self, meter_provider: Any) -> None:
+        self.providers.append(meter_provider)
+        _internals.hand_meter_provider(self.inner, meter_provider)
+
+    def _receive_metrics(
+        self, metrics_data: Any, timeout_millis: float = 10_000, **kw: Any
+    ) -> None:
+        _internals.receive_metrics(self.inner, metrics_data, timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kw: Any) -> None:
+        self.inner.shutdown(timeout_millis=timeout_millis)
+
+
+class TestReaders:
+    def test_reader_hooks(self) -> None:
+        """A provider hands a reader its collect callback and itself; both reach an inner reader."""
+        inner = InMemoryMetricReader(preferred_temporality={Counter: AggregationTemporality.DELTA})
+        outer = Delegating(inner)
+        with canary(
+            "ProviderAwareReader", "MetricReader._set_collect_callback/_set_meter_provider"
+        ):
+            assert _internals.reader_is_registered(outer) is False
+            provider = MeterProvider(metric_readers=[outer], shutdown_on_exit=False)
+            assert _internals.reader_is_registered(outer) is True
+            assert _internals.reader_is_registered(inner) is True
+            assert outer.providers == [provider]
+            assert callable(outer.callbacks[0])
+            provider.get_meter("t").create_counter("hooked").add(2)
+            [point] = _points(inner)["hooked"]
+            assert point.value == 2
+        with canary("copy_reader_preferences", "MetricReader._instrument_class_temporality"):
+            provider.get_meter("t").create_counter("hooked").add(3)
+            [point] = _points(inner)["hooked"]
+            assert point.value == 3  # delta: the inner reader's preference reached the storage
+            expected = "cardinality_limits" in inspect.signature(MetricReader.__init__).parameters
+            assert expected is _internals.READER_CARDINALITY_LIMITS
+        provider.shutdown()
+
+    def test_periodic_reader_exporter(self) -> None:
+        """A periodic reader's exporter can be read and replaced; exports then go to the new one."""
+        first, second = MetricSink(), MetricSink()
+        reader = PeriodicExportingMetricReader(first, export_interval_millis=60_000)
+        with canary("periodic_reader_exporter", "PeriodicExportingMetricReader._exporter"):
+            assert _internals.periodic_reader_exporter(reader) is first
+            _internals.replace_periodic_reader_exporter(reader, second)
+            provider = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+            provider.get_meter("t").create_counter("c").add(1)
+            reader.force_flush()
+            assert second.exported
+            assert not first.exported
+            provider.shutdown()
+
+    def test_exporter_preferences(self) -> None:
+        """An exporter's preferred temporality and aggregation can be read back."""
+        exporter = MetricSink(preferred_temporality={Counter: AggregationTemporality.DELTA})
+        with canary("exporter_preferences", "MetricExporter._preferred_temporality/_aggregation"):
+            temporality, aggregation = _internals.exporter_preferences(exporter)
+            assert temporality is not None
+            assert temporality[Counter] is AggregationTemporality.DELTA
+            assert aggregation in (None, {})  # none was asked for
+
+    def test_reset_reader_storage(self) -> None:
+        """Replacing a reader's storage forgets what it aggregated (the fork reset)."""
+        outer = Delegating(InMemoryMetricReader())
+        provider = MeterProvider(metric_readers=[outer], shutdown_on_exit=False)
+        provider.get_meter("t").create_counter("kept").add(5)
+        with canary("reset_reader_storage", "MeasurementConsumer.add_metric_reader (SDK 1.43)"):
+            _internals.reset_reader_storage(outer.callbacks[0], outer)  # type: ignore[arg-type]
+            assert "kept" not in _points(outer.inner)  # type: ignore[arg-type]
+            provider.get_meter("t").create_counter("kept").add(1)
+            [point] = _points(outer.inner)["kept"]  # type: ignore[arg-type]
+            assert point.value == 1
+        provider.shutdown()
+
+
+class TestMeasurementHook:
+    def test_every_measurement_reaches_the_sink_and_nothing_is_exported(self) -> None:
+        """The hook View sees each instrument once per reader and every measurement, exporting nothing."""
+        instruments: list[str] = []
+        seen: list[tuple[str, float, object]] = []
+        lock = threading.Lock()
+
+        def sink_for(instrument: Any) -> Any:
+            instruments.append(instrument.name)
+
+            def sink(measurement: Any) -> None:
+                with lock:
+                    seen.append((measurement.instrument.name, measurement.value, measurement))
+
+            return sink
+
+        reader = InMemoryMetricReader()
+        provider = MeterProvider(
+            metric_readers=[reader],
+            views=[View(instrument_name="*"), _internals.measurement_hook_view(sink_for)],
+            shutdown_on_exit=False,
+        )
+        meter = provider.get_meter("t")
+        with canary("measurement_hook_view", "Aggregation._create_aggregation(instrument, ...)"):
+            meter.create_counter("hook.counter").add(2, {"k": "a"})
+            meter.create_counter("hook.counter").add(3, {"k": "b"})
+            meter.create_histogram("hook.histogram").record(0.5)
+            meter.create_observable_gauge(
+                "hook.gauge", callbacks=[lambda options: [api_metrics.Observation(7)]]
+            )
+            points = _points(reader)  # collects: the observable gauge is measured now
+            assert [(name, value) for name, value, _ in seen] == [
+                ("hook.counter", 2),
+                ("hook.counter", 3),
+                ("hook.histogram", 0.5),
+                ("hook.gauge", 7),
+            ]
+            assert isinstance(seen[0][2], _internals.Measurement)
+            assert sorted(set(instruments)) == ["hook.counter", "hook.gauge", "hook.histogram"]
+            # Only the plain catch-all stream is exported, with its usual aggregation.
+            assert sorted(points) == ["hook.counter", "hook.gauge", "hook.histogram"]
+            assert sorted(p.value for p in points["hook.counter"]) == [2, 3]
+        provider.shutdown()
+
+    def test_reader_reservoirs_are_bound_per_instrument(self) -> None:
+        """A bound reader's aggregations ask for each instrument's reservoir factory, keeping its preference."""
+        bound: list[str] = []
+        offered: list[tuple[str, float]] = []
+
+        class Spy(ExemplarReservoir):
+            def __init__(self, name: str) -> None:
+                self.name = name
+
+            def offer(
+                self, value: float, time_unix_nano: int, attributes: Any, context: Any
+            ) -> None:
+                offered.append((self.name, value))
+
+            def collect(self, point_attributes: Any) -> list[Any]:
+                return []
+
+        def bind(instrument: Any, factory: Any) -> Any:
+            bound.append(instrument.name)
+            assert callable(factory)
+            return lambda aggregation_type: lambda **kwargs: Spy(instrument.name)
+
+        reader = InMemoryMetricReader(
+            preferred_aggregation={Histogram: ExponentialBucketHistogramAggregation()}
+        )
+        with canary("bind_reader_reservoirs", "MetricReader._instrument_class_aggregation"):
+            _internals.bind_reader_reservoirs(reader, bind)
+            provider = MeterProvider(
+                metric_readers=[reader],
+                exemplar_filter=AlwaysOnExemplarFilter(),
+                shutdown_on_exit=False,
+            )
+            meter = provider.get_meter("t")
+            meter.create_counter("bound.counter").add(4)
+            meter.create_histogram("bound.histogram").record(0.5)
+            assert offered == [("bound.counter", 4), ("bound.histogram", 0.5)]
+            assert set(bound) == {"bound.counter", "bound.histogram"}
+            data = reader.get_metrics_data()
+            assert data is not None
+            [histogram] = [
+                metric.data
+                for scope in data.resource_metrics[0].scope_metrics
+                for metric in scope.metrics
+                if metric.name == "bound.histogram"
+            ]
+            assert isinstance(histogram, ExponentialHistogram)  # the reader's preference holds
+        provider.shutdown()
+
+    def test_sdk_instrument_protocol(self) -> None:
+        """SDK instruments satisfy the SDK's instrument protocol the sinks are typed with."""
+        counter = MeterProvider(shutdown_on_exit=False).get_meter("t").create_counter("c")
+        with canary("SDKInstrument", "sdk.metrics._internal.instrument._Instrument"):
+            assert isinstance(counter, _internals.SDKInstrument)
