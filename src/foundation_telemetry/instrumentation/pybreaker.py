@@ -16,7 +16,7 @@ import time
 import weakref
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, final
 
 from opentelemetry import metrics
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
@@ -250,6 +250,7 @@ def _wrap_call(original: Callable[..., Any], telemetry: _BreakerTelemetry) -> Ca
     return call
 
 
+@final
 class PyBreakerInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Instrument every pybreaker ``CircuitBreaker`` in the process.
 

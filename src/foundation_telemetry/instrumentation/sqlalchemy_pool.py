@@ -25,7 +25,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, final
 
 from opentelemetry import metrics
 from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-defined]
@@ -401,6 +401,7 @@ def _wrap_connect(original: Callable[..., Any], telemetry: _PoolTelemetry) -> Ca
     return connect
 
 
+@final
 class SQLAlchemyPoolInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Instrument every SQLAlchemy connection pool in the process.
 

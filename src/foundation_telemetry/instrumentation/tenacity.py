@@ -16,7 +16,7 @@ import contextvars
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, final
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
@@ -274,6 +274,7 @@ def _is_retry_error(raised: BaseException) -> bool:
     return isinstance(raised, tenacity.RetryError)
 
 
+@final
 class TenacityInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     """Instrument every tenacity retry policy (sync and asyncio) in the process.
 

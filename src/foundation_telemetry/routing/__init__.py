@@ -31,6 +31,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace import Span as SDKSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
+from .._exports import fixup_module_metadata as _fixup_module_metadata
 from .._otel._compat import (
     BatchLogRecordProcessor,
     LogRecordExporter,
@@ -500,3 +501,6 @@ def _checked_route(route: object) -> Route:
         msg = f"`routes` must contain Route(...) objects, got {route!r}."
         raise TypeError(msg)
     return route
+
+
+_fixup_module_metadata(__name__, globals())

@@ -16,7 +16,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 from .. import taxonomy
 from ..defensive._ledger import SkipReason, count_skip
@@ -32,6 +32,7 @@ _EVENTS = "service.alerting"
 Reason = Literal["fired", "escalated", "repeated", "resolved"]
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class Alert:
     """One notification about an alert (times are seconds on the service clock).
