@@ -21,13 +21,20 @@ from collections.abc import Callable, Generator
 from typing import Any, Final, Generic, NoReturn, TypeVar, final
 
 from ._failures import Report, TelemetryAssertionError
-from ._matchers import Record
+from ._matchers import Record, describe_value
 from ._records import RecordKind
 from ._source import TelemetrySource
 from ._timeouts import check_timeout
 from ._watch import Waitable, Watch, run_async, run_sync
 
-__all__ = ["BaseWait", "PredicateWait", "Wait", "caller_location", "describe_call"]
+__all__ = [
+    "BaseWait",
+    "PredicateWait",
+    "Wait",
+    "caller_location",
+    "describe_call",
+    "format_location",
+]
 
 T = TypeVar("T")
 
@@ -38,22 +45,27 @@ def _ours(module: str) -> bool:
     return module == _PACKAGE or module.startswith(_PACKAGE + ".")
 
 
-def caller_location() -> str:
-    """Return ``path:line`` of the innermost frame outside this package: the user's call."""
+def caller_location() -> tuple[str, int]:
+    """Return ``(path, line)`` of the innermost frame outside this package: the user's call."""
     frame = inspect.currentframe()
     try:
         while frame is not None and _ours(frame.f_globals.get("__name__", "")):
             frame = frame.f_back
         if frame is None:
-            return "<unknown location>"
-        path = frame.f_code.co_filename
-        try:
-            relative = os.path.relpath(path)
-        except ValueError:  # another drive on Windows
-            relative = path
-        return f"{path if relative.startswith('..') else relative}:{frame.f_lineno}"
+            return "<unknown location>", 0
+        return frame.f_code.co_filename, frame.f_lineno
     finally:
         del frame
+
+
+def format_location(location: tuple[str, int]) -> str:
+    """Return ``path:line``, the path relative to the working directory when it is below it."""
+    path, line = location
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        relative = path
+    return f"{path if relative.startswith('..') else relative}:{line}"
 
 
 def describe_call(method: str, *args: Any, **kwargs: Any) -> str:
@@ -85,7 +97,7 @@ class BaseWait(Generic[T]):
     def __init__(self, source: TelemetrySource, waitable: Waitable, call: str) -> None:
         self._waitable = waitable
         self._call = call
-        self._where = caller_location()
+        self._location = caller_location()
         self._waited = False
         self._reported = source._telemetry_track(self)
         self._settled = False
@@ -137,6 +149,10 @@ class BaseWait(Generic[T]):
     def pending(self) -> str | None:
         """Return ``path:line: call`` while nobody waited for this wait, else ``None``."""
         return None if self._settled else f"{self._where}: {self._pending_label()}"
+
+    @property
+    def _where(self) -> str:
+        return format_location(self._location)
 
     def _pending_label(self) -> str:
         return self._call
@@ -271,7 +287,7 @@ class PredicateWait(Waitable):
         if self.done():
             return None
         last = f"raised {self._error!r}" if self._error is not None else f"returned {self.value!r}"
-        name = getattr(self.predicate, "__qualname__", repr(self.predicate))
+        name = describe_value(self.predicate)
         msg = (
             f"wait_for({name}) gave up after {self.timeout:g}s and {self.calls} call(s); "
             f"the last call {last}."
