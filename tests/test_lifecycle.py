@@ -8,7 +8,6 @@ import pytest
 
 from foundation_telemetry import ServiceLifecycle, service_lifecycle, taxonomy
 from foundation_telemetry.defensive import SkipReason, skipped
-from foundation_telemetry.testing import wait_for_process_restart, wait_for_service_health
 
 
 def _service_events(telemetry, name: str) -> list[tuple[str, dict[str, object]]]:
@@ -33,7 +32,7 @@ class TestLifecycleEvents:
 
         lifecycle.start()
 
-        assert telemetry.wait_for_service_ready("orders").name in {
+        assert telemetry.wait_for_service_ready("orders").wait().name in {
             taxonomy.SERVICE_STARTED,
             taxonomy.SERVICE_HEALTH_CHECK,
         }
@@ -80,17 +79,17 @@ class TestLifecycleEvents:
         assert len(telemetry.events(taxonomy.SERVICE_STARTED)) == 1
 
     def test_the_domain_waits_recognise_the_events(self, telemetry):
-        """wait_for_service_health and wait_for_process_restart match what the lifecycle emits."""
+        """wait_for_service_ready(status=...) and wait_for_process_restart match the lifecycle."""
         lifecycle = ServiceLifecycle(
             "domain", health_check=lambda: "degraded", health_interval=None
         )
         lifecycle.start()
         lifecycle.restart("deploy")
 
-        assert (
-            wait_for_service_health(telemetry, "domain", "degraded").attributes["healthy"] is False
-        )
-        assert wait_for_process_restart(telemetry, "domain").attributes["reason"] == "deploy"
+        degraded = telemetry.wait_for_service_ready("domain", status="degraded").wait()
+        assert degraded.attributes["healthy"] is False
+        restarted = telemetry.wait_for_process_restart("domain").wait()
+        assert restarted.attributes["reason"] == "deploy"
         lifecycle.stop()
 
 
@@ -177,7 +176,7 @@ class TestContextManagers:
     async def test_the_async_with_block(self, telemetry):
         """``async with`` works the same way, and readiness can be awaited."""
         async with service_lifecycle("async", health_interval=None):
-            record = await telemetry.wait_for_service_ready_async("async")
+            record = await telemetry.wait_for_service_ready("async")
 
         assert record.attributes["service.name"] == "async"
         assert [name for name, _ in _service_events(telemetry, "async")][-1] == "stopped"

@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, overload
+from typing import Any, final, overload
 
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.trace import ReadableSpan
@@ -177,6 +177,7 @@ class FaultInjectingExporter:
         )
 
 
+@final
 class FaultInjectingSpanExporter(FaultInjectingExporter, SpanExporter):
     """`FaultInjectingExporter` for a span exporter."""
 
@@ -198,6 +199,7 @@ class FaultInjectingSpanExporter(FaultInjectingExporter, SpanExporter):
         return self.inner.force_flush(timeout_millis)
 
 
+@final
 class FaultInjectingLogExporter(FaultInjectingExporter, LogRecordExporter):
     """`FaultInjectingExporter` for a log record exporter."""
 
@@ -219,6 +221,7 @@ class FaultInjectingLogExporter(FaultInjectingExporter, LogRecordExporter):
         return flush_log_exporter(self.inner, timeout_millis)
 
 
+@final
 class FaultInjectingMetricExporter(FaultInjectingExporter, MetricExporter):
     """`FaultInjectingExporter` for a metric exporter; it prefers what *inner* prefers."""
 

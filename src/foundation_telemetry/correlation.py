@@ -12,6 +12,7 @@ causality that is not parenthood as a span link.
 
 from __future__ import annotations
 
+from ._exports import fixup_module_metadata as _fixup_module_metadata
 from .events._correlation import CORRELATION_KEY as CORRELATION_KEY
 from .events._correlation import CorrelationSpanProcessor as CorrelationSpanProcessor
 from .events._correlation import Thread as Thread
@@ -37,3 +38,5 @@ __all__ = [
     "inject",
     "new_correlation_id",
 ]
+
+_fixup_module_metadata(__name__, globals())

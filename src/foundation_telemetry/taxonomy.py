@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Final, final
 
 __all__ = [
     "AGENT_HEALTH_CHECK",
@@ -62,6 +62,7 @@ __all__ = [
 PREFIX: Final = "foundation."
 
 
+@final
 class Attr:
     """Attribute keys shared by the standard events (one spelling for producers and tests)."""
 

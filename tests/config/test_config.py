@@ -112,7 +112,9 @@ class TestLocalPipelines:
             counter = telemetry.meter_provider.get_meter("m").create_counter("jobs")
             counter.add(2, {"queue": "a"})
             counter.add(3, {"queue": "a"})
-            telemetry.recorder.wait_for_metric_threshold("jobs", 5, aggregate="sum", timeout=5)
+            telemetry.recorder.wait_for_metric_threshold(
+                "jobs", 5, aggregate="sum", timeout=5
+            ).wait()
             assert [point.value for point in telemetry.recorder.metric_points("jobs")] == [2, 3]
         finally:
             telemetry.shutdown()

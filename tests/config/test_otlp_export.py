@@ -52,7 +52,7 @@ class TestOtlpExport:
             assert seen_span.record.resource["deployment.environment"] == "test"
             assert seen_event.record.attributes["order.id"] == 7
             assert seen_event.record.trace_id == seen_span.record.trace_id
-            sink.wait_for_metric_threshold("orders", 2, aggregate="last", timeout=10)
+            sink.wait_for_metric_threshold("orders", 2, aggregate="last", timeout=10).wait()
         finally:
             telemetry.shutdown()
 

@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from foundation_telemetry import taxonomy
 from foundation_telemetry.instrumentation import SQLAlchemyPoolInstrumentor
-from foundation_telemetry.testing import TelemetryFixture, wait_for_connection_pool_ready
+from foundation_telemetry.testing import TelemetryFixture
 
 from .conftest import attrs, metric_sum
 
@@ -73,7 +73,7 @@ class TestConnections:
         with _engine(tmp_path).connect():
             pass
 
-        ready = wait_for_connection_pool_ready(pools, tmp_path.name)
+        ready = pools.wait_for_connection_pool_ready(tmp_path.name).wait()
         assert ready.name == taxonomy.CONNECTION_POOL_CREATED
 
     def test_connection_count_by_state_follows_the_pool(self, pools, tmp_path):

@@ -1,4 +1,4 @@
-"""Domain waits (testing/_domain.py) on the telemetry fixture: services, agents, sessions, pools."""
+"""Domain waits (recording/_domain.py) on the telemetry fixture: services, agents, sessions, pools."""
 
 from __future__ import annotations
 
@@ -8,19 +8,8 @@ import pytest
 
 from foundation_telemetry import taxonomy
 from foundation_telemetry.events import emit
-from foundation_telemetry.recording._domain import (
-    DomainWaits,
-    wait_for_agent_registration,
-    wait_for_agent_registration_async,
-    wait_for_connection_pool_ready,
-    wait_for_coordination_completion,
-    wait_for_coordination_completion_async,
-    wait_for_process_restart,
-    wait_for_resource_cleanup,
-    wait_for_service_health,
-)
 from foundation_telemetry.taxonomy import Attr
-from foundation_telemetry.testing import TelemetryAssertionError
+from foundation_telemetry.testing import TelemetryAssertionError, Wait
 
 SHORT = 0.3  # seconds: only for the waits that are meant to time out
 
@@ -50,7 +39,7 @@ class TestDomainWaits:
             **{Attr.SERVICE_NAME: "db", Attr.STATUS: "degraded"},
         )
         gate.set()
-        record = wait_for_service_health(telemetry, "api", "degraded", timeout=10)
+        record = telemetry.wait_for_service_ready("api", timeout=10, status="degraded").wait()
         worker.join(10)
         assert record.attributes[Attr.SERVICE_NAME] == "api"
 
@@ -58,12 +47,12 @@ class TestDomainWaits:
         """A health check with another status does not satisfy the wait."""
         emit(taxonomy.SERVICE_HEALTH_CHECK, None, **{Attr.SERVICE_NAME: "api", Attr.STATUS: "down"})
         with pytest.raises(TelemetryAssertionError, match="health_check"):
-            wait_for_service_health(telemetry, "api", "healthy", timeout=SHORT)
+            telemetry.wait_for_service_ready("api", timeout=SHORT, status="healthy").wait()
 
     def test_already_emitted_counts(self, telemetry):
         """An event emitted earlier in the test satisfies a later wait at once."""
         emit(taxonomy.SERVICE_RESTARTED, None, **{Attr.SERVICE_NAME: "worker-1"})
-        assert wait_for_process_restart(telemetry, "worker-1", timeout=10).name == (
+        assert telemetry.wait_for_process_restart("worker-1", timeout=10).wait().name == (
             taxonomy.SERVICE_RESTARTED
         )
 
@@ -71,10 +60,12 @@ class TestDomainWaits:
         """Only the registration of the requested agent id matches."""
         emit(taxonomy.AGENT_REGISTERED, None, **{Attr.AGENT_ID: "other"})
         with pytest.raises(TelemetryAssertionError):
-            wait_for_agent_registration(telemetry, "agent-7", timeout=SHORT)
+            telemetry.wait_for_agent_registration("agent-7", timeout=SHORT).wait()
         emit(taxonomy.AGENT_REGISTERED, None, **{Attr.AGENT_ID: "agent-7"})
         assert (
-            wait_for_agent_registration(telemetry, "agent-7", timeout=10).attributes[Attr.AGENT_ID]
+            telemetry.wait_for_agent_registration("agent-7", timeout=10)
+            .wait()
+            .attributes[Attr.AGENT_ID]
             == "agent-7"
         )
 
@@ -85,7 +76,7 @@ class TestDomainWaits:
             gate, taxonomy.COORDINATION_COMPLETED, **{Attr.SESSION_ID: "s1", Attr.DURATION: 1.5}
         )
         gate.set()
-        record = wait_for_coordination_completion(telemetry, "s1", timeout=10)
+        record = telemetry.wait_for_coordination_completion("s1", timeout=10).wait()
         worker.join(10)
         assert record.attributes[Attr.DURATION] == 1.5
 
@@ -93,16 +84,17 @@ class TestDomainWaits:
         """A coordination.failed event for the session fails the wait with its details."""
         emit(taxonomy.COORDINATION_FAILED, None, **{Attr.SESSION_ID: "s2", Attr.REASON: "quorum"})
         with pytest.raises(TelemetryAssertionError, match=r"coordination\.failed.*quorum"):
-            wait_for_coordination_completion(telemetry, "s2", timeout=10)
+            telemetry.wait_for_coordination_completion("s2", timeout=10).wait()
 
     def test_resource_cleanup_needs_zero_in_use(self, telemetry):
         """Cleanup means a release that leaves nothing of that type in use."""
         emit(taxonomy.RESOURCE_RELEASED, None, **{Attr.RESOURCE_TYPE: "socket", Attr.IN_USE: 2})
         with pytest.raises(TelemetryAssertionError):
-            wait_for_resource_cleanup(telemetry, "socket", timeout=SHORT)
+            telemetry.wait_for_resource_cleanup("socket", timeout=SHORT).wait()
         emit(taxonomy.RESOURCE_RELEASED, None, **{Attr.RESOURCE_TYPE: "socket", Attr.IN_USE: 0})
         assert (
-            wait_for_resource_cleanup(telemetry, "socket", timeout=10).attributes[Attr.IN_USE] == 0
+            telemetry.wait_for_resource_cleanup("socket", timeout=10).wait().attributes[Attr.IN_USE]
+            == 0
         )
 
     @pytest.mark.parametrize(
@@ -115,20 +107,20 @@ class TestDomainWaits:
     def test_pool_ready(self, telemetry, name, attributes):
         """A pool is ready when created or reported healthy."""
         emit(name, None, **{Attr.POOL_NAME: "main", **attributes})
-        assert wait_for_connection_pool_ready(telemetry, "main", timeout=10).name == name
+        assert telemetry.wait_for_connection_pool_ready("main", timeout=10).wait().name == name
 
     def test_unhealthy_pool_is_not_ready(self, telemetry):
         """An unhealthy pool_health does not satisfy the wait."""
         emit(taxonomy.CONNECTION_POOL_HEALTH, None, **{Attr.POOL_NAME: "main", Attr.HEALTHY: False})
         with pytest.raises(TelemetryAssertionError):
-            wait_for_connection_pool_ready(telemetry, "main", timeout=SHORT)
+            telemetry.wait_for_connection_pool_ready("main", timeout=SHORT).wait()
 
     @pytest.mark.parametrize(
         "call",
         [
-            lambda t: wait_for_agent_registration(t, ""),
-            lambda t: wait_for_coordination_completion(t, 3),
-            lambda t: wait_for_service_health(t, None),
+            lambda t: t.wait_for_agent_registration(""),
+            lambda t: t.wait_for_coordination_completion(3),
+            lambda t: t.wait_for_service_ready(None),
         ],
     )
     def test_bad_arguments(self, telemetry, call):
@@ -136,26 +128,38 @@ class TestDomainWaits:
         with pytest.raises(ValueError, match="non-empty str"):
             call(telemetry)
 
-    async def test_async_forms(self, telemetry):
-        """The async twins await without blocking the loop."""
+    async def test_awaited(self, telemetry):
+        """Awaiting a domain wait gives its record, or raises its failure, without blocking the loop."""
         emit(taxonomy.AGENT_REGISTERED, None, **{Attr.AGENT_ID: "async-agent"})
-        record = await wait_for_agent_registration_async(telemetry, "async-agent", timeout=10)
+        record = await telemetry.wait_for_agent_registration("async-agent", timeout=10)
         assert record.attributes[Attr.AGENT_ID] == "async-agent"
         emit(taxonomy.COORDINATION_FAILED, None, **{Attr.SESSION_ID: "s3"})
         with pytest.raises(TelemetryAssertionError, match="failed"):
-            await wait_for_coordination_completion_async(telemetry, "s3", timeout=10)
+            await telemetry.wait_for_coordination_completion("s3", timeout=10)
 
-    def test_mixin_methods(self, telemetry):
-        """DomainWaits methods work on any object with the query API."""
+    def test_every_domain_wait_is_a_wait_object(self, telemetry):
+        """Each domain wait returns a Wait that looks for nothing until it is waited for."""
+        waits = [
+            telemetry.wait_for_service_ready("svc"),
+            telemetry.wait_for_process_restart("svc"),
+            telemetry.wait_for_agent_registration("a"),
+            telemetry.wait_for_coordination_completion("s"),
+            telemetry.wait_for_resource_cleanup("r"),
+            telemetry.wait_for_connection_pool_ready("p"),
+        ]
+        assert all(type(wait) is Wait and not wait.waited for wait in waits)
+        emit(taxonomy.SERVICE_STARTED, None, **{Attr.SERVICE_NAME: "svc"})
         emit(taxonomy.SERVICE_RESTARTED, None, **{Attr.SERVICE_NAME: "svc"})
-        assert DomainWaits.wait_for_process_restart(telemetry, "svc", timeout=10).name == (
-            taxonomy.SERVICE_RESTARTED
-        )
-
-    def test_fixture_methods(self, telemetry):
-        """The fixture itself offers the domain waits as methods."""
-        emit(taxonomy.AGENT_REGISTERED, None, **{Attr.AGENT_ID: "m-1"})
-        assert (
-            telemetry.wait_for_agent_registration("m-1", timeout=10).attributes[Attr.AGENT_ID]
-            == "m-1"
-        )
+        emit(taxonomy.AGENT_REGISTERED, None, **{Attr.AGENT_ID: "a"})
+        emit(taxonomy.COORDINATION_COMPLETED, None, **{Attr.SESSION_ID: "s"})
+        emit(taxonomy.RESOURCE_RELEASED, None, **{Attr.RESOURCE_TYPE: "r", Attr.IN_USE: 0})
+        emit(taxonomy.CONNECTION_POOL_CREATED, None, **{Attr.POOL_NAME: "p"})
+        names = [wait.wait(timeout=10).name for wait in waits]
+        assert names == [
+            taxonomy.SERVICE_STARTED,
+            taxonomy.SERVICE_RESTARTED,
+            taxonomy.AGENT_REGISTERED,
+            taxonomy.COORDINATION_COMPLETED,
+            taxonomy.RESOURCE_RELEASED,
+            taxonomy.CONNECTION_POOL_CREATED,
+        ]

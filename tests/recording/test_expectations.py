@@ -428,7 +428,7 @@ class TestMoreConcurrency:
         assert any_seen.index == 1
 
     async def test_async_service_ready(self, telemetry):
-        """wait_for_service_ready_async is woken by a task's started event."""
+        """An awaited wait_for_service_ready is woken by a task's started event."""
         go = asyncio.Event()
 
         async def start():
@@ -437,7 +437,7 @@ class TestMoreConcurrency:
 
         task = asyncio.create_task(start())
         go.set()
-        record = await telemetry.wait_for_service_ready_async("async-svc")
+        record = await telemetry.wait_for_service_ready("async-svc")
         await task
         assert record.attributes["service.name"] == "async-svc"
 

@@ -110,7 +110,9 @@ class TestWaitFor:
         """wait_for polls until the predicate returns something truthy, and returns it."""
         ready = threading.Event()
         threading.Thread(target=ready.set).start()
-        assert telemetry.wait_for(lambda: ready.is_set() and "ready", interval=0.001) == "ready"
+        assert (
+            telemetry.wait_for(lambda: ready.is_set() and "ready", interval=0.001).wait() == "ready"
+        )
 
     def test_timeout_reports_the_last_result(self, telemetry):
         """A timeout says how often it tried and what the last call did."""
@@ -122,14 +124,14 @@ class TestWaitFor:
             TelemetryAssertionError,
             match=r"gave up after 0.05s and \d+ call\(s\); the last call raised ConnectionError\('refused'\)",
         ):
-            telemetry.wait_for(broken, timeout=0.05, interval=0.01)
+            telemetry.wait_for(broken, timeout=0.05, interval=0.01).wait()
 
 
 class TestServiceReady:
     def test_started_event(self, telemetry):
         """foundation.service.started with the service name means ready."""
         emit_event("foundation.service.started", **{"service.name": "billing"})
-        record = telemetry.wait_for_service_ready("billing")
+        record = telemetry.wait_for_service_ready("billing").wait()
         assert record.name == "foundation.service.started"
 
     def test_healthy_check_from_a_thread(self, telemetry):
@@ -145,11 +147,11 @@ class TestServiceReady:
         thread = threading.Thread(target=check)
         thread.start()
         go.set()
-        assert telemetry.wait_for_service_ready("api").attributes["status"] == "healthy"
+        assert telemetry.wait_for_service_ready("api").wait().attributes["status"] == "healthy"
         thread.join()
 
     def test_other_service_does_not_count(self, telemetry):
         """Another service's start does not satisfy the wait."""
         emit_event("foundation.service.started", **{"service.name": "other"})
         with pytest.raises(TelemetryAssertionError, match="None of 3 alternatives matched"):
-            telemetry.wait_for_service_ready("mine", timeout=0.05)
+            telemetry.wait_for_service_ready("mine", timeout=0.05).wait()

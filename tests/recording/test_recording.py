@@ -204,7 +204,7 @@ class TestMetricCapture:
         worker = threading.Thread(target=work)
         worker.start()
         go.set()
-        assert standalone.recorder.wait_for_metric_threshold("jobs", 4) == 4
+        assert standalone.recorder.wait_for_metric_threshold("jobs", 4).wait() == 4
         worker.join()
 
     @pytest.mark.parametrize(

@@ -37,4 +37,4 @@ class TestTimeoutSetting:
     def test_marker_sets_the_fixture_default(self, telemetry):
         """@pytest.mark.telemetry(timeout=...) is this test's default for every expectation."""
         expectation = telemetry.assert_telemetry_event("x")
-        assert expectation._timeout == 0.2
+        assert expectation.timeout == 0.2

@@ -283,7 +283,11 @@ class TestStat:
                 latency.record(value / 100)
             reached = telemetry.recorder.wait_for_metric_threshold(
                 "latency", 0.9, aggregate=stat("p99"), timeout=10
-            )
+            ).wait()
             assert reached == pytest.approx(0.9901)
+            by_name = telemetry.recorder.wait_for_metric_threshold(
+                "latency", 0.9, aggregate="p99", timeout=10
+            ).wait()
+            assert by_name == reached
         finally:
             telemetry.shutdown()

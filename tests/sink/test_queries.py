@@ -99,7 +99,9 @@ class TestExpectations:
             counter.add(3)
             counter.add(4)
             assert (
-                sink.wait_for_metric_threshold("orders.placed", 7, aggregate="last", timeout=10)
+                sink.wait_for_metric_threshold(
+                    "orders.placed", 7, aggregate="last", timeout=10
+                ).wait()
                 >= 7
             )
             point = sink.metric_points("orders.placed")[-1]

@@ -75,7 +75,7 @@ class TestFailureWording:
     def test_unwaited_collector_fails_at_teardown(self, pytester):
         """A collector attached but never waited for fails the test at teardown."""
         pytester.makepyfile(
-            """
+            test_forgot="""
             import pytest
 
             def test_forgot(telemetry):
@@ -84,18 +84,80 @@ class TestFailureWording:
             @pytest.mark.telemetry(strict=False)
             def test_on_purpose(telemetry):
                 telemetry.attach_collector("never.waited")
+
+            def test_detached(telemetry):
+                telemetry.attach_collector("never.waited").detach()
             """
         )
         result = run(pytester)
-        result.assert_outcomes(passed=2, errors=1)
+        result.assert_outcomes(passed=3, errors=1)
         result.stdout.fnmatch_lines(
             [
-                "The following collectors were attached but never waited for:",
-                "- <Collector event 'never.waited' (0/1 collected)>",
-                "If this is on purpose, call collector.detach() or use "
+                "The following waits were created but never waited for (call .wait() or await it):",
+                "- test_forgot.py:4: attach_collector('never.waited') (0/1 collected)",
+                "If this is on purpose, detach a collector with .detach(), or use "
                 "@pytest.mark.telemetry(strict=False).",
             ],
             consecutive=True,
+        )
+
+    def test_unwaited_waits_fail_at_teardown(self, pytester):
+        """Every wait created and never waited for is named with its call and source line."""
+        pytester.makepyfile(
+            test_bare="""
+            import pytest
+
+            def test_bare_statements(telemetry):
+                telemetry.wait_for_metric_threshold("orders", 3, aggregate="p99")
+                telemetry.wait_for_service_ready("billing", timeout=5)
+                telemetry.wait_for_coordination_completion("s-1")
+                telemetry.wait_for(lambda: True)
+
+            def test_waited(telemetry):
+                wait = telemetry.wait_for(lambda: "ready")
+                assert wait.wait() == "ready"
+
+            @pytest.mark.asyncio
+            async def test_awaited(telemetry):
+                assert await telemetry.wait_for(lambda: "ready") == "ready"
+
+            @pytest.mark.telemetry(strict=False)
+            def test_on_purpose(telemetry):
+                telemetry.wait_for_service_ready("billing")
+            """
+        )
+        result = run(pytester, "-W", "error::ResourceWarning")
+        result.assert_outcomes(passed=4, errors=1)
+        result.stdout.fnmatch_lines(
+            [
+                "The following waits were created but never waited for (call .wait() or await it):",
+                "- test_bare.py:4: wait_for_metric_threshold('orders', 3, aggregate='p99')",
+                "- test_bare.py:5: wait_for_service_ready('billing', timeout=5)",
+                "- test_bare.py:6: wait_for_coordination_completion('s-1')",
+                "- test_bare.py:7: wait_for(<lambda>)",
+                "If this is on purpose, detach a collector with .detach(), or use "
+                "@pytest.mark.telemetry(strict=False).",
+            ],
+            consecutive=True,
+        )
+        assert "ResourceWarning" not in result.stdout.str()
+
+    def test_a_wait_compared_as_a_value_cannot_pass(self, pytester):
+        """`assert telemetry.wait_for_...(...) == 3` raises TypeError instead of passing."""
+        pytester.makepyfile(
+            test_compare="""
+            def test_compared(telemetry):
+                assert telemetry.wait_for_metric_threshold("m", 3) == 3
+            """
+        )
+        result = run(pytester)
+        result.assert_outcomes(failed=1, errors=1)
+        result.stdout.fnmatch_lines(
+            [
+                "E       TypeError: == on the wait returned by wait_for_metric_threshold('m', 3): "
+                "a wait is not its result; call .wait() or await it, and use the value it "
+                "returns.",
+            ]
         )
 
     def test_bad_marker_option(self, pytester):

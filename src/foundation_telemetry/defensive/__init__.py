@@ -14,6 +14,7 @@ consistent); in telemetry threads, at exit and during finalization they are cont
 
 from __future__ import annotations
 
+from .._exports import fixup_module_metadata as _fixup_module_metadata
 from . import _fork as _fork  # registers the fork hook
 from ._classify import classify
 from ._debug import debug_enabled, set_debug
@@ -52,3 +53,5 @@ __all__ = [
     "shutdown_all",
     "skipped",
 ]
+
+_fixup_module_metadata(__name__, globals())

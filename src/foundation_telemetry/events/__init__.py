@@ -13,6 +13,7 @@ implementation is in ``_emit`` and ``_spans``.
 
 from __future__ import annotations
 
+from .._exports import fixup_module_metadata as _fixup_module_metadata
 from ._emit import HOST_NAME, PROCESS_PID, emit
 from ._spans import SpanScope, instrument, span
 
@@ -24,3 +25,5 @@ __all__ = [
     "instrument",
     "span",
 ]
+
+_fixup_module_metadata(__name__, globals())

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from contextvars import Token
 from types import TracebackType
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar, final
 
 from opentelemetry import baggage, trace
 from opentelemetry.baggage.propagation import W3CBaggagePropagator
@@ -80,6 +80,7 @@ def correlation_id(context: Context | None = None) -> str | None:
     return found
 
 
+@final
 class correlated(SyncAndAsyncContext[str]):
     """Run a block (``with`` or ``async with``) under a correlation id; generates one if absent.
 
@@ -117,6 +118,7 @@ class correlated(SyncAndAsyncContext[str]):
         detach(self._tokens.pop())
 
 
+@final
 class CorrelationSpanProcessor(SpanProcessor):
     """Stamp ``correlation_id`` on every span started while one is set (``on_start``).
 

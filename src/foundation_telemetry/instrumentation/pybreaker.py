@@ -16,7 +16,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, final
 
 from opentelemetry import metrics
 
@@ -247,6 +247,7 @@ def _wrap_call(original: Callable[..., Any], telemetry: _BreakerTelemetry) -> Ca
     return call
 
 
+@final
 class PyBreakerInstrumentor(PatchingInstrumentor[_BreakerTelemetry]):
     """Instrument every pybreaker ``CircuitBreaker`` in the process.
 

@@ -26,7 +26,7 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, final
 
 from opentelemetry import metrics
 
@@ -443,6 +443,7 @@ def _wrap_connect(original: Callable[..., Any], telemetry: _PoolTelemetry) -> Ca
     return connect
 
 
+@final
 class SQLAlchemyPoolInstrumentor(PatchingInstrumentor[_PoolTelemetry]):
     """Instrument every SQLAlchemy connection pool in the process.
 

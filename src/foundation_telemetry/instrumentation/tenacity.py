@@ -16,7 +16,7 @@ import contextvars
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, final
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
@@ -273,6 +273,7 @@ def _is_retry_error(raised: BaseException) -> bool:
     return isinstance(raised, tenacity.RetryError)
 
 
+@final
 class TenacityInstrumentor(PatchingInstrumentor[_RetryTelemetry]):
     """Instrument every tenacity retry policy (sync and asyncio) in the process.
 

@@ -1,12 +1,15 @@
 """Capture telemetry in the emitting thread, keep it in a bounded store, and wait on it.
 
 The :class:`Recorder` hooks into the SDK pipeline before any batching (span and log processors,
-a metric measurement tap) and keeps every record in a ring buffer shared with the embedded OTLP
-sink; the query and expectation API runs on that store, without pytest.
+a metric measurement tap) and keeps every record in a :class:`RecordBuffer`, the ring the
+embedded OTLP sink uses too; queries and waits hand back the record types below. The query,
+expectation and wait API runs on that store without pytest; its vocabulary (expectations, waits,
+matchers, the assertion error) is public from :mod:`foundation_telemetry.testing`.
 """
 
 from __future__ import annotations
 
+from .._exports import fixup_module_metadata as _fixup_module_metadata
 from ._buffer import DEFAULT_CAPACITY as DEFAULT_CAPACITY
 from ._buffer import RecordBuffer as RecordBuffer
 from ._metric_tap import metric_capture_options as metric_capture_options
@@ -28,3 +31,5 @@ __all__ = [
     "SpanRecord",
     "metric_capture_options",
 ]
+
+_fixup_module_metadata(__name__, globals())

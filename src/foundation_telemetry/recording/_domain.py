@@ -1,51 +1,44 @@
-"""Domain waits: block until a service, process, agent, session, resource or pool reached a state.
+"""Domain waits: a service, process, agent, session, resource or pool reached a state.
 
-Each helper is one expectation over the standard ``foundation.*`` events (see
-:mod:`foundation_telemetry.taxonomy`), built from the same matchers and waiting machinery as
-``assert_telemetry_any``: no polling, and a failure prints what was recorded instead. Events
-since the start of the test (fixture) or of recording count, so calling a helper after the event
-already happened returns at once. A helper whose domain has a failure event
-(``coordination.failed``) stops waiting when that arrives and raises with it.
-
-The helpers are methods of :class:`DomainWaits` (mixed into the query API, so
-``telemetry.wait_for_agent_registration("a1")`` works on the fixture, a ``Recorder`` or the sink)
-and plain functions taking that object first (``wait_for_agent_registration(telemetry, "a1")``).
+Each wait is one ``assert_telemetry_any``-style expectation over the standard ``foundation.*``
+events (see :mod:`foundation_telemetry.taxonomy`), built from the same matchers and waiting
+machinery: no polling, and a failure prints what was recorded instead. Events since the start of
+the test (fixture) or of recording count, so waiting after the event already happened returns at
+once. A domain with a failure event (``coordination.failed``) ends the wait when that arrives,
+and the wait raises with it. The query API (``TelemetryQueries.wait_for_service_ready`` and
+friends) turns each :class:`Plan` into a :class:`~._waits.Wait` with :func:`domain_wait`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Concatenate, Final, ParamSpec, TypeVar
+from collections.abc import Sequence
+from typing import Any, Final
 
 from .. import taxonomy
 from ._expectations import AnyExpectation
 from ._failures import TelemetryAssertionError
 from ._matchers import RecordMatcher, is_event
 from ._records import EventRecord
-from ._watch import Watch, run_async, run_sync
+from ._source import TelemetrySource
+from ._waits import Wait
+from ._watch import Watch
 
 __all__ = [
-    "DomainWaits",
-    "wait_for_agent_registration",
-    "wait_for_agent_registration_async",
-    "wait_for_connection_pool_ready",
-    "wait_for_connection_pool_ready_async",
-    "wait_for_coordination_completion",
-    "wait_for_coordination_completion_async",
-    "wait_for_process_restart",
-    "wait_for_process_restart_async",
-    "wait_for_resource_cleanup",
-    "wait_for_resource_cleanup_async",
-    "wait_for_service_health",
-    "wait_for_service_health_async",
+    "Plan",
+    "agent_registration",
+    "connection_pool_ready",
+    "coordination_completion",
+    "domain_wait",
+    "process_restart",
+    "resource_cleanup",
+    "service_ready",
 ]
 
 _A: Final = taxonomy.Attr
-F = TypeVar("F", bound=Callable[..., Any])
-P = ParamSpec("P")
+_HEALTHY_STATUSES: Final = frozenset({"healthy", "ok", "up", "serving"})
 
 
-class _Plan:
+class Plan:
     """What to wait for: matchers that succeed and matchers that end the wait as a failure."""
 
     __slots__ = ("failing", "matchers", "what")
@@ -69,226 +62,96 @@ def _text(value: Any, argument: str) -> str:
     return value
 
 
-def _start(source: Any, plan: _Plan, timeout: float | None) -> AnyExpectation:
+def _healthy_status(value: Any) -> bool:
+    return isinstance(value, str) and value.lower() in _HEALTHY_STATUSES
+
+
+def domain_wait(
+    source: TelemetrySource, plan: Plan, timeout: float | None, call: str
+) -> Wait[EventRecord]:
+    """Return the wait for *plan*, reading from the source's origin (the start of the test)."""
     expectation = AnyExpectation(source, plan.matchers, timeout)
-    expectation._start()
-    expectation.watch = Watch(expectation._source, since=source._telemetry_origin())
-    return expectation
+    expectation.watch = Watch(source, since=source._telemetry_origin())
 
+    def outcome() -> EventRecord:
+        record = expectation.record
+        if expectation.index in plan.failing:
+            attributes = dict(record.attributes)
+            msg = (
+                f"Gave up waiting for {plan.what}: {record.name} arrived instead, "
+                f"with {attributes!r}."
+            )
+            raise TelemetryAssertionError(msg)
+        return record  # type: ignore[return-value]
 
-def _outcome(plan: _Plan, expectation: AnyExpectation) -> EventRecord:
-    record = expectation.record
-    if expectation.index in plan.failing:
-        attributes = dict(record.attributes)
-        msg = (
-            f"Gave up waiting for {plan.what}: {record.name} arrived instead, with {attributes!r}."
-        )
-        raise TelemetryAssertionError(msg)
-    return record  # type: ignore[return-value]
-
-
-def _wait(source: Any, plan: _Plan, timeout: float | None) -> EventRecord:
-    __tracebackhide__ = True
-    expectation = _start(source, plan, timeout)
-    run_sync(expectation, expectation._deadline)
-    return _outcome(plan, expectation)
-
-
-async def _wait_async(source: Any, plan: _Plan, timeout: float | None) -> EventRecord:
-    __tracebackhide__ = True
-    expectation = _start(source, plan, timeout)
-    await run_async(expectation, expectation._deadline)
-    return _outcome(plan, expectation)
+    return Wait(source, expectation, outcome, call)
 
 
 # --- the plans ---------------------------------------------------------------------------------
 
 
-def _service_health(name: str, status: Any) -> _Plan:
-    service = _text(name, "name")
-    return _Plan(
-        f"service {service!r} to report status {status!r}",
-        [_event(taxonomy.SERVICE_HEALTH_CHECK, **{_A.SERVICE_NAME: service, _A.STATUS: status})],
+def service_ready(name: str, status: Any) -> Plan:
+    """``service.started`` or a healthy ``service.health_check``; with *status*, that status."""
+    service = {_A.SERVICE_NAME: _text(name, "name")}
+    if status is not None:
+        return Plan(
+            f"service {name!r} to report status {status!r}",
+            [_event(taxonomy.SERVICE_HEALTH_CHECK, **service, **{_A.STATUS: status})],
+        )
+    return Plan(
+        f"service {name!r} to be ready",
+        [
+            _event(taxonomy.SERVICE_STARTED, **service),
+            _event(taxonomy.SERVICE_HEALTH_CHECK, **service, **{_A.HEALTHY: True}),
+            _event(taxonomy.SERVICE_HEALTH_CHECK, **service, **{_A.STATUS: _healthy_status}),
+        ],
     )
 
 
-def _process_restart(name: str) -> _Plan:
+def process_restart(name: str) -> Plan:
+    """``service.restarted`` of the service or process *name*."""
     service = _text(name, "name")
-    return _Plan(
+    return Plan(
         f"{service!r} to restart",
         [_event(taxonomy.SERVICE_RESTARTED, **{_A.SERVICE_NAME: service})],
     )
 
 
-def _agent_registration(agent_id: str) -> _Plan:
+def agent_registration(agent_id: str) -> Plan:
+    """``agent.registered`` with that ``agent.id``."""
     agent = _text(agent_id, "agent_id")
-    return _Plan(
+    return Plan(
         f"agent {agent!r} to register",
         [_event(taxonomy.AGENT_REGISTERED, **{_A.AGENT_ID: agent})],
     )
 
 
-def _coordination_completion(session_id: str) -> _Plan:
+def coordination_completion(session_id: str) -> Plan:
+    """``coordination.completed`` of the session; ``coordination.failed`` ends it as a failure."""
     session = _text(session_id, "session_id")
-    return _Plan(
+    return Plan(
         f"coordination session {session!r} to complete",
         [_event(taxonomy.COORDINATION_COMPLETED, **{_A.SESSION_ID: session})],
         [_event(taxonomy.COORDINATION_FAILED, **{_A.SESSION_ID: session})],
     )
 
 
-def _resource_cleanup(resource_type: str) -> _Plan:
+def resource_cleanup(resource_type: str) -> Plan:
+    """``resource.released`` of that type with ``in_use`` 0."""
     kind = _text(resource_type, "resource_type")
-    return _Plan(
+    return Plan(
         f"every {kind!r} resource to be released",
         [_event(taxonomy.RESOURCE_RELEASED, **{_A.RESOURCE_TYPE: kind, _A.IN_USE: 0})],
     )
 
 
-def _pool_ready(pool_id: str) -> _Plan:
+def connection_pool_ready(pool_id: str) -> Plan:
+    """``connection.pool_created``, or a healthy ``pool_health``, of that pool."""
     pool = _text(pool_id, "pool_id")
-    return _Plan(
+    return Plan(
         f"connection pool {pool!r} to be ready",
         [
             _event(taxonomy.CONNECTION_POOL_CREATED, **{_A.POOL_NAME: pool}),
             _event(taxonomy.CONNECTION_POOL_HEALTH, **{_A.POOL_NAME: pool, _A.HEALTHY: True}),
         ],
     )
-
-
-class DomainWaits:
-    """The domain waits as methods; mix into any class with the query API (``TelemetryQueries``).
-
-    Every method has an ``_async`` twin that awaits without blocking the event loop.
-    """
-
-    def wait_for_service_health(
-        self, name: str, status: Any = "healthy", timeout: float | None = None
-    ) -> EventRecord:
-        """Wait for ``foundation.service.health_check`` of service *name* with *status*.
-
-        *status* is compared like any attribute matcher (a str, ``re.Pattern``, callable...).
-        """
-        __tracebackhide__ = True
-        return _wait(self, _service_health(name, status), timeout)
-
-    async def wait_for_service_health_async(
-        self, name: str, status: Any = "healthy", timeout: float | None = None
-    ) -> EventRecord:
-        """Await :meth:`wait_for_service_health`."""
-        __tracebackhide__ = True
-        return await _wait_async(self, _service_health(name, status), timeout)
-
-    def wait_for_process_restart(self, name: str, timeout: float | None = None) -> EventRecord:
-        """Wait for ``foundation.service.restarted`` of the service or process *name*."""
-        __tracebackhide__ = True
-        return _wait(self, _process_restart(name), timeout)
-
-    async def wait_for_process_restart_async(
-        self, name: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Await :meth:`wait_for_process_restart`."""
-        __tracebackhide__ = True
-        return await _wait_async(self, _process_restart(name), timeout)
-
-    def wait_for_agent_registration(
-        self, agent_id: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Wait for ``foundation.agent.registered`` with ``agent.id`` *agent_id*."""
-        __tracebackhide__ = True
-        return _wait(self, _agent_registration(agent_id), timeout)
-
-    async def wait_for_agent_registration_async(
-        self, agent_id: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Await :meth:`wait_for_agent_registration`."""
-        __tracebackhide__ = True
-        return await _wait_async(self, _agent_registration(agent_id), timeout)
-
-    def wait_for_coordination_completion(
-        self, session_id: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Wait for ``foundation.coordination.completed`` of *session_id*.
-
-        Raises:
-            TelemetryAssertionError: ``foundation.coordination.failed`` arrived for the session
-                first, or nothing within the timeout.
-        """
-        __tracebackhide__ = True
-        return _wait(self, _coordination_completion(session_id), timeout)
-
-    async def wait_for_coordination_completion_async(
-        self, session_id: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Await :meth:`wait_for_coordination_completion`."""
-        __tracebackhide__ = True
-        return await _wait_async(self, _coordination_completion(session_id), timeout)
-
-    def wait_for_resource_cleanup(
-        self, resource_type: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Wait for ``foundation.resource.released`` of *resource_type* with ``in_use`` 0."""
-        __tracebackhide__ = True
-        return _wait(self, _resource_cleanup(resource_type), timeout)
-
-    async def wait_for_resource_cleanup_async(
-        self, resource_type: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Await :meth:`wait_for_resource_cleanup`."""
-        __tracebackhide__ = True
-        return await _wait_async(self, _resource_cleanup(resource_type), timeout)
-
-    def wait_for_connection_pool_ready(
-        self, pool_id: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Wait for ``pool_created`` or a healthy ``pool_health`` of the pool named *pool_id*."""
-        __tracebackhide__ = True
-        return _wait(self, _pool_ready(pool_id), timeout)
-
-    async def wait_for_connection_pool_ready_async(
-        self, pool_id: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Await :meth:`wait_for_connection_pool_ready`."""
-        __tracebackhide__ = True
-        return await _wait_async(self, _pool_ready(pool_id), timeout)
-
-
-def _function(
-    method: Callable[Concatenate[DomainWaits, P], EventRecord],
-) -> Callable[Concatenate[Any, P], EventRecord]:
-    def wait(source: Any, /, *args: P.args, **kwargs: P.kwargs) -> EventRecord:
-        __tracebackhide__ = True
-        return method(source, *args, **kwargs)
-
-    return _named(wait, method)
-
-
-def _async_function(
-    method: Callable[Concatenate[DomainWaits, P], Coroutine[Any, Any, EventRecord]],
-) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, EventRecord]]:
-    async def wait(source: Any, /, *args: P.args, **kwargs: P.kwargs) -> EventRecord:
-        __tracebackhide__ = True
-        return await method(source, *args, **kwargs)
-
-    return _named(wait, method)
-
-
-def _named(wait: F, method: Callable[..., Any]) -> F:
-    wait.__name__ = wait.__qualname__ = method.__name__
-    wait.__doc__ = f"{method.__doc__}\n\nFunction form: pass the fixture, Recorder or Sink first."
-    return wait
-
-
-_W = DomainWaits
-wait_for_service_health = _function(_W.wait_for_service_health)
-wait_for_service_health_async = _async_function(_W.wait_for_service_health_async)
-wait_for_process_restart = _function(_W.wait_for_process_restart)
-wait_for_process_restart_async = _async_function(_W.wait_for_process_restart_async)
-wait_for_agent_registration = _function(_W.wait_for_agent_registration)
-wait_for_agent_registration_async = _async_function(_W.wait_for_agent_registration_async)
-wait_for_coordination_completion = _function(_W.wait_for_coordination_completion)
-wait_for_coordination_completion_async = _async_function(_W.wait_for_coordination_completion_async)
-wait_for_resource_cleanup = _function(_W.wait_for_resource_cleanup)
-wait_for_resource_cleanup_async = _async_function(_W.wait_for_resource_cleanup_async)
-wait_for_connection_pool_ready = _function(_W.wait_for_connection_pool_ready)
-wait_for_connection_pool_ready_async = _async_function(_W.wait_for_connection_pool_ready_async)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, final
 
 from ._failures import Report, format_record
-from ._matchers import Record, RecordMatcher, kinds_for, needs_span_records
-from ._records import RecordKind
+from ._matchers import Record, RecordMatcher
+from ._source import TelemetrySource, resolve_timeout
 from ._timeouts import check_timeout
-from ._watch import Source, Waitable, Watch, run_async, run_sync
+from ._waits import BaseWait
+from ._watch import Waitable, Watch, run_async, run_sync
 
 __all__ = [
     "AnyExpectation",
@@ -31,13 +32,6 @@ __all__ = [
 
 _LATE_GRACE_FRACTION: Final = 0.25
 _LATE_GRACE_MAX: Final = 0.1
-
-
-def resolve_timeout(source: Source, timeout: float | None, name: str = "timeout") -> float:
-    """Return *timeout* checked, or the source's default."""
-    if timeout is None:
-        return source._telemetry_timeout()
-    return check_timeout(timeout, name)
 
 
 def check_count(count: object) -> int:
@@ -54,9 +48,9 @@ def check_count(count: object) -> int:
 class Expectation(Waitable):
     """Base of the context managers: deadline at enter, wait at exit, errors pass through."""
 
-    def __init__(self, source: Source, timeout: float | None) -> None:
+    def __init__(self, source: TelemetrySource, timeout: float | None) -> None:
         self._source = source
-        self._timeout = resolve_timeout(source, timeout)
+        self.timeout = resolve_timeout(source, timeout)
         self._deadline = 0.0
         self._entered = False
 
@@ -66,11 +60,11 @@ class Expectation(Waitable):
             raise RuntimeError(msg)
         self._entered = True
         self.watch = Watch(self._source)
-        self._deadline = time.monotonic() + self._timeout
+        self._deadline = time.monotonic() + self.timeout
 
     def late_grace(self) -> float:
         """Look a little longer after a timeout, to report near misses."""
-        return min(self._timeout * _LATE_GRACE_FRACTION, _LATE_GRACE_MAX)
+        return min(self.timeout * _LATE_GRACE_FRACTION, _LATE_GRACE_MAX)
 
     def __enter__(self) -> Any:
         self._start()
@@ -121,22 +115,15 @@ class _Matching(_FirstRecord, Expectation):
     stop_early = True
 
     def __init__(
-        self, source: Source, matcher: RecordMatcher, count: int, timeout: float | None
+        self, source: TelemetrySource, matcher: RecordMatcher, count: int, timeout: float | None
     ) -> None:
         super().__init__(source, timeout)
         self.matcher = matcher
+        self.matchers = [matcher]
         self.count = check_count(count)
         self.records: list[Record] = []
         self._late: list[Record] = []
         self._foreign: list[Record] = []
-
-    def kinds(self) -> frozenset[RecordKind] | None:
-        """Return the entry kinds the matcher can match."""
-        return kinds_for([self.matcher])
-
-    def needs_spans(self) -> bool:
-        """Return whether the matcher looks at span records."""
-        return needs_span_records([self.matcher])
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep matches; remember foreign and late ones for the report."""
@@ -159,10 +146,10 @@ class _Matching(_FirstRecord, Expectation):
             return None
         wanted = self.matcher.describe()
         if self.count == 1:
-            headline = f"No {self.matcher.what} matched within {self._timeout:g}s: {wanted}"
+            headline = f"No {self.matcher.what} matched within {self.timeout:g}s: {wanted}"
         else:
             headline = (
-                f"Expected {self.count} matching {self.matcher.what}s within {self._timeout:g}s, "
+                f"Expected {self.count} matching {self.matcher.what}s within {self.timeout:g}s, "
                 f"got {len(self.records)}: {wanted}"
             )
         return self.watch.report(
@@ -170,6 +157,7 @@ class _Matching(_FirstRecord, Expectation):
         )
 
 
+@final
 class EventExpectation(_Matching):
     """``assert_telemetry_event`` / ``expect_span``: ``.record`` and ``.records`` after exit."""
 
@@ -177,30 +165,26 @@ class EventExpectation(_Matching):
         return f"<expect {self.count} x {self.matcher.describe()}>"
 
 
+@final
 class RefuteExpectation(Expectation):
     """``refute_telemetry_event``: fails as soon as a matching record arrives in the window."""
 
     stop_early = True
 
-    def __init__(self, source: Source, matcher: RecordMatcher, within: float | None) -> None:
+    def __init__(
+        self, source: TelemetrySource, matcher: RecordMatcher, within: float | None
+    ) -> None:
         if within is None:
             within = source._telemetry_refute_window()
         super().__init__(source, check_timeout(within, "within"))
         self.matcher = matcher
+        self.matchers = [matcher]
         self.records: list[Record] = []
         self._foreign: list[Record] = []
 
     def late_grace(self) -> float:
         """Return 0: a refute has no late phase, it already watched the whole window."""
         return 0.0
-
-    def kinds(self) -> frozenset[RecordKind] | None:
-        """Return the entry kinds the matcher can match."""
-        return kinds_for([self.matcher])
-
-    def needs_spans(self) -> bool:
-        """Return whether the matcher looks at span records."""
-        return needs_span_records([self.matcher])
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Remember this test's matches (foreign ones only for the report)."""
@@ -216,7 +200,7 @@ class RefuteExpectation(Expectation):
         if not self.records:
             return None
         headline = (
-            f"Expected no {self.matcher.describe()} within {self._timeout:g}s, "
+            f"Expected no {self.matcher.describe()} within {self.timeout:g}s, "
             f"but {len(self.records)} arrived:"
         )
         details = [f"- {_line(self.watch, r)}" for r in self.records]
@@ -229,12 +213,13 @@ def _line(watch: Watch, record: Record) -> str:
     return format_record(record, watch.begin_ns)
 
 
+@final
 class SequenceExpectation(Expectation):
     """``assert_telemetry_sequence``: events in this order, with gaps unless *strict*."""
 
     def __init__(
         self,
-        source: Source,
+        source: TelemetrySource,
         matchers: Sequence[RecordMatcher],
         strict: bool,
         timeout: float | None,
@@ -246,14 +231,6 @@ class SequenceExpectation(Expectation):
         self._events: list[tuple[int, int, Record]] = []
         self._order = 0
         self._best = 0
-
-    def kinds(self) -> frozenset[RecordKind] | None:
-        """Return the entry kinds the steps can match."""
-        return kinds_for(self.matchers)
-
-    def needs_spans(self) -> bool:
-        """Return whether a step looks at span records."""
-        return needs_span_records(self.matchers)
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep this test's candidate events (in the kind the steps look for)."""
@@ -301,7 +278,7 @@ class SequenceExpectation(Expectation):
             return None
         mode = "strict sequence (no other events between steps)" if self.strict else "sequence"
         headline = (
-            f"The {mode} was not seen within {self._timeout:g}s; "
+            f"The {mode} was not seen within {self.timeout:g}s; "
             f"{self._best} of {len(self.matchers)} step(s) matched in order."
         )
         details = ["Expected, in order:"]
@@ -312,13 +289,14 @@ class SequenceExpectation(Expectation):
         return self.watch.report(headline, details=details, matchers=[stuck])
 
 
+@final
 class AnyExpectation(_FirstRecord, Expectation):
     """``assert_telemetry_any``: the first record matching any step; ``.index`` says which."""
 
     stop_early = True
 
     def __init__(
-        self, source: Source, matchers: Sequence[RecordMatcher], timeout: float | None
+        self, source: TelemetrySource, matchers: Sequence[RecordMatcher], timeout: float | None
     ) -> None:
         super().__init__(source, timeout)
         self.matchers = list(matchers)
@@ -326,14 +304,6 @@ class AnyExpectation(_FirstRecord, Expectation):
         self.index: int | None = None
         self._late: list[Record] = []
         self._foreign: list[Record] = []
-
-    def kinds(self) -> frozenset[RecordKind] | None:
-        """Return the entry kinds the alternatives can match."""
-        return kinds_for(self.matchers)
-
-    def needs_spans(self) -> bool:
-        """Return whether an alternative looks at span records."""
-        return needs_span_records(self.matchers)
 
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
         """Keep the first match; note foreign and late ones."""
@@ -356,7 +326,7 @@ class AnyExpectation(_FirstRecord, Expectation):
         """List the alternatives and what came instead."""
         if self.done():
             return None
-        headline = f"None of {len(self.matchers)} alternatives matched within {self._timeout:g}s:"
+        headline = f"None of {len(self.matchers)} alternatives matched within {self.timeout:g}s:"
         details = [f"- {matcher.describe()}" for matcher in self.matchers]
         return self.watch.report(
             headline,
@@ -367,48 +337,51 @@ class AnyExpectation(_FirstRecord, Expectation):
         )
 
 
-class Collector(_Matching):
-    """Collects matching records from the moment it is attached; wait for them explicitly.
+@final
+class Collector(BaseWait[Any]):
+    """Collects matching records from the moment it is attached; wait for them later.
 
-    ``wait()`` (or ``await collector.wait_async()``, or ``await collector``) returns the record,
-    or the list of records when ``count > 1``. The timeout starts when ``wait`` is called.
+    ``wait()`` (or ``await collector``; ``await collector.wait_async(timeout)`` with a timeout)
+    returns the record, or the list of records when ``count > 1``. The timeout starts when the
+    wait does. A collector nobody waited for (or detached) fails the test at teardown. Leaving a
+    ``with collector:`` block detaches it.
     """
 
-    def __init__(self, source: Source, matcher: RecordMatcher, count: int) -> None:
-        super().__init__(source, matcher, count, None)
+    def __init__(
+        self, source: TelemetrySource, matcher: RecordMatcher, count: int, call: str
+    ) -> None:
+        self._matching = _Matching(source, matcher, count, None)
+        self._matching.watch = Watch(source)
         self._detached = False
-        self.waited = False
-        self._start()
+        super().__init__(source, self._matching, call)
 
-    def _begin_wait(self, timeout: float | None) -> float:
+    @property
+    def matcher(self) -> RecordMatcher:
+        """What the collector matches."""
+        return self._matching.matcher
+
+    @property
+    def count(self) -> int:
+        """How many records ``wait()`` waits for."""
+        return self._matching.count
+
+    @property
+    def records(self) -> list[Record]:
+        """The records collected so far (filled as ``wait()`` looks)."""
+        return self._matching.records
+
+    def _begin(self, timeout: float | None) -> float:
         if self._detached:
             msg = "This collector was detached; attach a new one with attach_collector()."
             raise RuntimeError(msg)
-        self._timeout = resolve_timeout(self._source, timeout)
-        self.waited = True
-        return time.monotonic() + self._timeout
+        return super()._begin(timeout)
 
-    def _result(self) -> Any:
-        return self.records[0] if self.count == 1 else list(self.records[: self.count])
+    def _outcome(self) -> Any:
+        records = self._matching.records
+        return records[0] if self.count == 1 else list(records[: self.count])
 
-    def wait(self, timeout: float | None = None) -> Any:
-        """Block until *count* records matched; return the record (or the list of them).
-
-        Raises:
-            TelemetryAssertionError: they did not all arrive within *timeout* seconds.
-        """
-        __tracebackhide__ = True
-        run_sync(self, self._begin_wait(timeout))
-        return self._result()
-
-    async def wait_async(self, timeout: float | None = None) -> Any:
-        """Await until *count* records matched, without blocking the loop; see :meth:`wait`."""
-        __tracebackhide__ = True
-        await run_async(self, self._begin_wait(timeout))
-        return self._result()
-
-    def __await__(self) -> Any:
-        return self.wait_async().__await__()
+    def _pending_label(self) -> str:
+        return f"{self._call} ({len(self.records)}/{self.count} collected)"
 
     @property
     def detached(self) -> bool:
@@ -416,8 +389,9 @@ class Collector(_Matching):
         return self._detached
 
     def detach(self) -> None:
-        """Stop collecting; later ``wait`` calls raise."""
+        """Stop collecting; later ``wait`` calls raise, and teardown no longer asks for a wait."""
         self._detached = True
+        self._settled = True
 
     def __enter__(self) -> Collector:
         return self

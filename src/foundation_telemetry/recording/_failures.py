@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, final
 
 from ._matchers import Record, RecordMatcher, SpanIndex, kind_label
 
@@ -23,6 +23,7 @@ _MAX_KEY_ATTRIBUTES: Final = 4
 _MAX_VALUE_CHARS: Final = 60
 
 
+@final
 class TelemetryAssertionError(AssertionError):
     """An expectation on telemetry failed; the message says what was recorded instead.
 

@@ -15,22 +15,18 @@ override ``_telemetry_scope()`` (an isolation token; records with another scope 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, cast, final
 
-from .. import taxonomy
-from ._buffer import RecordBuffer
-from ._domain import DomainWaits
+from . import _domain
+from ._aggregates import Aggregate
 from ._expectations import (
     AnyExpectation,
     Collector,
     EventExpectation,
     RefuteExpectation,
     SequenceExpectation,
-    resolve_timeout,
 )
-from ._failures import TelemetryAssertionError
 from ._matchers import (
     Record,
     RecordMatcher,
@@ -41,13 +37,14 @@ from ._matchers import (
     merge_attributes,
     step_matchers,
 )
-from ._metric_wait import Aggregate, MetricThresholdWait, check_aggregate, metric_matcher
+from ._metric_wait import MetricThresholdWait, metric_matcher
 from ._records import EventRecord, MetricPoint, SpanRecord
 from ._snapshot import KINDS, snapshot_records
-from ._timeouts import check_timeout, default_refute_window, default_timeout
+from ._source import TelemetrySource, resolve_timeout
+from ._timeouts import check_timeout
 from ._trace_shape import TraceExpectation
 from ._views import entry_records
-from ._watch import Watch, run_async, run_sync
+from ._waits import PredicateWait, Wait, describe_call
 
 __all__ = ["Captured", "RecordQueries", "TelemetryQueries"]
 
@@ -55,8 +52,6 @@ T = TypeVar("T")
 
 DEFAULT_POLL_INTERVAL: Final = 0.01
 """Seconds between two calls of a ``wait_for`` predicate."""
-
-_HEALTHY_STATUSES: Final = frozenset({"healthy", "ok", "up", "serving"})
 
 
 def _event_matcher(
@@ -129,6 +124,7 @@ class RecordQueries:
         )
 
 
+@final
 class Captured(RecordQueries):
     """What ``capture_telemetry()`` yields: the records captured inside the block."""
 
@@ -145,25 +141,12 @@ class Captured(RecordQueries):
         return self._source._records_between(self._start, self._end)
 
 
-class TelemetryQueries(RecordQueries, DomainWaits):
-    """Queries, expectations and waits over a record store (see the module docstring)."""
+class TelemetryQueries(RecordQueries, TelemetrySource):
+    """Queries, expectations, collectors and waits over a record store (see the module docstring).
 
-    # --- the store hooks ---------------------------------------------------------------------
-
-    def _telemetry_buffer(self) -> RecordBuffer:
-        raise NotImplementedError
-
-    def _telemetry_scope(self) -> int | None:
-        return None
-
-    def _telemetry_origin(self) -> int:
-        return 0
-
-    def _telemetry_timeout(self) -> float:
-        return default_timeout()
-
-    def _telemetry_refute_window(self) -> float:
-        return default_refute_window()
+    Mixed into the ``Recorder``, the ``telemetry`` fixture and the ``Sink``; a host implements the
+    :class:`~._source.TelemetrySource` hooks (at least ``_telemetry_buffer()``).
+    """
 
     def _records_between(self, start: int, end: int | None = None) -> list[Record]:
         buffer = self._telemetry_buffer()
@@ -194,7 +177,11 @@ class TelemetryQueries(RecordQueries, DomainWaits):
         **attrs: Any,
     ) -> Collector:
         """Start collecting events named *name* now; wait for them later with ``wait()``."""
-        return Collector(self, _event_matcher(name, attributes, attrs), count)
+        matcher = _event_matcher(name, attributes, attrs)
+        call = describe_call(
+            "attach_collector", name, count=None if count == 1 else count, attributes=attributes
+        )
+        return Collector(self, matcher, count, call)
 
     def collect_event(
         self,
@@ -296,24 +283,7 @@ class TelemetryQueries(RecordQueries, DomainWaits):
         finally:
             captured._close(self._telemetry_buffer().next_seq)
 
-    # --- waits -------------------------------------------------------------------------------
-
-    def _metric_wait(
-        self,
-        name: Any,
-        threshold: Any,
-        aggregate: str | Aggregate,
-        attributes: Mapping[str, Any] | None,
-        timeout: float | None,
-    ) -> MetricThresholdWait:
-        _require_name(name, "metric")
-        return MetricThresholdWait(
-            self,
-            metric_matcher(name, dict(attributes or {})),
-            threshold,
-            check_aggregate(aggregate),
-            resolve_timeout(self, timeout),
-        )
+    # --- waits: each returns a Wait (``.wait()`` blocks, ``await`` awaits) ------------------
 
     def wait_for_metric_threshold(
         self,
@@ -323,122 +293,120 @@ class TelemetryQueries(RecordQueries, DomainWaits):
         aggregate: str | Aggregate = "sum",
         attributes: Mapping[str, Any] | None = None,
         timeout: float | None = None,
-    ) -> float:
-        """Block until the metric's aggregate reaches *threshold*; return the aggregate.
+    ) -> Wait[float]:
+        """Wait until the metric's aggregate reaches *threshold*; the result is the aggregate.
 
         Measurements count from the start of the test (fixture) or of the recording, whatever
-        the temporality. *aggregate* is sum, count, last, min, max, mean or a callable over the
-        points. A numeric threshold means ``>=``; anything else is a matcher on the value.
+        the temporality. *aggregate* is any name in ``AGGREGATES`` (``sum``, ``count``,
+        ``rate``, ``min``, ``max``, ``mean``, ``last``, ``ewma``, ``p50``, ``p90``, ``p99``),
+        any percentile ``pNN``, or a callable over the points; it means what the
+        TelemetryService means by it. A numeric threshold means ``>=``; anything else is a
+        matcher on the value. The result is never ``None``: with no points the wait fails.
 
-        Raises:
-            TelemetryAssertionError: not reached within *timeout*; never returns ``None``.
+        Raises (from ``.wait()`` / ``await``):
+            TelemetryAssertionError: not reached within *timeout*.
         """
-        __tracebackhide__ = True
-        wait = self._metric_wait(name, threshold, aggregate, attributes, timeout)
-        run_sync(wait, wait.deadline)
-        assert wait.value is not None
-        return wait.value
-
-    async def wait_for_metric_threshold_async(
-        self,
-        name: Any,
-        threshold: Any,
-        *,
-        aggregate: str | Aggregate = "sum",
-        attributes: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
-    ) -> float:
-        """Await :meth:`wait_for_metric_threshold` without blocking the event loop."""
-        __tracebackhide__ = True
-        wait = self._metric_wait(name, threshold, aggregate, attributes, timeout)
-        await run_async(wait, wait.deadline)
-        assert wait.value is not None
-        return wait.value
-
-    def _service_ready(self, name: str, timeout: float | None) -> AnyExpectation:
-        if not isinstance(name, str) or not name:
-            msg = f"`name` must be the service name (a non-empty str), got {name!r}."
-            raise ValueError(msg)
-        service = {taxonomy.Attr.SERVICE_NAME: name}
-        started = RecordMatcher("event", is_event, taxonomy.SERVICE_STARTED, service)
-        healthy = RecordMatcher(
-            "event",
-            is_event,
-            taxonomy.SERVICE_HEALTH_CHECK,
-            {**service, taxonomy.Attr.HEALTHY: True},
+        _require_name(name, "metric")
+        wait = MetricThresholdWait(
+            self,
+            metric_matcher(name, dict(attributes or {})),
+            threshold,
+            aggregate,
+            resolve_timeout(self, timeout),
         )
-        status = RecordMatcher(
-            "event",
-            is_event,
-            taxonomy.SERVICE_HEALTH_CHECK,
-            {**service, taxonomy.Attr.STATUS: _healthy_status},
+        call = describe_call(
+            "wait_for_metric_threshold",
+            name,
+            threshold,
+            aggregate=None if aggregate == "sum" else aggregate,
+            attributes=attributes,
         )
-        expectation = AnyExpectation(self, [started, healthy, status], timeout)
-        return expectation
+        return Wait(self, wait, wait.reached, call)
 
-    def wait_for_service_ready(self, name: str, timeout: float | None = None) -> EventRecord:
-        """Block until service *name* emitted ``foundation.service.started`` or a healthy check.
+    def wait_for_service_ready(
+        self, name: str, timeout: float | None = None, *, status: Any = None
+    ) -> Wait[EventRecord]:
+        """Wait until service *name* is ready; the result is the event that said so.
 
-        Events since the start of the test (fixture) or recording count, so calling it after
-        the service started is fine.
+        Ready means ``foundation.service.started``, or a ``foundation.service.health_check`` that
+        is healthy (``healthy`` true, or a ``status`` such as ``"healthy"``, ``"ok"``, ``"up"``).
+        With *status*, only a health check with that status counts (a str, ``re.Pattern``,
+        callable, ... compared like any attribute matcher), e.g. ``status="degraded"``.
         """
-        __tracebackhide__ = True
-        expectation = self._service_ready(name, timeout)
-        _start_at(expectation, self._telemetry_origin())
-        run_sync(expectation, expectation._deadline)
-        return expectation.record  # type: ignore[return-value]
+        plan = _domain.service_ready(name, status)
+        return self._domain_wait(plan, timeout, "wait_for_service_ready", name, status=status)
 
-    async def wait_for_service_ready_async(
+    def wait_for_process_restart(
         self, name: str, timeout: float | None = None
-    ) -> EventRecord:
-        """Await :meth:`wait_for_service_ready` without blocking the event loop."""
-        __tracebackhide__ = True
-        expectation = self._service_ready(name, timeout)
-        _start_at(expectation, self._telemetry_origin())
-        await run_async(expectation, expectation._deadline)
-        return expectation.record  # type: ignore[return-value]
+    ) -> Wait[EventRecord]:
+        """Wait for ``foundation.service.restarted`` of the service or process *name*."""
+        plan = _domain.process_restart(name)
+        return self._domain_wait(plan, timeout, "wait_for_process_restart", name)
+
+    def wait_for_agent_registration(
+        self, agent_id: str, timeout: float | None = None
+    ) -> Wait[EventRecord]:
+        """Wait for ``foundation.agent.registered`` with ``agent.id`` *agent_id*."""
+        plan = _domain.agent_registration(agent_id)
+        return self._domain_wait(plan, timeout, "wait_for_agent_registration", agent_id)
+
+    def wait_for_coordination_completion(
+        self, session_id: str, timeout: float | None = None
+    ) -> Wait[EventRecord]:
+        """Wait for ``foundation.coordination.completed`` of *session_id*.
+
+        Raises (from ``.wait()`` / ``await``):
+            TelemetryAssertionError: ``foundation.coordination.failed`` arrived for the session
+                first, or nothing within the timeout.
+        """
+        plan = _domain.coordination_completion(session_id)
+        return self._domain_wait(plan, timeout, "wait_for_coordination_completion", session_id)
+
+    def wait_for_resource_cleanup(
+        self, resource_type: str, timeout: float | None = None
+    ) -> Wait[EventRecord]:
+        """Wait for ``foundation.resource.released`` of *resource_type* with ``in_use`` 0."""
+        plan = _domain.resource_cleanup(resource_type)
+        return self._domain_wait(plan, timeout, "wait_for_resource_cleanup", resource_type)
+
+    def wait_for_connection_pool_ready(
+        self, pool_id: str, timeout: float | None = None
+    ) -> Wait[EventRecord]:
+        """Wait for ``pool_created`` or a healthy ``pool_health`` of the pool named *pool_id*."""
+        plan = _domain.connection_pool_ready(pool_id)
+        return self._domain_wait(plan, timeout, "wait_for_connection_pool_ready", pool_id)
+
+    def _domain_wait(
+        self,
+        plan: _domain.Plan,
+        timeout: float | None,
+        method: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Wait[EventRecord]:
+        call = describe_call(method, *args, **kwargs, timeout=timeout)
+        return _domain.domain_wait(self, plan, timeout, call)
 
     def wait_for(
         self,
         predicate: Callable[[], T],
         timeout: float | None = None,
         interval: float = DEFAULT_POLL_INTERVAL,
-    ) -> T:
-        """Call *predicate* every *interval* seconds until it returns something truthy; return it.
+    ) -> Wait[T]:
+        """Wait until *predicate()* returns something truthy; the result is that value.
 
-        This is the documented polling fallback for systems that emit no telemetry; prefer an
-        expectation whenever there is an event to wait for.
+        It calls *predicate* every *interval* seconds: this is the documented polling fallback
+        for systems that emit no telemetry; prefer an expectation whenever there is an event to
+        wait for. ``await`` polls without blocking the event loop.
 
-        Raises:
+        Raises (from ``.wait()`` / ``await``):
             TelemetryAssertionError: still falsy (or raising) after *timeout* seconds.
         """
-        __tracebackhide__ = True
-        seconds = resolve_timeout(self, timeout)
-        check_timeout(interval, "interval")
-        deadline = time.monotonic() + seconds
-        calls = 0
-        while True:
-            calls += 1
-            error: Exception | None = None
-            try:
-                value = predicate()
-            except Exception as caught:  # noqa: BLE001 - reported in the failure
-                error, value = caught, None
-            if error is None and value:
-                return value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                last = f"raised {error!r}" if error is not None else f"returned {value!r}"
-                name = getattr(predicate, "__qualname__", repr(predicate))
-                msg = f"wait_for({name}) gave up after {seconds:g}s and {calls} call(s); the last call {last}."
-                raise TelemetryAssertionError(msg)
-            time.sleep(min(interval, remaining))  # allow-sleep: polling is this helper's job
-
-
-def _healthy_status(value: Any) -> bool:
-    return isinstance(value, str) and value.lower() in _HEALTHY_STATUSES
-
-
-def _start_at(expectation: AnyExpectation, since: int) -> None:
-    expectation._start()
-    expectation.watch = Watch(expectation._source, since=since)
+        if not callable(predicate):
+            msg = f"`predicate` must be a callable taking no arguments, got {predicate!r}."
+            raise TypeError(msg)
+        wait = PredicateWait(
+            self, predicate, resolve_timeout(self, timeout), check_timeout(interval, "interval")
+        )
+        call = describe_call("wait_for", predicate, timeout=timeout)
+        return Wait(self, wait, lambda: cast(T, wait.value), call)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, final
 
 __all__ = [
     "EventRecord",
@@ -33,6 +33,7 @@ class RecordKind(enum.Enum):
     METRIC = "metric"
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class SpanEventView:
     """An event recorded on a span (``span.add_event``)."""
@@ -42,6 +43,7 @@ class SpanEventView:
     timestamp_ns: int
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class SpanRecord:
     """A span as seen at its start (``ended`` is False) or at its end."""
@@ -74,6 +76,7 @@ class SpanRecord:
         return None if self.end_time_ns is None else self.end_time_ns - self.start_time_ns
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class EventRecord:
     """A log record; an *event* when ``event_name`` is set (or a span event, see ``kind``)."""
@@ -92,6 +95,7 @@ class EventRecord:
     task: str | None = None
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class MetricPoint:
     """One metric measurement (in-process) or one exported data point (sink).

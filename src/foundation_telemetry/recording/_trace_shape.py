@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, final
 
 from ._expectations import Expectation
 from ._failures import Report
 from ._matchers import Record, describe_value, is_ended_span, name_matches, value_matches
 from ._records import RecordKind, SpanRecord
-from ._watch import Source
+from ._source import TelemetrySource
 
 __all__ = ["ShapeNode", "TraceExpectation", "parse_shape"]
 
@@ -168,10 +168,13 @@ def side_by_side(left: Sequence[str], right: Sequence[str]) -> list[str]:
     return [f"{a:<{width}}{b}".rstrip() for a, b in zip(padded_left, padded_right, strict=True)]
 
 
+@final
 class TraceExpectation(Expectation):
     """``expect_trace``: a span tree among the ended spans; ``.record`` is its root span."""
 
-    def __init__(self, source: Source, shape: Any, ordered: bool, timeout: float | None) -> None:
+    def __init__(
+        self, source: TelemetrySource, shape: Any, ordered: bool, timeout: float | None
+    ) -> None:
         super().__init__(source, timeout)
         self.shape = parse_shape(shape)
         self.ordered = ordered
@@ -222,6 +225,6 @@ class TraceExpectation(Expectation):
         if not received:
             received = ["(no ended spans)"]
         order = "ordered " if self.ordered else ""
-        headline = f"No {order}span tree matched the expected shape within {self._timeout:g}s."
+        headline = f"No {order}span tree matched the expected shape within {self.timeout:g}s."
         details = side_by_side(["Expected:", *draw_shape(self.shape)], ["Received:", *received])
         return self.watch.report(headline, details=details, show_closest=False)

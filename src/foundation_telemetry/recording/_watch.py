@@ -1,11 +1,13 @@
-"""The waiting engine every expectation runs on: a cursor over a record store plus wake-ups.
+"""The waiting engine every expectation, collector and wait runs on: a cursor plus wake-ups.
 
 A :class:`Watch` remembers where in the store an expectation began and hands out, on each look,
 the records appended since the previous look, split into this test's records and *foreign* ones
-(telemetry that belongs to an earlier test). :func:`run_sync` and :func:`run_async` drive a
-:class:`Waitable` until it is satisfied or its deadline passes: they block on a waiter the store
-wakes after each append, never on a sleep or a polling loop, and they look once more for a short
-grace period after a failure so the message can show what arrived just too late.
+(telemetry that belongs to an earlier test). One loop, :func:`_looks`, drives a :class:`Waitable`
+until it is satisfied or its deadline passes, and keeps looking for a short grace period after a
+failure so the message can show what arrived just too late. The loop never blocks itself: it
+yields how long to wait, and :func:`run_sync` blocks the thread on a :class:`ThreadWaiter` while
+:func:`run_async` awaits an :class:`AsyncWaiter`; both are woken by the store after each append,
+never by a sleep.
 """
 
 from __future__ import annotations
@@ -13,32 +15,19 @@ from __future__ import annotations
 import abc
 import time
 from collections import deque
-from collections.abc import Iterator
-from typing import Final, Protocol
+from collections.abc import Generator, Iterator, Sequence
+from typing import Final
 
-from ._buffer import AsyncWaiter, Entry, RecordBuffer, ThreadWaiter
+from ._buffer import AsyncWaiter, Entry, ThreadWaiter
 from ._failures import Report, TelemetryAssertionError
-from ._matchers import Record
+from ._matchers import Record, RecordMatcher, kinds_for, needs_span_records
 from ._records import RecordKind, SpanRecord
+from ._source import TelemetrySource
 from ._views import entry_records
 
-__all__ = ["Source", "Waitable", "Watch", "run_async", "run_sync"]
+__all__ = ["Waitable", "Watch", "run_async", "run_sync"]
 
 _KEEP_RECEIVED: Final = 2_000
-
-
-class Source(Protocol):
-    """What expectations read: a record store, an isolation scope and defaults."""
-
-    def _telemetry_buffer(self) -> RecordBuffer: ...
-
-    def _telemetry_scope(self) -> int | None: ...
-
-    def _telemetry_origin(self) -> int: ...
-
-    def _telemetry_timeout(self) -> float: ...
-
-    def _telemetry_refute_window(self) -> float: ...
 
 
 class Watch:
@@ -48,7 +37,7 @@ class Watch:
     only turned into records if a report needs them.
     """
 
-    def __init__(self, source: Source, since: int | None = None) -> None:
+    def __init__(self, source: TelemetrySource, since: int | None = None) -> None:
         self.buffer = source._telemetry_buffer()
         self.scope = source._telemetry_scope()
         self.cursor = self.buffer.next_seq if since is None else since
@@ -117,9 +106,15 @@ class Watch:
 
 
 class Waitable(abc.ABC):
-    """Something that consumes records until it is satisfied, then judges the outcome."""
+    """Something that consumes records until it is satisfied, then judges the outcome.
+
+    ``timeout`` is the number of seconds the current wait allows (failure messages quote it);
+    ``matchers`` are what it looks for, which decides which entries wake it up.
+    """
 
     watch: Watch
+    timeout: float
+    matchers: Sequence[RecordMatcher] = ()
 
     @abc.abstractmethod
     def feed(self, record: Record, foreign: bool, late: bool) -> None:
@@ -133,17 +128,26 @@ class Waitable(abc.ABC):
     def failure(self) -> Report | None:
         """Return the failure report, or ``None`` when the expectation is met."""
 
+    def error(self) -> TelemetryAssertionError | None:
+        """Return the error to raise once the wait is over, or ``None`` when it succeeded."""
+        report = self.failure()
+        return None if report is None else TelemetryAssertionError(report.render(), report)
+
     def late_grace(self) -> float:
         """Return how long to keep looking after a failure, for the late-arrival hint."""
         return 0.0
 
+    def next_look(self, remaining: float) -> float:
+        """Return how long to wait for a wake-up before looking again (at most *remaining*)."""
+        return remaining
+
     def kinds(self) -> frozenset[RecordKind] | None:
         """Return the entry kinds this waitable can use (``None``: all); others never wake it."""
-        return None
+        return kinds_for(self.matchers) if self.matchers else None
 
     def needs_spans(self) -> bool:
         """Return whether this waitable looks at span records (else only at span events)."""
-        return True
+        return needs_span_records(self.matchers) if self.matchers else True
 
     def _filters(self) -> tuple[frozenset[RecordKind] | None, bool]:
         try:
@@ -170,9 +174,43 @@ class Waitable(abc.ABC):
         return self.done()
 
 
-def _raise(report: Report) -> None:
+_ArmedWaiter = ThreadWaiter | AsyncWaiter
+
+
+def _looks(
+    waitable: Waitable, deadline: float, waiter: _ArmedWaiter
+) -> Generator[float, None, None]:
+    """Look until *waitable* is done or *deadline* passes; yield the seconds to wait in between.
+
+    The caller waits on *waiter* (armed here before each look, so a wake-up between the look and
+    the wait is never lost) for at most the yielded time, then resumes the generator.
+    """
+    while True:
+        waiter.arm()
+        if waitable.step():
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        yield waitable.next_look(remaining)
+    grace = waitable.late_grace()
+    if grace <= 0:
+        return
+    late_deadline = time.monotonic() + grace
+    while True:
+        waiter.arm()
+        waitable.step(late=True)
+        remaining = late_deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        yield remaining
+
+
+def _raise_if_failed(waitable: Waitable) -> None:
     __tracebackhide__ = True
-    raise TelemetryAssertionError(report.render(), report)
+    error = waitable.error()
+    if error is not None:
+        raise error
 
 
 def run_sync(waitable: Waitable, deadline: float) -> None:
@@ -186,30 +224,11 @@ def run_sync(waitable: Waitable, deadline: float) -> None:
     waiter = ThreadWaiter(waitable.kinds())
     buffer.add_waiter(waiter)
     try:
-        while True:
-            waiter.arm()
-            if waitable.step():
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            waiter.wait(remaining)
-        report = waitable.failure()
-        grace = waitable.late_grace() if report is not None else 0.0
-        if grace > 0:
-            late_deadline = time.monotonic() + grace
-            while True:
-                waiter.arm()
-                waitable.step(late=True)
-                remaining = late_deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                waiter.wait(remaining)
-            report = waitable.failure()
+        for seconds in _looks(waitable, deadline, waiter):
+            waiter.wait(seconds)
     finally:
         buffer.remove_waiter(waiter)
-    if report is not None:
-        _raise(report)
+    _raise_if_failed(waitable)
 
 
 async def run_async(waitable: Waitable, deadline: float) -> None:
@@ -230,27 +249,8 @@ async def run_async(waitable: Waitable, deadline: float) -> None:
         raise TypeError(msg) from None
     buffer.add_waiter(waiter)
     try:
-        while True:
-            waiter.arm()
-            if waitable.step():
-                break
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            await waiter.wait(remaining)
-        report = waitable.failure()
-        grace = waitable.late_grace() if report is not None else 0.0
-        if grace > 0:
-            late_deadline = time.monotonic() + grace
-            while True:
-                waiter.arm()
-                waitable.step(late=True)
-                remaining = late_deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                await waiter.wait(remaining)
-            report = waitable.failure()
+        for seconds in _looks(waitable, deadline, waiter):
+            await waiter.wait(seconds)
     finally:
         buffer.remove_waiter(waiter)
-    if report is not None:
-        _raise(report)
+    _raise_if_failed(waitable)

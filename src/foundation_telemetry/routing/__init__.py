@@ -19,6 +19,7 @@ the simple, synchronous one).
 
 from __future__ import annotations
 
+from .._exports import fixup_module_metadata as _fixup_module_metadata
 from ._processors import FilteringLogRecordProcessor as FilteringLogRecordProcessor
 from ._processors import FilteringSpanProcessor as FilteringSpanProcessor
 from ._processors import RedactingLogRecordProcessor as RedactingLogRecordProcessor
@@ -70,3 +71,5 @@ for _public in (
 ):
     _public.__module__ = __name__
 del _public
+
+_fixup_module_metadata(__name__, globals())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .._config._runtime_metrics import RUNTIME_METRICS as RUNTIME_METRICS
 from .._config._runtime_metrics import enable_runtime_metrics as enable_runtime_metrics
+from .._exports import fixup_module_metadata as _fixup_module_metadata
 from ._analytics import Anomaly as Anomaly
 from ._model import Alert as Alert
 from ._notifiers import CallbackNotifier as CallbackNotifier
@@ -51,3 +52,5 @@ __all__ = [
     "stat",
     "stats_from_points",
 ]
+
+_fixup_module_metadata(__name__, globals())

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, final
 
 from ._stats import Sample, exact_quantile
 
@@ -41,6 +41,7 @@ Method = Literal["zscore", "ewma"]
 METHODS: tuple[str, ...] = ("zscore", "ewma")
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class Anomaly:
     """The verdict on the newest point of a series.

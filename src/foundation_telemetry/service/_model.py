@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 __all__ = ["Alert", "Reason"]
 
@@ -18,6 +18,7 @@ Reason = Literal["fired", "escalated", "repeated", "resolved"]
 """Why a notification was made."""
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class Alert:
     """One notification about an alert (times are seconds on the service clock).

@@ -39,6 +39,7 @@ _LEVELS = {
 }
 
 
+@final
 class NotifierError(Exception):
     """A notifier could not deliver an alert; the message says where and why."""
 

@@ -185,8 +185,10 @@ class TelemetryService(ProviderAwareReader):
             self._thread.start()
 
     def _periodic(self) -> None:
-        assert self._interval is not None
-        while not self._stop.wait(self._interval):
+        interval = self._interval
+        if interval is None:  # only started with an interval (see _start_periodic)
+            return
+        while not self._stop.wait(interval):
             try:
                 self._collect_now()
             except Exception as error:  # noqa: BLE001 - the periodic thread must survive
@@ -390,10 +392,10 @@ class TelemetryService(ProviderAwareReader):
                 alpha=self._alpha,
             )
             return Outcome(verdict.is_anomaly, verdict.score)
-        assert condition.aggregate is not None
-        value = compute_stats(samples, kind, ewma_alpha=self._alpha, until=now).get(
-            condition.aggregate
-        )
+        aggregate = condition.aggregate
+        if aggregate is None:  # a parsed condition is either an anomaly or has an aggregate
+            return None
+        value = compute_stats(samples, kind, ewma_alpha=self._alpha, until=now).get(aggregate)
         return Outcome(condition.holds(value), value)
 
     # --- runtime metrics and health -------------------------------------------------------

@@ -14,7 +14,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, final
 
 from ._analytics import METHODS
 from ._durations import Duration, to_seconds
@@ -119,6 +119,7 @@ def _optional_seconds(
     return None if value is None else to_seconds(value, what, allow_zero=allow_zero)
 
 
+@final
 @dataclass(frozen=True, slots=True)
 class AlertRule:
     """When to raise an alert about one metric.

@@ -136,10 +136,9 @@ class Series:
             previous is None or point.start_time_unix_nano != self.prev_start or count < previous.n
         )
         self.prev_start = point.start_time_unix_nano
-        if not cumulative or restarted:
+        if not cumulative or restarted or previous is None:
             sample = current.copy()
         else:
-            assert previous is not None
             sample = _difference(current, previous)
         sample.value = sample.total / sample.n if sample.n else _NAN
         return sample

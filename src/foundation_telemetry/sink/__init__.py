@@ -8,9 +8,12 @@ with ``foundation-telemetry sink``.
 
 from __future__ import annotations
 
+from .._exports import fixup_module_metadata as _fixup_module_metadata
 from ._faults import Faults as Faults
 from ._ingest import SinkStats as SinkStats
 from ._sink import Sink as Sink
 from ._store import read_store as read_store
 
 __all__ = ["Faults", "Sink", "SinkStats", "read_store"]
+
+_fixup_module_metadata(__name__, globals())

@@ -63,7 +63,7 @@ class _Waits(enum.Enum):
     )
     SERVICE = (
         "waits for a service to start",
-        "use `telemetry.wait_for_service_ready(name)`, or wait for its readiness signal"
+        "use `telemetry.wait_for_service_ready(name).wait()`, or wait for its readiness signal"
         " (a line on its stdout, a bound port)",
     )
     THREAD = (
@@ -72,12 +72,12 @@ class _Waits(enum.Enum):
     )
     TASK = (
         "waits for another task",
-        "`await` the task or an `asyncio.Event`, or `await collector.wait_async()`",
+        "`await` the task or an `asyncio.Event`, or `await collector`",
     )
     POLL = (
         "polls a condition in a loop",
         "wait for the event that makes the condition true, or use"
-        " `telemetry.wait_for(predicate, timeout=...)` when the code emits nothing",
+        " `telemetry.wait_for(predicate, timeout=...).wait()` when the code emits nothing",
     )
     DELAY = (
         "is a fixed delay",

@@ -12,8 +12,7 @@ recorder with its own isolation scope. Kept free of pytest so that importing
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, final
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -24,19 +23,21 @@ from .._config import _globals
 from .._otel import _compat
 from ..recording import metric_capture_options
 from ..recording._buffer import RecordBuffer
-from ..recording._expectations import Collector
 from ..recording._queries import TelemetryQueries
 from ..recording._recorder import Recorder, follow_configure
+from ..recording._source import Pending
 from ..recording._timeouts import default_refute_window, default_timeout
 
 __all__ = ["TelemetryFixture", "session_recorder"]
 
 
+@final
 class TelemetryFixture(TelemetryQueries):
     """What the ``telemetry`` fixture returns: this test's view on the session Recorder.
 
     Every query and expectation sees only this test's telemetry (records from spans started in
-    earlier tests are excluded, and reported in failure messages as late arrivals).
+    earlier tests are excluded, and reported in failure messages as late arrivals). Waits and
+    collectors created through it that were never waited for fail the test at teardown.
     """
 
     def __init__(self, recorder: Recorder, timeout: float | None = None) -> None:
@@ -44,7 +45,7 @@ class TelemetryFixture(TelemetryQueries):
         self._scope = recorder.buffer.new_scope()
         self._origin = recorder.buffer.next_seq
         self._timeout = timeout
-        self._collectors: list[Collector] = []
+        self._tracked: list[Pending] = []
 
     def _telemetry_buffer(self) -> RecordBuffer:
         # Providers configured during the test (configure() in the test body) are hooked in
@@ -80,21 +81,13 @@ class TelemetryFixture(TelemetryQueries):
             logger_provider=logger_provider,
         )
 
-    def attach_collector(
-        self,
-        name: Any,
-        *,
-        count: int = 1,
-        attributes: Mapping[str, Any] | None = None,
-        **attrs: Any,
-    ) -> Collector:
-        """Start collecting events named *name* now (see ``TelemetryQueries``)."""
-        collector = super().attach_collector(name, count=count, attributes=attributes, **attrs)
-        self._collectors.append(collector)
-        return collector
+    def _telemetry_track(self, item: Pending) -> bool:
+        self._tracked.append(item)
+        return True
 
-    def _unwaited(self) -> list[Collector]:
-        return [c for c in self._collectors if not c.waited and not c.detached]
+    def _pending(self) -> list[str]:
+        """Return one line per wait or collector of this test that nobody waited for."""
+        return [line for item in self._tracked if (line := item.pending()) is not None]
 
     def __repr__(self) -> str:
         return f"<telemetry fixture, scope {self._scope}>"

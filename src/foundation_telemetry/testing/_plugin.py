@@ -21,8 +21,8 @@ __all__ = ["TelemetryFixture", "telemetry"]
 _MARKER: Final = "telemetry"
 _MARKER_HELP: Final = (
     "telemetry(timeout=None, strict=True): options for the `telemetry` fixture: the default "
-    "expectation timeout in seconds for this test, and whether collectors that were attached "
-    "but never waited for fail the test at teardown."
+    "expectation timeout in seconds for this test, and whether waits and collectors that were "
+    "created but never waited for fail the test at teardown."
 )
 
 
@@ -56,12 +56,14 @@ def telemetry(request: pytest.FixtureRequest) -> Iterator[TelemetryFixture]:
     timeout, strict = _marker_options(request)
     fixture = TelemetryFixture(session_recorder(), timeout)
     yield fixture
-    unwaited = fixture._unwaited()
-    if strict and unwaited:
-        lines = ["The following collectors were attached but never waited for:"]
-        lines += [f"- {collector!r}" for collector in unwaited]
+    pending = fixture._pending()
+    if strict and pending:
+        lines = [
+            "The following waits were created but never waited for (call .wait() or await it):"
+        ]
+        lines += [f"- {line}" for line in pending]
         lines.append(
-            "If this is on purpose, call collector.detach() or use "
+            "If this is on purpose, detach a collector with .detach(), or use "
             "@pytest.mark.telemetry(strict=False)."
         )
         pytest.fail("\n".join(lines), pytrace=False)
