@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import typing
 
 from ._config._configure import Telemetry as Telemetry
 from ._config._configure import configure as configure
@@ -31,7 +31,7 @@ from .metrics import summary as summary
 
 # ``handlers`` is the module foundation_telemetry.handlers, which is callable (``ft.handlers()``
 # returns the attached handlers); type checkers see the function it calls.
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from .handlers import handlers as handlers
 else:
     from . import handlers as handlers

@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 import types
 
+from ._exports import fixup_module_metadata as _fixup_module_metadata
 from .events._dispatch import HandlerFunction as HandlerFunction
 from .events._dispatch import HandlerInfo as HandlerInfo
 from .events._dispatch import attach as attach
@@ -37,8 +38,7 @@ __all__ = [
     "handlers",
 ]
 
-
-HandlerInfo.__module__ = __name__  # its public home, as before the registry moved to events
+_fixup_module_metadata(__name__, globals())
 
 
 class _CallableModule(types.ModuleType):
