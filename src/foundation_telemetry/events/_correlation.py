@@ -1,13 +1,7 @@
-"""Correlation ids and causality that follow work across threads, tasks and processes.
+"""The implementation behind the public :mod:`foundation_telemetry.correlation` (documented there).
 
-``with correlated():`` puts a correlation id into W3C baggage in the current OpenTelemetry
-context, so every event emitted and every span started inside the block carries it as the
-``correlation_id`` attribute (events stamp it in ``emit()``; spans through
-:class:`CorrelationSpanProcessor`, which ``span()`` does not need). Context follows asyncio tasks
-by itself; :class:`Thread` and :func:`bind` carry it into threads and executors; :func:`inject`
-and :func:`extract` carry it (and the trace context) across a process boundary in any text
-carrier (HTTP headers, message properties, environment variables). :func:`caused_by` records
-causality that is not parenthood as a span link.
+It lives in ``events`` because ``emit()`` stamps the current correlation id on every event, and
+the public module re-exports it so ``events`` does not import a layer above it.
 """
 
 from __future__ import annotations
