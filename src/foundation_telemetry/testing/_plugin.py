@@ -8,7 +8,8 @@ that started in an earlier test never satisfies or breaks this one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Final
 
 import pytest
@@ -24,6 +25,49 @@ _MARKER_HELP: Final = (
     "expectation timeout in seconds for this test, and whether waits and collectors that were "
     "created but never waited for fail the test at teardown."
 )
+
+
+_REPORT_INI: Final = "telemetry_report"
+_FIXTURE: Final = pytest.StashKey[TelemetryFixture]()
+_REPORTED: Final = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--telemetry-report=DIR`` and its ini twin ``telemetry_report``."""
+    help_text = (
+        "write one self-contained HTML file of its telemetry (spans as a waterfall, events, "
+        "metric points) per failed test that used the `telemetry` fixture into this directory"
+    )
+    group = parser.getgroup("foundation-telemetry")
+    group.addoption("--telemetry-report", metavar="DIR", dest="telemetry_report", help=help_text)
+    parser.addini(_REPORT_INI, help_text, default="")
+
+
+def _report_directory(config: pytest.Config) -> Path | None:
+    value = config.getoption("telemetry_report") or config.getini(_REPORT_INI)
+    if not value:
+        return None
+    path = Path(str(value))
+    return path if path.is_absolute() else config.rootpath / path
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Add a "Captured telemetry" section (and the HTML report) to a failed fixture user."""
+    report = yield
+    fixture = item.stash.get(_FIXTURE, None)
+    if report.failed and fixture is not None and not item.stash.get(_REPORTED, False):
+        item.stash[_REPORTED] = True
+        from ._report import captured_section, write_html_report
+
+        directory = _report_directory(item.config)
+        path = None
+        if directory is not None:
+            path = write_html_report(directory, item.nodeid, fixture, report.longreprtext)
+        report.sections.append(("Captured telemetry", captured_section(fixture, path)))
+    return report
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -55,6 +99,7 @@ def telemetry(request: pytest.FixtureRequest) -> Iterator[TelemetryFixture]:
     """Give the test its own view on the session-wide telemetry Recorder."""
     timeout, strict = _marker_options(request)
     fixture = TelemetryFixture(session_recorder(), timeout)
+    request.node.stash[_FIXTURE] = fixture
     yield fixture
     pending = fixture._pending()
     if strict and pending:
