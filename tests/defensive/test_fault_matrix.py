@@ -236,3 +236,82 @@ class TestProcessLifecycle:
         dropped = faulty.pop(("random-fault", "shutdown"), 0)
         assert result["faulty_calls"] + dropped == spans
         assert sum(faulty.values()) == result["faulty_raised"]
+
+
+def _lost(outcome: Outcome, *components: str) -> int:
+    """Items of *components* counted as lost to the backend (unavailable or timed out)."""
+    return sum(
+        count
+        for (component, reason), count in outcome.skips().items()
+        if component in components and reason in {"timeout", "backend_unavailable"}
+    )
+
+
+class TestExportTimeout:
+    @pytest.mark.parametrize("protocol", ["grpc", "http"])
+    @pytest.mark.parametrize("source", ["argument", "variable"])
+    def test_simple_processor_passed_to_configure(self, protocol: str, source: str) -> None:
+        """A SimpleSpanProcessor(OTLP) given to configure(), collector down: bounded and counted.
+
+        ``configure(export_timeout=)`` or ``OTEL_EXPORTER_OTLP_TIMEOUT`` reaches the exporter
+        inside the user's processor; the breaker then skips the later spans at once.
+        """
+        env = (
+            {"SCENARIO_EXPORT_TIMEOUT": "0.5"}
+            if source == "argument"
+            else {"OTEL_EXPORTER_OTLP_TIMEOUT": "0.5"}
+        )
+        outcome = run_scenario(
+            "defensive",
+            "simple_down",
+            f"{protocol},http://127.0.0.1:{closed_port()}",
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            env=env,
+        )
+        assert_quiet_exit(outcome)
+        assert outcome.result["escapes"] == []
+        # The first span's export is abandoned at the bound; the later ones are skipped at once
+        # (while it still hangs, or by the open breaker): all counted, none twice.
+        assert _lost(outcome, "OTLPSpanExporter") == 5
+
+
+class TestExitBudget:
+    @pytest.mark.parametrize("scope", ["global", "local"])
+    def test_shutdown_timeout_is_honoured(self, scope: str) -> None:
+        """configure(shutdown_timeout=1) bounds the exit, set_global=False included.
+
+        The process default is set to 30 s, so an exit that used it instead would overrun the
+        bound by far.
+        """
+        outcome = run_scenario("defensive", "exit_budget", scope, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)
+        # Abandoned by the processor's shutdown or by the exporter's bound: counted once.
+        assert _lost(outcome, "BatchSpanProcessor", "HangingSpanExporter") == 5
+
+    @pytest.mark.parametrize("protocol", ["grpc", "http"])
+    def test_refused_backend_final_flush_is_one_attempt(self, protocol: str) -> None:
+        """configure() to a closed port with a long budget: every item counted, no retrying.
+
+        With a 30 s budget, an exit that retried with back-off would run for the OTLP timeout.
+        """
+        outcome = run_scenario(
+            "defensive",
+            "configure",
+            f"{protocol},http://127.0.0.1:{closed_port()}",
+            shutdown_timeout=30.0,
+        )
+        assert_quiet_exit(outcome, shutdown_timeout=0.0)
+        assert _lost(outcome, "BatchSpanProcessor", "OTLPSpanExporter") == 5
+        assert _lost(outcome, "BatchLogRecordProcessor", "OTLPLogExporter") == 5
+        assert not [key for key in outcome.skips() if key[1] == "shutdown"], outcome.skips()
+
+    @pytest.mark.parametrize("how", ["hand", "harden"])
+    def test_three_providers_with_sdk_exit_hooks(self, how: str) -> None:
+        """Three providers left with shutdown_on_exit=True: one deadline, not one per provider.
+
+        With a 2 s budget, waiting a new budget per provider (the SDK's hooks run one after the
+        other) would take 8 s, beyond the bound.
+        """
+        outcome = run_scenario("defensive", "providers", f"3,{how}", shutdown_timeout=2.0)
+        assert_quiet_exit(outcome, 2.0)
+        assert _lost(outcome, "BatchSpanProcessor", "HangingSpanExporter") == 3
