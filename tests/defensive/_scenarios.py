@@ -1052,10 +1052,14 @@ class LateProviderTracer:
 class LateTracer:
     """Asks the *global* tracer provider for a tracer for the first time in ``__del__``."""
 
-    def __del__(self) -> None:
+    def __init__(self) -> None:
         from opentelemetry import trace
 
-        with trace.get_tracer("teardown").start_as_current_span("late"):
+        self.get_tracer = trace.get_tracer  # module globals may be gone at teardown
+        self.self_cycle: Any = None
+
+    def __del__(self) -> None:
+        with self.get_tracer("teardown").start_as_current_span("late"):
             pass
 
 
@@ -1066,7 +1070,7 @@ def scenario_proxy_del(_: str) -> None:
     foundation_telemetry.configure("scenario", exporter="none", shutdown_timeout=SHUTDOWN_TIMEOUT)
     global _late
     _late = LateTracer()
-    _late.self_cycle = _late  # type: ignore[attr-defined]  # collected only at teardown
+    _late.self_cycle = _late  # collected only at teardown
     report(None)
 
 

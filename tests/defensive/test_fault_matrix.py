@@ -315,3 +315,36 @@ class TestExitBudget:
         outcome = run_scenario("defensive", "providers", f"3,{how}", shutdown_timeout=2.0)
         assert_quiet_exit(outcome, 2.0)
         assert _lost(outcome, "BatchSpanProcessor", "HangingSpanExporter") == 3
+
+
+class TestHarden:
+    def test_hand_built_providers_with_every_component_kind_failing(self) -> None:
+        """harden() on stock providers: each failing kind contained and counted, healthy ones run.
+
+        Span processors, exporters inside simple processors, log processors and exporters, a
+        reader and a periodic reader's exporter all raise; half of them are added after
+        ``harden()``. A tracer first asked of the provider in ``__del__`` at teardown is quiet.
+        """
+        outcome = run_scenario("defensive", "harden", shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)
+        assert outcome.result["escapes"] == []
+        assert outcome.result["delivered"] == {"spans": 5, "logs": 4, "requests": 1}
+        skips = outcome.skips()
+        for component in (
+            "FaultySpanProcessor",  # held before harden()
+            "FaultySpanExporter",  # added later, inside a SimpleSpanProcessor
+            "FaultyLogExporter",  # held before, inside a SimpleLogRecordProcessor
+            "FaultyLogProcessor",  # added later
+            "FaultyReader",
+            "FaultyMetricExporter",  # inside a PeriodicExportingMetricReader
+        ):
+            assert skips.get((component, "unexpected"), 0) >= 1, (component, skips)
+        # Per-span hooks: on_start, _on_ending and on_end raise for each of the 5 spans.
+        assert skips[("FaultySpanProcessor", "unexpected")] >= 15
+
+
+class TestTeardown:
+    def test_global_tracer_first_used_in_del_at_teardown(self) -> None:
+        """A tracer from our global proxies first resolved in ``__del__`` at teardown is quiet."""
+        outcome = run_scenario("defensive", "proxy_del", shutdown_timeout=SHUTDOWN_TIMEOUT)
+        assert_quiet_exit(outcome)

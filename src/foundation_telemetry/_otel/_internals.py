@@ -171,12 +171,14 @@ def end_exporter_retries(exporter: object) -> bool:
 
 def remove_exit_hook(provider: object) -> bool:
     """Unregister the ``atexit`` hook a provider built with ``shutdown_on_exit=True`` added."""
-    handler = getattr(provider, "_atexit_handler", None)
-    if handler is None:
-        return False
-    atexit.unregister(handler)
-    provider._atexit_handler = None  # type: ignore[attr-defined]  # noqa: SLF001 - what its shutdown() does
-    return True
+    # Tracer and meter providers name it _atexit_handler, the logger provider _at_exit_handler.
+    for attribute in ("_atexit_handler", "_at_exit_handler"):
+        handler = getattr(provider, attribute, None)
+        if handler is not None:
+            atexit.unregister(handler)
+            setattr(provider, attribute, None)  # what the provider's own shutdown() does
+            return True
+    return False
 
 
 def set_span_processors(provider: TracerProvider, processors: tuple[SpanProcessor, ...]) -> None:
