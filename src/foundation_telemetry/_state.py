@@ -188,6 +188,7 @@ class _Ledger:
     __slots__ = (
         "breaker_listeners",
         "counts",
+        "last_dropped",
         "listeners",
         "lock",
         "shut_down",
@@ -203,6 +204,9 @@ class _Ledger:
         """Items not delivered, by ``(component, SkipReason)``; a child starts at zero."""
         self.listeners: tuple[Callable[..., None], ...] = ()
         """Called for every skip (debug logging); replaced as a whole, read without the lock."""
+        self.last_dropped = threading.local()
+        """Per thread, the last item dropped after shutdown (``.item``): the next wrapper on the
+        same provider, called with the same span or record, does not count it again."""
         self.breaker_listeners: tuple[Callable[[str, str, str], None], ...] = ()
         """Called with (component, from, to) when an exporter's backend-down breaker moves
         (``events`` emits ``foundation.telemetry.exporter.state_change``); replaced as a whole."""

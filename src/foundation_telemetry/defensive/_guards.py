@@ -16,6 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from opentelemetry import context as otel_context
 
+from .. import _state
 from .._otel import _internals
 from . import _shutdown
 from ._batch import Batching
@@ -31,6 +32,7 @@ __all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
 R = TypeVar("R")
 _COUNTED: Any = object()  # a bounded export that timed out and was already counted
 _SUPPRESS_KEY = _internals.SUPPRESS_INSTRUMENTATION_KEY
+_LEDGER = _state.ledger  # its ``last_dropped`` field
 # Failures that say the backend is not there (they open the breaker); others say nothing of it.
 _UNAVAILABLE = frozenset({SkipReason.BACKEND_UNAVAILABLE, SkipReason.TIMEOUT})
 
@@ -81,6 +83,10 @@ def _worker_outlived_shutdown(inner: object) -> bool:
 class GuardedComponent:
     """Shutdown and flush handling shared by the processor and reader wrappers."""
 
+    # Whether shutting down delivers something of its own (a reader's final collection), lost
+    # when the shutdown is abandoned even though nothing was queued.
+    _final_delivery = False
+
     def _init_guard(self, inner: object, name: str | None) -> None:
         self._name = component_name(inner, name)
         self._inner_obj = inner
@@ -110,8 +116,17 @@ class GuardedComponent:
     def _inner_flush(self, timeout_millis: float) -> bool:
         raise NotImplementedError
 
-    def _dropped(self, item: str | None, count: int = 1) -> None:
-        """Count an item arriving after shutdown."""
+    def _dropped(self, item: str | None, count: int = 1, *, source: object = None) -> None:
+        """Count an item arriving after shutdown, once however many wrappers see *source*.
+
+        A provider hands the same span (or log record) to each of its processors in turn on
+        the same thread; the first wrapper counts it, the others recognise it.
+        """
+        if source is not None:
+            last = _LEDGER.last_dropped
+            if getattr(last, "item", None) is source:
+                return
+            last.item = source
         count_skip(self._name, SkipReason.SHUTDOWN, count, item=item)
 
     def _stock_queue_full(self) -> bool:
@@ -127,6 +142,11 @@ class GuardedComponent:
     def shutdown_started(self) -> bool:
         """Whether shutdown was already started (by anyone)."""
         return self._shutdown_call is not None
+
+    @property
+    def shutdown_call(self) -> BoundedCall[Any] | None:
+        """The shutdown started (by anyone), if one was."""
+        return self._shutdown_call
 
     def start_shutdown(self) -> BoundedCall[Any]:
         """Start (once) the wrapped component's shutdown on a helper thread and return the call."""
@@ -193,8 +213,8 @@ class GuardedComponent:
             lost = (queued or 0) + exporter.claim_inflight()
         else:
             lost = max(queued or 0, 1)  # unknown contents: at least what it was holding
-        if not lost and queued is None:
-            lost = 1  # no queue to inspect (a reader's final collection): one lost delivery
+        if not lost and queued is None and self._final_delivery:
+            lost = 1  # a reader's final collection, not exported: one lost delivery
         if lost:
             count_skip(self._name, reason, lost, item="shutdown")
 

@@ -69,6 +69,10 @@ class Coordinated(Protocol):
     def shutdown_started(self) -> bool:
         """Whether shutdown was already started (by anyone)."""
 
+    @property
+    def shutdown_call(self) -> BoundedCall[Any] | None:
+        """The shutdown started (by anyone), if one was."""
+
     def start_shutdown(self) -> BoundedCall[Any]:
         """Start (or return the already started) shutdown of the wrapped component."""
 
@@ -176,7 +180,8 @@ def _start_all(
     for owner, start in starts:
         try:
             call = start()
-        except BaseException:  # noqa: BLE001 - a broken component must not stop the others
+        except Exception:  # noqa: BLE001 - a broken component must not stop the others (an
+            # interrupt does stop the starting: the coordinator counts what was started)
             continue
         if call is not None:
             calls.append((owner, call))
@@ -233,9 +238,8 @@ _Group = tuple[list[Any], list[Any], float]
 _Entry = tuple[Any, BoundedCall[Any], Deadline, float]
 
 
-def _start_groups(groups: list[_Group]) -> list[_Entry]:
-    """Start every group's shutdowns at once; each component sees its own group's deadline."""
-    entries: list[_Entry] = []
+def _start_groups(groups: list[_Group], entries: list[_Entry]) -> None:
+    """Start every group's shutdowns at once (into *entries*); each sees its group's deadline."""
     for components, providers, budget in groups:
         deadline = Deadline(budget).earliest(exit_deadline())
         _SHUTDOWN.active_deadline = deadline
@@ -244,7 +248,6 @@ def _start_groups(groups: list[_Group]) -> list[_Entry]:
         ]
         starts += [(p, _provider_shutdown_starter(p)) for p in providers if p is not None]
         entries += [(owner, call, deadline, budget) for owner, call in _start_all(starts)]
-    return entries
 
 
 def _latest(entries: list[_Entry]) -> Deadline:
@@ -288,14 +291,26 @@ def _deadline_key(item: tuple[Deadline, float]) -> float:
 def _coordinate(groups: list[_Group], *, exiting: bool = False) -> bool:
     """Shut every group down at once, each within its own budget, all from one start."""
     previous = _SHUTDOWN.active_deadline
+    entries: list[_Entry] = []
     try:
-        entries = _start_groups(groups)
-        latest = _latest(entries)
-        if exiting:
-            _SHUTDOWN.exit_deadline = latest
-        _SHUTDOWN.active_deadline = latest
-        interrupt = _wait_groups(entries, exiting=exiting)
+        try:
+            _start_groups(groups, entries)
+            latest = _latest(entries)
+            if exiting:
+                _SHUTDOWN.exit_deadline = latest
+            _SHUTDOWN.active_deadline = latest
+            interrupt = _wait_groups(entries, exiting=exiting)
+        except BaseException as error:  # noqa: BLE001 - Ctrl-C before the waiting began
+            interrupt = error
         calls = [(owner, call) for owner, call, _, _ in entries]
+        if interrupt is not None:  # a shutdown started just before the interrupt is counted too
+            listed = {id(owner) for owner, _ in calls}
+            calls += [
+                (c, c.shutdown_call)
+                for components, _, _ in groups
+                for c in components
+                if id(c) not in listed and c.shutdown_call is not None
+            ]
         left = _settle(calls, shutdown=True)
         reason = SkipReason.TIMEOUT if interrupt is None else SkipReason.INTERRUPTED
         for owner, call in left:
