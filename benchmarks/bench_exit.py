@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from tests.defensive._runner import BlackHoleServer
 
 from benchmarks._harness import ComponentMissing, GroupResult, Settings, Target, require
 from benchmarks._procs import ROOT, closed_port
@@ -38,33 +38,6 @@ SPANS = 1000
 KILL_AFTER_S = 60.0
 # Over the budget, what interpreter finalization adds on a loaded 2-core machine.
 FINALIZE_S = 0.3
-
-
-class _BlackHole:
-    """A loopback TCP server that accepts every connection and never answers."""
-
-    def __init__(self) -> None:
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.listen(64)
-        self.port: int = self._socket.getsockname()[1]
-        self._held: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._socket.accept()
-            except OSError:
-                return
-            self._held.append(connection)
-
-    def close(self) -> None:
-        self._socket.close()
-        for connection in self._held:
-            connection.close()
-        self._thread.join(timeout=5)
 
 
 def _run(module: str, args: list[str], env: dict[str, str]) -> dict[str, Any]:
@@ -132,7 +105,7 @@ def _detail(runs: dict[str, list[dict[str, Any]]], extra: str) -> str:
 def _backend_rows(
     settings: Settings, env: dict[str, str], shutdown_timeout: float, result: GroupResult
 ) -> None:
-    black_hole = _BlackHole()
+    black_hole = BlackHoleServer()
     try:
         for backend in ("refused", "never answers"):
             for protocol in settings.exit_protocols:

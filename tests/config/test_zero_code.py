@@ -55,9 +55,8 @@ APP = textwrap.dedent(
 INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 
 
-def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "app.py"
-    script.write_text(APP)
+def _zero_code_env(**extra_env: str) -> dict[str, str]:
+    """This environment without OTEL_* settings, plus our distro and configurator."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -66,6 +65,15 @@ def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.Complete
     env.update(
         OTEL_PYTHON_DISTRO="foundation_telemetry",
         OTEL_PYTHON_CONFIGURATOR="foundation_telemetry",
+        **extra_env,
+    )
+    return env
+
+
+def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    env = _zero_code_env(
         OTEL_SERVICE_NAME="zero-code-app",
         OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
@@ -136,14 +144,7 @@ class TestZeroCodeLogging:
         """OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true exports stdlib error logs."""
         script = tmp_path / "app.py"
         script.write_text(LOGGING_APP)
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("OTEL_", "FOUNDATION_TELEMETRY_"))
-        }
-        env.update(
-            OTEL_PYTHON_DISTRO="foundation_telemetry",
-            OTEL_PYTHON_CONFIGURATOR="foundation_telemetry",
+        env = _zero_code_env(
             OTEL_SERVICE_NAME="zero-code-logging",
             OTEL_TRACES_EXPORTER="none",
             OTEL_METRICS_EXPORTER="none",

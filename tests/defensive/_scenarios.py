@@ -432,8 +432,9 @@ def emit_all(p: Pipelines, tag: str, spans: int = SPANS, logs: int = LOGS) -> No
     attempt("counter", lambda: counter.add(1))
 
 
-def delivered(p: Pipelines) -> dict[str, Any]:
-    data = attempt("collect", p.metrics.get_metrics_data)
+def requests_of(reader: InMemoryMetricReader) -> float:
+    """The ``app.requests`` total *reader* collects (0 when collecting fails)."""
+    data = attempt("collect", reader.get_metrics_data)
     requests = 0
     if data is not None:
         for resource in data.resource_metrics:
@@ -441,10 +442,14 @@ def delivered(p: Pipelines) -> dict[str, Any]:
                 for metric in scope.metrics:
                     if metric.name == "app.requests":
                         requests = sum(point.value for point in metric.data.data_points)
+    return requests
+
+
+def delivered(p: Pipelines) -> dict[str, Any]:
     return {
         "spans": len(p.spans.get_finished_spans()),
         "logs": len(p.logs.get_finished_logs()),
-        "requests": requests,
+        "requests": requests_of(p.metrics),
     }
 
 
@@ -1014,14 +1019,7 @@ def scenario_harden(_: str) -> None:
     counter = meter_provider.get_meter("app").create_counter("app.requests")
     attempt("counter", lambda: counter.add(1))
     attempt("meter_provider.force_flush", meter_provider.force_flush)
-    data = attempt("collect", metrics_reader.get_metrics_data)
-    requests = 0
-    if data is not None:
-        for resource in data.resource_metrics:
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    if metric.name == "app.requests":
-                        requests = sum(point.value for point in metric.data.data_points)
+    requests = requests_of(metrics_reader)
     global _kept
     late = LateProviderTracer(tracer_provider, app_logger)
     late.self_cycle = late  # collected only at teardown

@@ -281,14 +281,16 @@ def _resolve_timeout(signal: Signal, environ: Mapping[str, str]) -> float | None
     return None
 
 
-def _check_export_timeout(export_timeout: object) -> None:
-    if export_timeout is None:
+def _check_seconds(value: object, argument: str, *, optional: bool = False) -> None:
+    """Check a positive, finite number of seconds (or ``None`` when *optional*)."""
+    if value is None and optional:
         return
-    if isinstance(export_timeout, bool) or not isinstance(export_timeout, int | float):
-        msg = f"`export_timeout` must be a number of seconds or None, got {export_timeout!r}."
+    accepted = "a number of seconds or None" if optional else "a number of seconds"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"`{argument}` must be {accepted}, got {value!r}."
         raise TypeError(msg)
-    if not math.isfinite(export_timeout) or export_timeout <= 0:
-        msg = f"`export_timeout` must be > 0 seconds or None, got {export_timeout!r}."
+    if not math.isfinite(value) or value <= 0:
+        msg = f"`{argument}` must be > 0 seconds{' or None' if optional else ''}, got {value!r}."
         raise ValueError(msg)
 
 
@@ -369,13 +371,8 @@ def resolve_settings(
     if service_name is not None and (not isinstance(service_name, str) or not service_name.strip()):
         msg = f"`service_name` must be a non-empty string, got {service_name!r}."
         raise ValueError(msg)
-    if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, int | float):
-        msg = f"`shutdown_timeout` must be a number of seconds, got {shutdown_timeout!r}."
-        raise TypeError(msg)
-    if not math.isfinite(shutdown_timeout) or shutdown_timeout <= 0:
-        msg = f"`shutdown_timeout` must be > 0 seconds, got {shutdown_timeout!r}."
-        raise ValueError(msg)
-    _check_export_timeout(export_timeout)
+    _check_seconds(shutdown_timeout, "shutdown_timeout")
+    _check_seconds(export_timeout, "export_timeout", optional=True)
     _check_sdk_variables(env)
 
     def signal_settings(signal: Signal) -> SignalSettings:
