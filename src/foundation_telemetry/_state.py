@@ -186,7 +186,9 @@ class _Ledger:
     """The skip ledger and the health report's parts (``defensive._ledger``)."""
 
     __slots__ = (
+        "breaker_listeners",
         "counts",
+        "last_dropped",
         "listeners",
         "lock",
         "shut_down",
@@ -202,6 +204,12 @@ class _Ledger:
         """Items not delivered, by ``(component, SkipReason)``; a child starts at zero."""
         self.listeners: tuple[Callable[..., None], ...] = ()
         """Called for every skip (debug logging); replaced as a whole, read without the lock."""
+        self.last_dropped = threading.local()
+        """Per thread, the last item dropped after shutdown (``.item``): the next wrapper on the
+        same provider, called with the same span or record, does not count it again."""
+        self.breaker_listeners: tuple[Callable[[str, str, str], None], ...] = ()
+        """Called with (component, from, to) when an exporter's backend-down breaker moves
+        (``events`` emits ``foundation.telemetry.exporter.state_change``); replaced as a whole."""
         self.states: dict[str, dict[str, Any]] = {}
         """Exporter states by component (``ok``, ``failing``...); a child starts empty."""
         self.sources: dict[str, Callable[[], Any]] = {}
@@ -246,6 +254,7 @@ class _Shutdown:
         "adopted",
         "components",
         "default_timeout",
+        "exit_deadline",
         "exit_hook_registered",
         "exit_telemetry",
         "exited",
@@ -253,6 +262,7 @@ class _Shutdown:
         "exporters",
         "lock",
         "pytest_sessions",
+        "telemetries",
     )
 
     def __init__(self) -> None:
@@ -274,6 +284,10 @@ class _Shutdown:
         """Whether the exit (or pytest-finish) sequence already ran."""
         self.exit_telemetry: weakref.ref[Any] | None = None
         """The ``Telemetry`` the exit sequence shuts down (weakly)."""
+        self.telemetries: weakref.WeakSet[Any] = weakref.WeakSet()
+        """Every live ``Telemetry`` (``configure()``, ``harden()``), each with its own budget."""
+        self.exit_deadline: Any = None
+        """Once the exit sequence started: the ``Deadline`` every later shutdown is capped by."""
         self.exiting = False
         """Whether the interpreter's exit sequence has started (classification reads it)."""
         self.pytest_sessions = 0

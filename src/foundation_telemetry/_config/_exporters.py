@@ -25,8 +25,7 @@ def _otlp_exporter(settings: SignalSettings) -> Any:
     kwargs: dict[str, Any] = {"endpoint": settings.endpoint}
     if settings.headers:
         kwargs["headers"] = dict(settings.headers)
-    if settings.timeout is not None:
-        kwargs["timeout"] = settings.timeout
+    kwargs["timeout"] = settings.export_timeout  # the exporter gives up when the wrapper does
     if settings.protocol == "grpc":
         kwargs["insecure"] = urlsplit(settings.endpoint).scheme != "https"
         if settings.signal == "traces":

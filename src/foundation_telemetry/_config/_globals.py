@@ -26,6 +26,7 @@ from opentelemetry.util.types import Attributes
 from .. import _state
 from .._otel import _compat, _internals
 from .._otel._compat import APILogger, APILoggerProvider, NoOpLoggerProvider
+from ..defensive._policy import contain
 from ._rebinding_meter import RebindingMeter
 
 __all__ = [
@@ -94,12 +95,33 @@ class _RebindingTracer(Tracer):
         return self._tracer
 
     def start_span(self, *args: Any, **kwargs: Any) -> Span:
-        """Start a span on the current real tracer."""
-        return self._real().start_span(*args, **kwargs)
+        """Start a span on the current real tracer (a non-recording one if that fails)."""
+        try:
+            return self._real().start_span(*args, **kwargs)
+        except BaseException as error:
+            if contain(_TRACER_COMPONENT, error, item=_span_name(args, kwargs)):
+                raise
+            return trace.INVALID_SPAN
 
     def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
-        """Start a current span on the current real tracer."""
-        return self._real().start_as_current_span(*args, **kwargs)
+        """Start a current span on the current real tracer (a no-op one if that fails)."""
+        try:
+            return self._real().start_as_current_span(*args, **kwargs)
+        except BaseException as error:
+            if contain(_TRACER_COMPONENT, error, item=_span_name(args, kwargs)):
+                raise
+            return _NO_OP_TRACER.start_as_current_span(*args, **kwargs)
+
+
+# At interpreter teardown the real tracer can fail to resolve or start ("sys.meta_path is None"):
+# the span is dropped and counted under this name instead of a traceback from ``__del__``.
+_TRACER_COMPONENT: Final = "GlobalTracer"
+_LOGGER_COMPONENT: Final = "GlobalLogger"
+_NO_OP_TRACER: Final = trace.NoOpTracer()
+
+
+def _span_name(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    return str(args[0] if args else kwargs.get("name", "?"))
 
 
 class RebindingMeterProvider(MeterProvider):
@@ -182,12 +204,21 @@ class _RebindingLogger(APILogger):
         return self._logger
 
     def emit(self, *args: Any, **kwargs: Any) -> None:
-        """Emit on the current real logger."""
-        self._real().emit(*args, **kwargs)
+        """Emit on the current real logger (dropped and counted if that fails at teardown)."""
+        try:
+            self._real().emit(*args, **kwargs)
+        except BaseException as error:
+            if contain(_LOGGER_COMPONENT, error, item="emit"):
+                raise
 
     def enabled(self, *args: Any, **kwargs: Any) -> bool:
         """Ask the current real logger whether it would record."""
-        return _compat.log_enabled(self._real(), *args, **kwargs)
+        try:
+            return _compat.log_enabled(self._real(), *args, **kwargs)
+        except BaseException as error:
+            if contain(_LOGGER_COMPONENT, error, item="enabled"):
+                raise
+            return False
 
 
 class GlobalProxies:

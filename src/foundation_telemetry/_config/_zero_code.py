@@ -26,10 +26,21 @@ class FoundationDistro(BaseDistro):  # type: ignore[misc]
             os.environ.setdefault(variable, "otlp")
 
 
+_LOGGING_VARIABLE = "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"
+
+
 class FoundationConfigurator(BaseConfigurator):
-    """The configurator: builds the providers with :func:`foundation_telemetry.configure`."""
+    """The configurator: builds the providers with :func:`foundation_telemetry.configure`.
+
+    Like the SDK's configurator, it bridges stdlib ``logging`` into the log pipeline when
+    ``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true`` (or ``setup_logging_handler=True``
+    is passed), through the defensive logging handler.
+    """
 
     def _configure(self, **kwargs: Any) -> None:
         from ._configure import configure
 
-        configure()
+        bridge = kwargs.get("setup_logging_handler")
+        if bridge is None:
+            bridge = os.environ.get(_LOGGING_VARIABLE, "false").strip().lower() == "true"
+        configure(logging_bridge=bool(bridge))

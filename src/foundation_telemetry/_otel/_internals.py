@@ -9,6 +9,7 @@ answer (a class that moved, a method that appeared) live in :mod:`._compat` inst
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import threading
 from collections.abc import Callable, Sized
@@ -54,6 +55,7 @@ __all__ = [
     "SDKInstrument",
     "bind_reader_reservoirs",
     "copy_reader_preferences",
+    "end_exporter_retries",
     "exporter_of",
     "exporter_preferences",
     "hand_collect_callback",
@@ -68,13 +70,18 @@ __all__ = [
     "periodic_reader_thread_alive",
     "reader_is_registered",
     "receive_metrics",
+    "remove_exit_hook",
+    "replace_exporter",
     "replace_periodic_reader_exporter",
     "reset_reader_storage",
+    "set_log_record_processors",
+    "set_span_processors",
     "span_processors_of",
     "stock_batch_capacity",
     "stock_batch_queue",
     "stock_batch_queued",
     "stock_batch_worker_alive",
+    "swap_metric_reader",
 ]
 
 SDK_VERSION: Final = metadata.version("opentelemetry-sdk")
@@ -127,6 +134,88 @@ def exporter_of(component: object) -> object | None:
     if isinstance(component, PeriodicExportingMetricReader):
         return periodic_reader_exporter(component)
     return None
+
+
+def replace_exporter(component: object, exporter: object) -> bool:
+    """Make a stock SDK processor or periodic reader export through *exporter*; ``False`` if not one.
+
+    Used to put the defensive wrapper around the exporter inside a component a user built.
+    """
+    if isinstance(component, SimpleSpanProcessor):
+        component.span_exporter = exporter  # type: ignore[assignment]
+    elif isinstance(component, SimpleLogRecordProcessor):
+        component._exporter = exporter  # type: ignore[assignment]  # noqa: SLF001 - the log processors expose no setter
+    elif isinstance(component, BatchSpanProcessor | BatchLogRecordProcessor):
+        component._batch_processor._exporter = exporter  # type: ignore[assignment]  # noqa: SLF001 - as above
+    elif isinstance(component, PeriodicExportingMetricReader):
+        replace_periodic_reader_exporter(component, exporter)  # type: ignore[arg-type]
+    else:
+        return False
+    return True
+
+
+def end_exporter_retries(exporter: object) -> bool:
+    """Make a stock OTLP exporter give up after its current attempt instead of retrying.
+
+    Sets the event its retry loop waits on for back-off (the one its ``shutdown()`` sets), without
+    marking it shut down: an export still makes one attempt. Returns whether *exporter* had one.
+    """
+    event = getattr(exporter, "_shutdown_in_progress", None)  # gRPC exporters
+    if event is None:  # HTTP exporters keep it on their client
+        event = getattr(getattr(exporter, "_client", None), "_shutdown_event", None)
+    if not isinstance(event, threading.Event):
+        return False
+    event.set()
+    return True
+
+
+def remove_exit_hook(provider: object) -> bool:
+    """Unregister the ``atexit`` hook a provider built with ``shutdown_on_exit=True`` added."""
+    # Tracer and meter providers name it _atexit_handler, the logger provider _at_exit_handler.
+    for attribute in ("_atexit_handler", "_at_exit_handler"):
+        handler = getattr(provider, attribute, None)
+        if handler is not None:
+            atexit.unregister(handler)
+            setattr(provider, attribute, None)  # what the provider's own shutdown() does
+            return True
+    return False
+
+
+def set_span_processors(provider: TracerProvider, processors: tuple[SpanProcessor, ...]) -> None:
+    """Replace the span processors of *provider* (the multi-processor keeps a tuple)."""
+    multi = provider._active_span_processor  # noqa: SLF001 - no public way to replace processors
+    with multi._lock:  # noqa: SLF001 - the lock add_span_processor takes
+        multi._span_processors = processors  # noqa: SLF001 - as above
+
+
+def set_log_record_processors(
+    provider: LoggerProvider, processors: tuple[LogRecordProcessor, ...]
+) -> None:
+    """Replace the log record processors of *provider*."""
+    multi = provider._multi_log_record_processor  # noqa: SLF001 - no public way to replace them
+    with multi._lock:  # noqa: SLF001 - the lock add_log_record_processor takes
+        multi._log_record_processors = processors  # noqa: SLF001 - as above
+
+
+def swap_metric_reader(provider: SDKMeterProvider, reader: MetricReader, wrapper: Any) -> None:
+    """Put *wrapper* in the place of *reader*, already registered with *provider*.
+
+    The provider lists its readers (shutdown and force_flush iterate the list) and its
+    measurement consumer keys each reader's aggregation storage by the reader; both are re-pointed
+    at *wrapper* (the mapping is replaced, never mutated, as the SDK itself does), and *wrapper*
+    is handed the collect callback and the provider as if the provider had registered it.
+    """
+    consumer = provider._measurement_consumer  # noqa: SLF001 - no public way to replace a reader
+    with consumer._lock:  # noqa: SLF001 - the lock the SDK's own add/remove take
+        storages = consumer._reader_storages  # noqa: SLF001 - as above
+        consumer._reader_storages = {  # noqa: SLF001 - as above
+            (wrapper if key is reader else key): value for key, value in storages.items()
+        }
+    readers = provider._metric_readers  # noqa: SLF001 - as above
+    provider._metric_readers = tuple(wrapper if r is reader else r for r in readers)  # noqa: SLF001 - as above
+    wrapper._set_collect_callback(consumer.collect)  # noqa: SLF001 - what the provider calls
+    if hasattr(wrapper, "_set_meter_provider"):
+        wrapper._set_meter_provider(provider)  # noqa: SLF001 - as above (SDK 1.41+)
 
 
 def _stock_batch(processor: object) -> Any:
