@@ -461,3 +461,25 @@ class TestMeasurementHook:
         counter = MeterProvider(shutdown_on_exit=False).get_meter("t").create_counter("c")
         with canary("SDKInstrument", "sdk.metrics._internal.instrument._Instrument"):
             assert isinstance(counter, _internals.SDKInstrument)
+
+
+class TestOtlpEncoding:
+    def test_plain_attributes(self) -> None:
+        """``BoundedAttributes`` keeps its entries, in order, in the ``_dict`` the accessor reads."""
+        from opentelemetry.attributes import BoundedAttributes
+
+        with canary("plain_attributes", "BoundedAttributes._dict"):
+            bounded = BoundedAttributes(maxlen=2, attributes={"a": 1, "b": "x", "c": True})
+            plain = _internals.plain_attributes(bounded)
+            assert type(plain) is not BoundedAttributes
+            assert list(plain.items()) == list(bounded.items())
+            assert _internals.plain_attributes({"k": 1}) == {"k": 1}
+
+    def test_span_attributes(self) -> None:
+        """A finished span's ``_attributes`` hold what ``ReadableSpan.attributes`` shows."""
+        with canary("span_attributes", "ReadableSpan._attributes"):
+            provider = TracerProvider(shutdown_on_exit=False)
+            span = provider.get_tracer("t").start_span("s", attributes={"a": 1, "b": [1, 2]})
+            span.set_attribute("c", "z")
+            span.end()
+            assert list(_internals.span_attributes(span).items()) == list(span.attributes.items())

@@ -19,6 +19,7 @@ from opentelemetry import context as _context
 from opentelemetry import metrics as _metrics
 from opentelemetry._logs import LoggerProvider as _APILoggerProvider
 from opentelemetry._logs._internal import ProxyLoggerProvider as _ProxyLoggerProvider
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk._configuration import _BaseConfigurator
@@ -34,7 +35,7 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.metrics.view import Aggregation, View
-from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 
 if TYPE_CHECKING:
@@ -66,10 +67,12 @@ __all__ = [
     "on_ending",
     "periodic_reader_exporter",
     "periodic_reader_thread_alive",
+    "plain_attributes",
     "reader_is_registered",
     "receive_metrics",
     "replace_periodic_reader_exporter",
     "reset_reader_storage",
+    "span_attributes",
     "span_processors_of",
     "stock_batch_capacity",
     "stock_batch_queue",
@@ -400,3 +403,22 @@ def measurement_hook_view(sink_for: Callable[[SDKInstrument], MeasurementSink]) 
     aggregation per instrument and reader. ``sink_for`` and the sinks must never raise.
     """
     return View(instrument_name="*", aggregation=_MeasurementHook(sink_for), attribute_keys=set())
+
+
+# --- OTLP encoding -------------------------------------------------------------------------------
+
+
+def plain_attributes(attributes: Any) -> Any:
+    """Return the plain dictionary behind SDK ``BoundedAttributes`` (*attributes* otherwise).
+
+    ``BoundedAttributes.items()`` walks the ``collections.abc`` mixins in Python, a call per
+    item; the direct OTLP encoder reads the same entries, in the same order, from the dictionary.
+    """
+    if type(attributes) is BoundedAttributes:
+        return attributes._dict  # noqa: SLF001 - read-only, the entries items() yields
+    return attributes
+
+
+def span_attributes(span: ReadableSpan) -> Any:
+    """Return a span's attributes without the read-only proxy ``ReadableSpan.attributes`` builds."""
+    return plain_attributes(span._attributes)  # noqa: SLF001 - read-only, as above

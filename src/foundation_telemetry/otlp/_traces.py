@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from opentelemetry.trace import SpanKind
 
+from .._otel._internals import span_attributes
 from ._envelope import encode_envelope, group
 from ._wire import Unsupported, encode_attributes, field_str, fixed64, frame, varint
 
@@ -95,7 +96,7 @@ def _span(span: Any) -> bytes:
         kind,
         _time(b"\x39", span.start_time),
         _time(b"\x41", span.end_time),
-        encode_attributes(b"\x4a", span.attributes),
+        encode_attributes(b"\x4a", span_attributes(span)),
         _count(b"\x50", span.dropped_attributes),
     )
     events = span.events

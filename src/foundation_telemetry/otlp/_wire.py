@@ -14,6 +14,8 @@ import struct
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .._otel._internals import plain_attributes
+
 __all__ = [
     "Unsupported",
     "double",
@@ -163,4 +165,5 @@ def encode_attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes
     """Encode every attribute as a repeated ``KeyValue`` field *tag*, in the mapping's order."""
     if not attributes:
         return b""
-    return b"".join([tag + _framed_key_value(key, value) for key, value in attributes.items()])
+    items = plain_attributes(attributes).items()
+    return b"".join([tag + _framed_key_value(key, value) for key, value in items])
