@@ -483,3 +483,38 @@ class TestOtlpEncoding:
             span.set_attribute("c", "z")
             span.end()
             assert list(_internals.span_attributes(span).items()) == list(span.attributes.items())
+
+    @pytest.mark.parametrize("signal", ["traces", "logs"])
+    def test_encoded_http_exporter(self, signal: str) -> None:
+        """The stock HTTP exporter serialises what its module's ``encode_*`` returns."""
+        import importlib
+
+        module = importlib.import_module(
+            "opentelemetry.exporter.otlp.proto.http."
+            + ("trace_exporter" if signal == "traces" else "_log_exporter")
+        )
+        name = "encode_spans" if signal == "traces" else "encode_logs"
+        with canary("encoded_http_exporter", f"the HTTP exporter module's global {name}"):
+            exporter = _internals.encoded_http_exporter(
+                signal, lambda batch: b"", endpoint="http://127.0.0.1:9/v1/x"
+            )
+            dispatcher = getattr(module, name)
+            assert dispatcher.__wrapped__.__module__.startswith(
+                "opentelemetry.exporter.otlp.proto.common"
+            )
+            assert name in inspect.getsource(type(exporter).__mro__[1].export)
+            exporter.shutdown()
+
+    @pytest.mark.parametrize("signal", ["traces", "logs", "metrics"])
+    def test_encoded_grpc_exporter(self, signal: str) -> None:
+        """The gRPC mixin builds its stub and request through the two hooks the subclass overrides."""
+        with canary("encoded_grpc_exporter", "OTLPExporterMixin._translate_data / _client"):
+            exporter = _internals.encoded_grpc_exporter(
+                signal, lambda batch: b"request", endpoint="127.0.0.1:9", insecure=True
+            )
+            assert type(exporter._client).__name__ == "_EncodedStub"
+            assert exporter._translate_data([]) == b"request"
+            source = inspect.getsource(type(exporter).__mro__[1]._export)
+            assert "self._client.Export(" in source
+            assert "self._translate_data(" in source
+            exporter.shutdown()
