@@ -475,14 +475,28 @@ class TestOtlpEncoding:
             assert list(plain.items()) == list(bounded.items())
             assert _internals.plain_attributes({"k": 1}) == {"k": 1}
 
-    def test_span_attributes(self) -> None:
-        """A finished span's ``_attributes`` hold what ``ReadableSpan.attributes`` shows."""
-        with canary("span_attributes", "ReadableSpan._attributes"):
-            provider = TracerProvider(shutdown_on_exit=False)
-            span = provider.get_tracer("t").start_span("s", attributes={"a": 1, "b": [1, 2]})
+    def test_span_fields(self) -> None:
+        """A finished span's private fields hold what its public properties return."""
+        from opentelemetry.sdk.trace import SpanLimits
+        from opentelemetry.trace import Link
+
+        with canary("span_fields", "ReadableSpan._attributes / _events / _links, BoundedList._dq"):
+            limits = SpanLimits(max_attributes=2, max_events=1, max_links=1)
+            provider = TracerProvider(shutdown_on_exit=False, span_limits=limits)
+            tracer = provider.get_tracer("t")
+            other = tracer.start_span("other")
+            links = [Link(other.get_span_context()), Link(other.get_span_context(), {"k": 1})]
+            span = tracer.start_span("s", attributes={"a": 1, "b": [1, 2]}, links=links)
             span.set_attribute("c", "z")
+            span.add_event("one")
+            span.add_event("two")
             span.end()
-            assert list(_internals.span_attributes(span).items()) == list(span.attributes.items())
+            attributes, events, found_links, *dropped = _internals.span_fields(span)
+            assert list(attributes.items()) == list(span.attributes.items())
+            assert tuple(events) == span.events
+            assert tuple(found_links) == span.links
+            assert dropped == [span.dropped_attributes, span.dropped_events, span.dropped_links]
+            assert dropped == [1, 1, 1]
 
     @pytest.mark.parametrize("signal", ["traces", "logs"])
     def test_encoded_http_exporter(self, signal: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Sequence, Sized
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
@@ -37,6 +37,7 @@ from opentelemetry.sdk.metrics.export import (
 from opentelemetry.sdk.metrics.view import Aggregation, View
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.util import BoundedList
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics._internal.aggregation import _Aggregation
@@ -74,7 +75,7 @@ __all__ = [
     "receive_metrics",
     "replace_periodic_reader_exporter",
     "reset_reader_storage",
-    "span_attributes",
+    "span_fields",
     "span_processors_of",
     "stock_batch_capacity",
     "stock_batch_queue",
@@ -421,9 +422,27 @@ def plain_attributes(attributes: Any) -> Any:
     return attributes
 
 
-def span_attributes(span: ReadableSpan) -> Any:
-    """Return a span's attributes without the read-only proxy ``ReadableSpan.attributes`` builds."""
-    return plain_attributes(span._attributes)  # noqa: SLF001 - read-only, as above
+def span_fields(span: ReadableSpan) -> tuple[Any, Sequence[Any], Sequence[Any], int, int, int]:
+    """Return a span's attributes, events, links and their dropped counts, in one call.
+
+    The values of ``ReadableSpan.attributes`` (as the plain dictionary, not the read-only proxy
+    the property builds), ``events``, ``links``, ``dropped_attributes``, ``dropped_events`` and
+    ``dropped_links``, which are six Python calls through the properties.
+    """
+    attributes = span._attributes  # noqa: SLF001 - read-only, what the properties return
+    events = span._events  # noqa: SLF001 - as above
+    links = span._links  # noqa: SLF001 - as above
+    dropped_attributes = dropped_events = dropped_links = 0
+    if isinstance(attributes, BoundedAttributes):
+        dropped_attributes = attributes.dropped
+        attributes = plain_attributes(attributes)
+    if isinstance(events, BoundedList):
+        dropped_events = events.dropped
+        events = tuple(events._dq)  # type: ignore[attr-defined]  # noqa: SLF001 - the span has ended
+    if isinstance(links, BoundedList):
+        dropped_links = links.dropped
+        links = tuple(links._dq)  # type: ignore[attr-defined]  # noqa: SLF001 - as above
+    return attributes, events or (), links or (), dropped_attributes, dropped_events, dropped_links
 
 
 class _Deferred:

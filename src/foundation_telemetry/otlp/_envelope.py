@@ -62,7 +62,7 @@ Groups = dict[Any, dict[Any, list[bytes]]]
 def group(
     items: Iterable[Any], encode: Callable[[Any], bytes], scope_of: Callable[[Any], Any]
 ) -> Groups:
-    """Encode every item and file it under its resource, then its scope, in first-seen order."""
+    """Encode every item (as its framed field 2) under its resource, then its scope, in order."""
     groups: Groups = {}
     last_resource: Any = object()
     last_scope: Any = object()
@@ -78,16 +78,14 @@ def group(
     return groups
 
 
-def encode_envelope(groups: Groups, item_tag: bytes) -> bytes:
-    """Return the ``Export*ServiceRequest`` body: resources, their scopes, each scope's items."""
+def encode_envelope(groups: Groups) -> bytes:
+    """Return the ``Export*ServiceRequest`` body: resources, their scopes, their framed items."""
     resources = []
     for resource, scopes in groups.items():
         parts = [resource_body(resource)]
         for scope, items in scopes.items():
             scope_url = field_str(b"\x1a", scope.schema_url) if scope is not None else b""
-            body = (
-                scope_body(scope) + b"".join([frame(item_tag, item) for item in items]) + scope_url
-            )
+            body = scope_body(scope) + b"".join(items) + scope_url
             parts.append(frame(b"\x12", body))
         parts.append(field_str(b"\x1a", resource.schema_url))
         resources.append(frame(b"\x0a", b"".join(parts)))

@@ -31,20 +31,23 @@ def _log(item: Any) -> bytes:
         raise Unsupported((flags, dropped))
     trace_id = record.trace_id
     span_id = record.span_id
-    return b"".join(
-        (
-            _time(b"\x09", record.timestamp),
-            b"\x10" + varint(severity) if severity else b"",
-            field_str(b"\x1a", record.severity_text),
-            frame(b"\x2a", encode_value(record.body)),
-            encode_attributes(b"\x32", record.attributes),
-            b"\x38" + varint(dropped) if dropped else b"",
-            b"\x45" + flags.to_bytes(4, "little") if flags else b"",
-            b"" if trace_id == 0 else b"\x4a\x10" + trace_id.to_bytes(16, "big"),
-            b"" if span_id == 0 else b"\x52\x08" + span_id.to_bytes(8, "big"),
-            _time(b"\x59", record.observed_timestamp),
-            field_str(b"\x62", record.event_name),
-        )
+    return frame(
+        b"\x12",
+        b"".join(
+            (
+                _time(b"\x09", record.timestamp),
+                b"\x10" + varint(severity) if severity else b"",
+                field_str(b"\x1a", record.severity_text),
+                frame(b"\x2a", encode_value(record.body)),
+                encode_attributes(b"\x32", record.attributes),
+                b"\x38" + varint(dropped) if dropped else b"",
+                b"\x45" + flags.to_bytes(4, "little") if flags else b"",
+                b"" if trace_id == 0 else b"\x4a\x10" + trace_id.to_bytes(16, "big"),
+                b"" if span_id == 0 else b"\x52\x08" + span_id.to_bytes(8, "big"),
+                _time(b"\x59", record.observed_timestamp),
+                field_str(b"\x62", record.event_name),
+            )
+        ),
     )
 
 
@@ -54,4 +57,4 @@ def _scope_of(item: Any) -> Any:
 
 def encode_logs(batch: Sequence[Any]) -> bytes:
     """Encode *batch* as a serialised ``ExportLogsServiceRequest``; raises :class:`Unsupported`."""
-    return encode_envelope(group(batch, _log, _scope_of), b"\x12")
+    return encode_envelope(group(batch, _log, _scope_of))

@@ -20,11 +20,13 @@ __all__ = [
     "Unsupported",
     "double",
     "encode_attributes",
+    "encode_plain_attributes",
     "encode_value",
     "field_bytes",
     "field_str",
     "fixed64",
     "frame",
+    "name_field",
     "sint_varint",
     "varint",
 ]
@@ -144,20 +146,17 @@ def _key_value(key: str, value: Any) -> bytes:
 
 
 _by_type: Final[dict[type, dict[tuple[str, Any], bytes]]] = {str: {}, int: {}, bool: {}}
+_names: Final[dict[tuple[bytes, str], bytes]] = {}
 
 
 def _framed_key_value(key: str, value: Any) -> bytes:
-    """Return the ``KeyValue`` length and body (the caller prepends the field tag), memoised when small."""
+    """Return the ``KeyValue`` length and body (the caller prepends the tag), memoised if small."""
+    framed = frame(b"", _key_value(key, value))
     cache = _by_type.get(type(value))
-    if cache is None or (type(value) is str and len(value) > _CACHED_VALUE_LENGTH):
-        return frame(b"", _key_value(key, value))
-    cache_key = (key, value)
-    framed = cache.get(cache_key)
-    if framed is None:
-        framed = frame(b"", _key_value(key, value))
+    if cache is not None and (type(value) is not str or len(value) <= _CACHED_VALUE_LENGTH):
         if len(cache) >= _CACHE_LIMIT:
             cache.clear()
-        cache[cache_key] = framed
+        cache[key, value] = framed
     return framed
 
 
@@ -165,5 +164,27 @@ def encode_attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes
     """Encode every attribute as a repeated ``KeyValue`` field *tag*, in the mapping's order."""
     if not attributes:
         return b""
-    items = plain_attributes(attributes).items()
-    return b"".join([tag + _framed_key_value(key, value) for key, value in items])
+    return encode_plain_attributes(tag, plain_attributes(attributes))
+
+
+def encode_plain_attributes(tag: bytes, attributes: Mapping[str, Any]) -> bytes:
+    """Encode like :func:`encode_attributes`, from a mapping known not to be ``BoundedAttributes``."""
+    caches = _by_type
+    out = []
+    for key, value in attributes.items():
+        cache = caches.get(type(value))
+        framed = None if cache is None else cache.get((key, value))
+        out.append(tag + (_framed_key_value(key, value) if framed is None else framed))
+    return b"".join(out)
+
+
+def name_field(tag: bytes, name: str | None) -> bytes:
+    """Return a ``string`` field like :func:`field_str`, memoised: span and event names repeat."""
+    framed = _names.get((tag, name))  # type: ignore[arg-type]
+    if framed is None:
+        framed = field_str(tag, name)
+        if len(_names) >= _CACHE_LIMIT:
+            _names.clear()
+        if type(name) is str and len(name) <= _CACHED_VALUE_LENGTH:
+            _names[tag, name] = framed
+    return framed
