@@ -41,6 +41,7 @@ __all__ = [
     "handlers",
     "ledger",
     "on_fork_in_child",
+    "otlp_encoding",
     "process",
     "proxies",
     "recording",
@@ -315,6 +316,26 @@ class _Recording:
         """Keep everything: a child keeps its parent's defaults and session recorders."""
 
 
+@final
+class _OtlpEncoding:
+    """What the direct OTLP encoder did, per signal (``otlp._fallback``)."""
+
+    __slots__ = ("direct", "fallback", "last_fallback")
+
+    def __init__(self) -> None:
+        self.direct: collections.Counter[str] = collections.Counter()
+        """Batches the direct encoder wrote, by signal (``"traces"``...); a child starts at zero."""
+        self.fallback: collections.Counter[str] = collections.Counter()
+        """Batches handed to the stock encoder instead, by signal; a child starts at zero."""
+        self.last_fallback: str | None = None
+        """Why the most recent batch was handed over (the input the direct encoder refused)."""
+
+    def reset_in_child(self) -> None:
+        self.direct.clear()
+        self.fallback.clear()
+        self.last_fallback = None
+
+
 process: Final = _Process()
 proxies: Final = _Proxies()
 config: Final = _Config()
@@ -324,9 +345,21 @@ ledger: Final = _Ledger()
 debug: Final = _Debug()
 shutdown: Final = _Shutdown()
 recording: Final = _Recording()
+otlp_encoding: Final = _OtlpEncoding()
 
 # The reset order of a forked child: the process id first, then every holder.
-_HOLDERS: Final = (process, proxies, config, events, handlers, ledger, debug, shutdown, recording)
+_HOLDERS: Final = (
+    process,
+    proxies,
+    config,
+    events,
+    handlers,
+    ledger,
+    debug,
+    shutdown,
+    recording,
+    otlp_encoding,
+)
 _fork_callbacks: list[Callable[[], None]] = []
 
 

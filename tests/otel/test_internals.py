@@ -548,3 +548,74 @@ class TestMeasurementHook:
         counter = MeterProvider(shutdown_on_exit=False).get_meter("t").create_counter("c")
         with canary("SDKInstrument", "sdk.metrics._internal.instrument._Instrument"):
             assert isinstance(counter, _internals.SDKInstrument)
+
+
+class TestOtlpEncoding:
+    def test_plain_attributes(self) -> None:
+        """``BoundedAttributes`` keeps its entries, in order, in the ``_dict`` the accessor reads."""
+        from opentelemetry.attributes import BoundedAttributes
+
+        with canary("plain_attributes", "BoundedAttributes._dict"):
+            bounded = BoundedAttributes(maxlen=2, attributes={"a": 1, "b": "x", "c": True})
+            plain = _internals.plain_attributes(bounded)
+            assert type(plain) is not BoundedAttributes
+            assert list(plain.items()) == list(bounded.items())
+            assert _internals.plain_attributes({"k": 1}) == {"k": 1}
+
+    def test_span_fields(self) -> None:
+        """A finished span's private fields hold what its public properties return."""
+        from opentelemetry.sdk.trace import SpanLimits
+        from opentelemetry.trace import Link
+
+        with canary("span_fields", "ReadableSpan._attributes / _events / _links, BoundedList._dq"):
+            limits = SpanLimits(max_attributes=2, max_events=1, max_links=1)
+            provider = TracerProvider(shutdown_on_exit=False, span_limits=limits)
+            tracer = provider.get_tracer("t")
+            other = tracer.start_span("other")
+            links = [Link(other.get_span_context()), Link(other.get_span_context(), {"k": 1})]
+            span = tracer.start_span("s", attributes={"a": 1, "b": [1, 2]}, links=links)
+            span.set_attribute("c", "z")
+            span.add_event("one")
+            span.add_event("two")
+            span.end()
+            attributes, events, found_links, *dropped = _internals.span_fields(span)
+            assert list(attributes.items()) == list(span.attributes.items())
+            assert tuple(events) == span.events
+            assert tuple(found_links) == span.links
+            assert dropped == [span.dropped_attributes, span.dropped_events, span.dropped_links]
+            assert dropped == [1, 1, 1]
+
+    @pytest.mark.parametrize("signal", ["traces", "logs"])
+    def test_encoded_http_exporter(self, signal: str) -> None:
+        """The stock HTTP exporter serialises what its module's ``encode_*`` returns."""
+        import importlib
+
+        module = importlib.import_module(
+            "opentelemetry.exporter.otlp.proto.http."
+            + ("trace_exporter" if signal == "traces" else "_log_exporter")
+        )
+        name = "encode_spans" if signal == "traces" else "encode_logs"
+        with canary("encoded_http_exporter", f"the HTTP exporter module's global {name}"):
+            exporter = _internals.encoded_http_exporter(
+                signal, lambda batch: b"", endpoint="http://127.0.0.1:9/v1/x"
+            )
+            dispatcher = getattr(module, name)
+            assert dispatcher.__wrapped__.__module__.startswith(
+                "opentelemetry.exporter.otlp.proto.common"
+            )
+            assert name in inspect.getsource(type(exporter).__mro__[1].export)
+            exporter.shutdown()
+
+    @pytest.mark.parametrize("signal", ["traces", "logs", "metrics"])
+    def test_encoded_grpc_exporter(self, signal: str) -> None:
+        """The gRPC mixin builds its stub and request through the two hooks the subclass overrides."""
+        with canary("encoded_grpc_exporter", "OTLPExporterMixin._translate_data / _client"):
+            exporter = _internals.encoded_grpc_exporter(
+                signal, lambda batch: b"request", endpoint="127.0.0.1:9", insecure=True
+            )
+            assert type(exporter._client).__name__ == "_EncodedStub"
+            assert exporter._translate_data([]) == b"request"
+            source = inspect.getsource(type(exporter).__mro__[1]._export)
+            assert "self._client.Export(" in source
+            assert "self._translate_data(" in source
+            exporter.shutdown()
