@@ -213,7 +213,18 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
         The deadline starts when the block is entered. The yielded object's ``.record`` (first
         match) and ``.records`` are filled on exit.
         """
-        return EventExpectation(self, _event_matcher(name, attributes, attrs), count, timeout)
+        return EventExpectation(
+            self, _event_matcher(name, attributes, attrs), count, timeout
+        ).track(
+            describe_call(
+                "assert_telemetry_event",
+                name,
+                count=None if count == 1 else count,
+                timeout=timeout,
+                attributes=attributes,
+                **attrs,
+            )
+        )
 
     def refute_telemetry_event(
         self,
@@ -224,7 +235,11 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
         **attrs: Any,
     ) -> RefuteExpectation:
         """Expect no event named *name* from entering the block until *within* seconds later."""
-        return RefuteExpectation(self, _event_matcher(name, attributes, attrs), within)
+        return RefuteExpectation(self, _event_matcher(name, attributes, attrs), within).track(
+            describe_call(
+                "refute_telemetry_event", name, within=within, attributes=attributes, **attrs
+            )
+        )
 
     def assert_telemetry_sequence(
         self, steps: Sequence[Any], *, strict: bool = False, timeout: float | None = None
@@ -233,13 +248,19 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
 
         Other events may come between steps unless *strict*. ``.records`` holds the matches.
         """
-        return SequenceExpectation(self, step_matchers(steps), strict, timeout)
+        return SequenceExpectation(self, step_matchers(steps), strict, timeout).track(
+            describe_call(
+                "assert_telemetry_sequence", steps, strict=strict or None, timeout=timeout
+            )
+        )
 
     def assert_telemetry_any(
         self, steps: Sequence[Any], *, timeout: float | None = None
     ) -> AnyExpectation:
         """Expect at least one of these events; ``.record`` and ``.index`` say which came."""
-        return AnyExpectation(self, step_matchers(steps), timeout)
+        return AnyExpectation(self, step_matchers(steps), timeout).track(
+            describe_call("assert_telemetry_any", steps, timeout=timeout)
+        )
 
     def expect_span(
         self,
@@ -266,13 +287,26 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
         matcher = RecordMatcher(
             "span", is_ended_span, name, merge_attributes(attributes, attrs), fields, parent
         )
-        return EventExpectation(self, matcher, count, timeout)
+        return EventExpectation(self, matcher, count, timeout).track(
+            describe_call(
+                "expect_span",
+                name,
+                parent=parent,
+                status=status,
+                count=None if count == 1 else count,
+                timeout=timeout,
+                attributes=attributes,
+                **attrs,
+            )
+        )
 
     def expect_trace(
         self, shape: Any, *, ordered: bool = False, timeout: float | None = None
     ) -> TraceExpectation:
         """Expect a span tree of this shape among the spans ended by the end of the block."""
-        return TraceExpectation(self, shape, ordered, timeout)
+        return TraceExpectation(self, shape, ordered, timeout).track(
+            describe_call("expect_trace", shape, ordered=ordered or None, timeout=timeout)
+        )
 
     @contextlib.contextmanager
     def capture_telemetry(self) -> Iterator[Captured]:

@@ -23,7 +23,7 @@ _MARKER: Final = "telemetry"
 _MARKER_HELP: Final = (
     "telemetry(timeout=None, strict=True): options for the `telemetry` fixture: the default "
     "expectation timeout in seconds for this test, and whether waits and collectors that were "
-    "created but never waited for fail the test at teardown."
+    "created but never waited for (and expectations never entered) fail the test at teardown."
 )
 
 
@@ -101,14 +101,25 @@ def telemetry(request: pytest.FixtureRequest) -> Iterator[TelemetryFixture]:
     fixture = TelemetryFixture(session_recorder(), timeout)
     request.node.stash[_FIXTURE] = fixture
     yield fixture
+    if not strict:
+        return
+    lines = []
+    unentered = fixture._unentered()
+    if unentered:
+        lines.append(
+            "The following expectations were created but never entered, so they checked "
+            "nothing (use `with` / `async with` around the action):"
+        )
+        lines += [f"- {line}" for line in unentered]
     pending = fixture._pending()
-    if strict and pending:
-        lines = [
+    if pending:
+        lines.append(
             "The following waits were created but never waited for (call .wait() or await it):"
-        ]
+        )
         lines += [f"- {line}" for line in pending]
         lines.append(
             "If this is on purpose, detach a collector with .detach(), or use "
             "@pytest.mark.telemetry(strict=False)."
         )
+    if lines:
         pytest.fail("\n".join(lines), pytrace=False)
