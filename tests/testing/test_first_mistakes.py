@@ -99,3 +99,76 @@ class TestExpectationWithoutWith:
             """
         )
         run(pytester).assert_outcomes(passed=1)
+
+
+class TestActionBeforeTheExpectation:
+    def test_expectation_opened_after_the_event(self, pytester):
+        """The event came before the `with`: the failure says so first, and what to do."""
+        pytester.makepyfile(
+            test_seed="""
+            import logging
+            from opentelemetry import _logs
+
+            def test_emitted_first(telemetry):
+                _logs.get_logger("shop").emit(event_name="checkout", attributes={"order": 1})
+                with telemetry.assert_telemetry_event("checkout", timeout=0.05):
+                    pass
+            """
+        )
+        result = run(pytester)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "E       foundation_telemetry.testing.TelemetryAssertionError: "
+                "No event matched within 0.05s: event 'checkout'",
+                "E       A matching event 'checkout' arrived *ms BEFORE the expectation began: "
+                "attach before the action (put the action inside the `with` block, or call "
+                "attach_collector() before it and .wait() after).",
+                "E       Received nothing since the expectation began.",
+            ],
+            consecutive=True,
+        )
+
+    def test_collector_attached_after_the_event_names_its_line(self, pytester):
+        """A collector attached too late names the line the event came from, when it is known."""
+        pytester.makepyfile(
+            test_late="""
+            import sys
+            from opentelemetry import _logs
+
+            def checkout():
+                here = sys._getframe()
+                _logs.get_logger("shop").emit(
+                    event_name="checkout",
+                    attributes={"code.file.path": __file__, "code.line.number": here.f_lineno},
+                )
+
+            def test_attached_late(telemetry):
+                checkout()
+                checkout()
+                telemetry.attach_collector("checkout").wait(timeout=0.05)
+            """
+        )
+        result = run(pytester)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "E       A matching event 'checkout' arrived *ms BEFORE the collector was "
+                "attached (emitted at test_late.py:8) (and 1 more before it): attach before the "
+                "action (put the action inside the `with` block, or call attach_collector() "
+                "before it and .wait() after).",
+            ]
+        )
+
+    def test_waits_from_the_start_of_the_test_need_no_hint(self, pytester):
+        """A domain wait reads from the start of the test: an earlier event satisfies it."""
+        pytester.makepyfile(
+            test_domain="""
+            from foundation_telemetry.events import emit
+
+            def test_ready_before_the_wait(telemetry):
+                emit("foundation.service.started", {"service.name": "billing"})
+                assert telemetry.wait_for_service_ready("billing").wait(timeout=1).name
+            """
+        )
+        run(pytester).assert_outcomes(passed=1)

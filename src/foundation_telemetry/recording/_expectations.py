@@ -247,7 +247,11 @@ class RefuteExpectation(Expectation):
         )
         details = [f"- {_line(self.watch, r)}" for r in self.records]
         return self.watch.report(
-            headline, details=details, matchers=[self.matcher], show_closest=False
+            headline,
+            look_back=False,
+            details=details,
+            matchers=[self.matcher],
+            show_closest=False,
         )
 
 
@@ -394,6 +398,7 @@ class Collector(BaseWait[Any]):
     ) -> None:
         self._matching = _Matching(source, matcher, count, None)
         self._matching.watch = Watch(source)
+        self._matching.watch.began = "the collector was attached"
         self._detached = False
         super().__init__(source, self._matching, call)
 

@@ -9,6 +9,7 @@ whether the recorder's ring buffer overflowed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, final
@@ -81,6 +82,25 @@ def format_record(record: Record, begin_ns: int, preferred: Sequence[str] = ()) 
     return line
 
 
+_PATH_KEYS: Final = ("code.file.path", "code.filepath")
+_LINE_KEYS: Final = ("code.line.number", "code.lineno")
+
+
+def _emitted_at(record: Record) -> str:
+    """Return `` (emitted at path:line)`` when the record carries its code location."""
+    attributes = record.attributes
+    path = next((attributes[key] for key in _PATH_KEYS if key in attributes), None)
+    if path is None:
+        return ""
+    line = next((attributes[key] for key in _LINE_KEYS if key in attributes), None)
+    try:
+        relative = os.path.relpath(str(path))
+    except ValueError:  # another drive on Windows
+        relative = str(path)
+    shown = path if relative.startswith("..") else relative
+    return f" (emitted at {shown}{'' if line is None else f':{line}'})"
+
+
 @dataclass
 class Report:
     """Everything a failure message is rendered from."""
@@ -98,11 +118,13 @@ class Report:
     capacity: int = 0
     details: Sequence[str] = ()
     show_closest: bool = True
+    before: Sequence[Record] = ()
+    began: str = "the expectation began"
 
     def render(self) -> str:
         """Return the full message."""
         preferred = [key for matcher in self.matchers for key in matcher.attributes]
-        lines = [self.headline, *self.details]
+        lines = [self.headline, *self._before(), *self.details]
         lines += self._received(preferred)
         if self.show_closest:
             lines += self._closest()
@@ -126,11 +148,26 @@ class Report:
             )
         return "\n".join(lines)
 
+    def _before(self) -> list[str]:
+        if not self.before:
+            return []
+        record = self.before[-1]
+        ago_ms = (self.begin_ns - record_time_ns(record)) / 1e6
+        where = _emitted_at(record)
+        more = len(self.before) - 1
+        return [
+            f"A matching {kind_label(record)} {record.name!r} arrived {ago_ms:.1f}ms BEFORE "
+            f"{self.began}{where}"
+            + (f" (and {more} more before it)" if more else "")
+            + ": attach before the action (put the action inside the `with` block, or call "
+            "attach_collector() before it and .wait() after)."
+        ]
+
     def _received(self, preferred: Sequence[str]) -> list[str]:
         total = self.received_total or len(self.received)
         if not total:
-            return ["Received nothing since the expectation began."]
-        lines = [f"Received {total} record(s) since the expectation began:"]
+            return [f"Received nothing since {self.began}."]
+        lines = [f"Received {total} record(s) since {self.began}:"]
         shown = list(self.received)[-_MAX_RECEIVED:]
         hidden = total - len(shown)
         if hidden > 0:
