@@ -87,7 +87,14 @@ class _Proxies:
 class _Config:
     """What ``configure()`` built and the runtime-metrics binding (``_config``)."""
 
-    __slots__ = ("active", "active_lock", "runtime_metrics_lock", "runtime_metrics_provider")
+    __slots__ = (
+        "active",
+        "active_lock",
+        "rejected",
+        "rejected_lock",
+        "runtime_metrics_lock",
+        "runtime_metrics_provider",
+    )
 
     def __init__(self) -> None:
         self.active: Any = None
@@ -98,10 +105,18 @@ class _Config:
         """The ``MeterProvider`` the runtime-metrics instrumentor is bound to (weakly)."""
         self.runtime_metrics_lock = threading.Lock()
         """Serialises rebinding the runtime-metrics instrumentor."""
+        self.rejected: dict[tuple[str, str, int], int] = {}
+        """Exports an OTLP endpoint refused for good, by ``(signal, endpoint, HTTP status)``.
+
+        The first of each key was reported on stderr; ``health()["otlp_rejected"]`` shows them."""
+        self.rejected_lock = threading.Lock()
+        """Serialises :attr:`rejected` (export threads of every signal write it)."""
 
     def reset_in_child(self) -> None:
         self.active_lock = threading.Lock()
         self.runtime_metrics_lock = threading.Lock()
+        self.rejected_lock = threading.Lock()
+        self.rejected = {}
 
 
 @final

@@ -2,11 +2,13 @@
 
 The OTLP exporter classes are imported only when chosen, so an application that exports over
 HTTP never loads grpcio. ``"memory"`` is not an exporter here: it means the in-process Recorder,
-which ``_config`` attaches as a processor instead.
+which ``_config`` attaches as a processor instead. An OTLP/HTTP exporter sends through a
+session that reports permanent errors (see ``_rejections``).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,11 +16,19 @@ from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExport
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter
 
 from .._otel._compat import ConsoleLogRecordExporter, LogRecordExporter, otlp_log_exporter
+from ._rejections import session_for
 from ._settings import SignalSettings
 
 __all__ = ["build_exporters"]
 
 Exporter = SpanExporter | MetricExporter | LogRecordExporter
+
+
+def _credential_providers(signal: str) -> tuple[str, str]:
+    return (
+        "OTEL_PYTHON_EXPORTER_OTLP_HTTP_CREDENTIAL_PROVIDER",
+        f"OTEL_PYTHON_EXPORTER_OTLP_HTTP_{signal.upper()}_CREDENTIAL_PROVIDER",
+    )
 
 
 def _otlp_exporter(settings: SignalSettings) -> Any:
@@ -38,6 +48,9 @@ def _otlp_exporter(settings: SignalSettings) -> Any:
 
             return OTLPMetricExporter(**kwargs)
         return otlp_log_exporter("grpc", **kwargs)
+    if not any(os.environ.get(name) for name in _credential_providers(settings.signal)):
+        # A credential provider makes the SDK build its own session (it then cannot report).
+        kwargs["session"] = session_for(settings.signal, settings.endpoint)
     if settings.signal == "traces":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter as HTTPSpanExporter,
