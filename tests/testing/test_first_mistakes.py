@@ -172,3 +172,73 @@ class TestActionBeforeTheExpectation:
             """
         )
         run(pytester).assert_outcomes(passed=1)
+
+
+class TestTyposRaiseAtTheCall:
+    def test_each_typo_raises_at_once_naming_what_is_accepted(self, pytester):
+        """Wrong values never wait out the clock: the call itself raises (timeout 60 s here)."""
+        pytester.makepyfile(
+            test_typos="""
+            import pytest
+
+            pytestmark = pytest.mark.telemetry(timeout=60)
+
+            def test_status(telemetry):
+                telemetry.expect_span("checkout", status="FAILED")
+
+            def test_threshold(telemetry):
+                telemetry.wait_for_metric_threshold("m", "3")
+
+            def test_parent(telemetry):
+                telemetry.expect_span("child", parent=42)
+
+            def test_strict(telemetry):
+                telemetry.assert_telemetry_sequence(["a"], strict="yes")
+
+            def test_action(telemetry):
+                telemetry.collect_event("x", "not callable")
+
+            def test_missing_name(telemetry):
+                telemetry.assert_telemetry_event("")
+            """
+        )
+        result = run(pytester, "-p", "no:randomly", "--timeout", "30")
+        result.assert_outcomes(failed=6)
+        result.stdout.fnmatch_lines(
+            [
+                "E*ValueError: `status` must be one of 'UNSET', 'OK', 'ERROR' (any case) or "
+                "a matcher, got 'FAILED'.",
+                "E*TypeError: `threshold` must be a number (the aggregate must reach it) or "
+                "a matcher on the aggregate (a callable such as `lambda v: v <= 0`, any_of(...), "
+                "dirty-equals), got '3' (did you mean 3, a number?).",
+                "E*TypeError: `parent` must be the parent span's name (a str or glob), a "
+                "matcher, a SpanRecord or ROOT, got 42.",
+                "E*TypeError: `strict` must be True or False, got 'yes'.",
+                "E*TypeError: `action` must be a callable taking no arguments (it is "
+                "called), got 'not callable'.",
+                "E*ValueError: An event name is required: an expectation with nothing to "
+                "match would pass vacuously.",
+            ],
+        )
+        assert "never entered" not in result.stdout.str()
+
+    def test_valid_forms_are_still_accepted(self, pytester):
+        """Status in any case, a StatusCode, a matcher; a matcher threshold."""
+        pytester.makepyfile(
+            test_valid="""
+            from opentelemetry import trace
+            from opentelemetry.trace import StatusCode
+
+            def test_accepted(telemetry):
+                tracer = trace.get_tracer("t")
+                with telemetry.expect_span("a", status="error"), telemetry.expect_span(
+                    "a", status=StatusCode.ERROR
+                ), telemetry.expect_span("a", status=lambda s: s != "OK", parent=None):
+                    with tracer.start_as_current_span("a") as span:
+                        span.set_status(StatusCode.ERROR)
+                counter = __import__("foundation_telemetry").metrics.counter("jobs")
+                counter.add(2)
+                assert telemetry.wait_for_metric_threshold("jobs", lambda v: v >= 2).wait() == 2
+            """
+        )
+        run(pytester).assert_outcomes(passed=1)
