@@ -388,15 +388,29 @@ def resolve_settings(
     _check_sdk_variables(env)
 
     def signal_settings(signal: Signal) -> SignalSettings:
+        exporters = _resolve_exporters(exporter, signal, env)
+        batch = _resolve_batch("BLRP" if signal == "logs" else "BSP", env)
+        if "otlp" not in exporters and (endpoint, protocol, headers) == (None, None, None):
+            # Like the SDK, the OTEL_EXPORTER_OTLP_* variables are read only by the OTLP exporter.
+            chosen_protocol = DEFAULT_PROTOCOL
+            return SignalSettings(
+                signal=signal,
+                exporters=exporters,
+                protocol=chosen_protocol,
+                endpoint=_signal_url(_DEFAULT_ENDPOINTS[chosen_protocol], signal, chosen_protocol),
+                headers={},
+                timeout=None,
+                batch=batch,
+            )
         chosen_protocol = _resolve_protocol(protocol, signal, env)
         return SignalSettings(
             signal=signal,
-            exporters=_resolve_exporters(exporter, signal, env),
+            exporters=exporters,
             protocol=chosen_protocol,
             endpoint=_resolve_endpoint(endpoint, signal, chosen_protocol, env),
             headers=_resolve_headers(headers, signal, env),
             timeout=_resolve_timeout(signal, env),
-            batch=_resolve_batch("BLRP" if signal == "logs" else "BSP", env),
+            batch=batch,
         )
 
     return Settings(
