@@ -303,7 +303,7 @@ class _Shutdown:
 class _Recording:
     """The recording and expectation defaults (``recording``)."""
 
-    __slots__ = ("default_timeout", "session_recorders")
+    __slots__ = ("default_timeout", "full_failures", "session_recorders")
 
     def __init__(self) -> None:
         self.default_timeout: float | None = None
@@ -311,6 +311,9 @@ class _Recording:
         ``None``: ``recording._timeouts.DEFAULT_TIMEOUT``."""
         self.session_recorders: weakref.WeakSet[Any] = weakref.WeakSet()
         """The ``Recorder`` s that attach to the providers of every ``configure()``."""
+        self.full_failures = False
+        """Whether failure messages list every received record (``pytest -vv``) instead of a
+        capped, grouped summary."""
 
     def reset_in_child(self) -> None:
         """Keep everything: a child keeps its parent's defaults and session recorders."""

@@ -242,3 +242,46 @@ class TestTyposRaiseAtTheCall:
             """
         )
         run(pytester).assert_outcomes(passed=1)
+
+
+class TestFailureTextAnswerFirst:
+    FILE = """
+        from foundation_telemetry import metrics
+        from foundation_telemetry.events import emit
+
+        def test_misspelled_metric(telemetry):
+            for index in range(30):
+                emit("order.polled", {"poll": index})
+            metrics.counter("orders.placed").add(1)
+            telemetry.wait_for_metric_threshold("orders.place", 1, timeout=0.05).wait()
+        """
+
+    def test_did_you_mean_comes_before_the_received_summary(self, pytester):
+        """The suggestion is the second line; 30 polls are one line; host/pid said once."""
+        pytester.makepyfile(test_answer=self.FILE)
+        result = run(pytester)
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(
+            [
+                "E       foundation_telemetry.testing.TelemetryAssertionError: metric "
+                "'orders.place' did not reach sum >= 1 within 0.05s: no matching points over 0 "
+                "point(s).",
+                "E       Did you mean 'orders.placed'? No metric named 'orders.place' arrived.",
+                "E       Received 31 record(s) since the expectation began, by name (the last of "
+                "each):",
+                "E       - *ms [[]MainThread[]] event 'order.polled' {'poll': 29} (30x)",
+                "E       - *ms [[]MainThread[]] metric 'orders.placed' {} value=1",
+                "E       Same on every record, so not shown above: {'host.name': *, "
+                "'process.pid': *}",
+            ],
+            consecutive=True,
+        )
+
+    def test_minus_vv_lists_every_record(self, pytester):
+        """`pytest -vv` gives every record its own line."""
+        pytester.makepyfile(test_answer=self.FILE)
+        result = run(pytester, "-vv")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["E       Received 31 record(s) since the expectation began:"])
+        listed = [line for line in result.stdout.lines if line.startswith("E       - ")]
+        assert sum("event 'order.polled' {" in line for line in listed) == 30

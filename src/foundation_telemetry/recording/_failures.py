@@ -10,15 +10,15 @@ whether the recorder's ring buffer overflowed.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Final, final
 
 from ._matchers import Record, RecordMatcher, SpanIndex, kind_label
+from ._received import common_attributes, did_you_mean, received_lines
 
 __all__ = ["Report", "TelemetryAssertionError", "format_record", "record_time_ns"]
 
-_MAX_RECEIVED: Final = 25
 _MAX_CLOSEST: Final = 3
 _MAX_KEY_ATTRIBUTES: Final = 4
 _MAX_VALUE_CHARS: Final = 60
@@ -58,10 +58,10 @@ def _short(value: object) -> str:
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
 
 
-def _key_attributes(record: Record, preferred: Sequence[str]) -> str:
+def _key_attributes(record: Record, preferred: Sequence[str], hidden: Collection[str]) -> str:
     attributes = record.attributes
     keys = [key for key in preferred if key in attributes]
-    keys += [key for key in attributes if key not in keys]
+    keys += [key for key in attributes if key not in keys and key not in hidden]
     shown = keys[:_MAX_KEY_ATTRIBUTES]
     text = ", ".join(f"{key!r}: {_short(attributes[key])}" for key in shown)
     more = len(keys) - len(shown)
@@ -70,12 +70,20 @@ def _key_attributes(record: Record, preferred: Sequence[str]) -> str:
     return "{" + text + "}"
 
 
-def format_record(record: Record, begin_ns: int, preferred: Sequence[str] = ()) -> str:
-    """One line for a record: relative time, thread, kind, name, key attributes."""
+def format_record(
+    record: Record,
+    begin_ns: int,
+    preferred: Sequence[str] = (),
+    hidden: Collection[str] = (),
+) -> str:
+    """One line for a record: relative time, thread, kind, name, key attributes.
+
+    Keys in *hidden* (fields the same on every listed record) are left out unless preferred.
+    """
     offset_ms = (record_time_ns(record) - begin_ns) / 1e6
     thread = record.thread or "?"
     line = f"{offset_ms:+.1f}ms [{thread}] {kind_label(record)} {record.name!r}"
-    line += f" {_key_attributes(record, preferred)}"
+    line += f" {_key_attributes(record, preferred, hidden)}"
     value = getattr(record, "value", None)
     if value is not None:
         line += f" value={value!r}"
@@ -122,15 +130,25 @@ class Report:
     began: str = "the expectation began"
 
     def render(self) -> str:
-        """Return the full message."""
+        """Return the full message: the answer first (cause, closest, did-you-mean), then the rest."""
         preferred = [key for matcher in self.matchers for key in matcher.attributes]
-        lines = [self.headline, *self._before(), *self.details]
-        lines += self._received(preferred)
+        hidden = common_attributes(self.received, preferred)
+        lines = [self.headline, *self.details, *self._before()]
         if self.show_closest:
             lines += self._closest()
+            lines += did_you_mean(self.matchers, self.received)
+        lines += received_lines(
+            self.received,
+            self.received_total or len(self.received),
+            self.began,
+            lambda record: format_record(record, self.begin_ns, preferred, hidden),
+        )
+        if hidden:
+            shown = ", ".join(f"{key!r}: {_short(value)}" for key, value in hidden.items())
+            lines.append(f"Same on every record, so not shown above: {{{shown}}}")
         if self.late:
             lines.append("Matched just after the timeout (raise `timeout` if this is expected):")
-            lines += [f"- {format_record(r, self.begin_ns, preferred)}" for r in self.late]
+            lines += [f"- {format_record(r, self.begin_ns, preferred, hidden)}" for r in self.late]
         if self.foreign_total:
             lines.append(
                 f"Excluded {self.foreign_total} record(s) that belong to an earlier test "
@@ -138,7 +156,8 @@ class Report:
                 + (", of which these matched (late arrivals):" if self.foreign_matches else ".")
             )
             lines += [
-                f"- {format_record(r, self.begin_ns, preferred)}" for r in self.foreign_matches
+                f"- {format_record(r, self.begin_ns, preferred, hidden)}"
+                for r in self.foreign_matches
             ]
         if self.dropped:
             lines.append(
@@ -162,18 +181,6 @@ class Report:
             + ": attach before the action (put the action inside the `with` block, or call "
             "attach_collector() before it and .wait() after)."
         ]
-
-    def _received(self, preferred: Sequence[str]) -> list[str]:
-        total = self.received_total or len(self.received)
-        if not total:
-            return [f"Received nothing since {self.began}."]
-        lines = [f"Received {total} record(s) since {self.began}:"]
-        shown = list(self.received)[-_MAX_RECEIVED:]
-        hidden = total - len(shown)
-        if hidden > 0:
-            lines.append(f"- ... {hidden} earlier record(s) not shown")
-        lines += [f"- {format_record(r, self.begin_ns, preferred)}" for r in shown]
-        return lines
 
     def _closest(self) -> list[str]:
         scored = []

@@ -14,6 +14,7 @@ from typing import Final
 
 import pytest
 
+from ..recording._received import set_full_failures
 from ..recording._timeouts import check_timeout
 from ._fixture import TelemetryFixture, session_recorder
 
@@ -28,6 +29,7 @@ _MARKER_HELP: Final = (
 
 
 _REPORT_INI: Final = "telemetry_report"
+_FULL_VERBOSITY: Final = 2
 _FIXTURE: Final = pytest.StashKey[TelemetryFixture]()
 _REPORTED: Final = pytest.StashKey[bool]()
 
@@ -71,8 +73,13 @@ def pytest_runtest_makereport(
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker (and nothing else: the plugin sets nothing global at load)."""
+    """Register the marker; under ``-vv``, failure messages list every received record.
+
+    Nothing of OpenTelemetry is touched: the plugin sets no provider or global at load.
+    """
     config.addinivalue_line("markers", _MARKER_HELP)
+    if config.get_verbosity() >= _FULL_VERBOSITY:
+        set_full_failures(True)
 
 
 def _marker_options(request: pytest.FixtureRequest) -> tuple[float | None, bool]:
