@@ -88,7 +88,14 @@ class _Proxies:
 class _Config:
     """What ``configure()`` built and the runtime-metrics binding (``_config``)."""
 
-    __slots__ = ("active", "active_lock", "runtime_metrics_lock", "runtime_metrics_provider")
+    __slots__ = (
+        "active",
+        "active_lock",
+        "rejected",
+        "rejected_lock",
+        "runtime_metrics_lock",
+        "runtime_metrics_provider",
+    )
 
     def __init__(self) -> None:
         self.active: Any = None
@@ -99,10 +106,18 @@ class _Config:
         """The ``MeterProvider`` the runtime-metrics instrumentor is bound to (weakly)."""
         self.runtime_metrics_lock = threading.Lock()
         """Serialises rebinding the runtime-metrics instrumentor."""
+        self.rejected: dict[tuple[str, str, int], int] = {}
+        """Exports an OTLP endpoint refused for good, by ``(signal, endpoint, HTTP status)``.
+
+        The first of each key was reported on stderr; ``health()["otlp_rejected"]`` shows them."""
+        self.rejected_lock = threading.Lock()
+        """Serialises :attr:`rejected` (export threads of every signal write it)."""
 
     def reset_in_child(self) -> None:
         self.active_lock = threading.Lock()
         self.runtime_metrics_lock = threading.Lock()
+        self.rejected_lock = threading.Lock()
+        self.rejected = {}
 
 
 @final
@@ -303,7 +318,7 @@ class _Shutdown:
 class _Recording:
     """The recording and expectation defaults (``recording``)."""
 
-    __slots__ = ("default_timeout", "session_recorders")
+    __slots__ = ("default_timeout", "full_failures", "session_recorders")
 
     def __init__(self) -> None:
         self.default_timeout: float | None = None
@@ -311,6 +326,9 @@ class _Recording:
         ``None``: ``recording._timeouts.DEFAULT_TIMEOUT``."""
         self.session_recorders: weakref.WeakSet[Any] = weakref.WeakSet()
         """The ``Recorder`` s that attach to the providers of every ``configure()``."""
+        self.full_failures = False
+        """Whether failure messages list every received record (``pytest -vv``) instead of a
+        capped, grouped summary."""
 
     def reset_in_child(self) -> None:
         """Keep everything: a child keeps its parent's defaults and session recorders."""

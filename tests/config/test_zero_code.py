@@ -128,6 +128,33 @@ class TestZeroCode:
         assert "foundation.retry.attempt_start" not in names
         assert "foundation.circuit_breaker.call_success" in names
 
+    def test_a_typo_is_one_line_and_turns_off_only_its_signal(self, tmp_path, sink):
+        """OTEL_TRACES_EXPORTER=otpl: one stderr line, no traceback; events and instrumentors stay."""
+        result = _run(tmp_path, sink.http_endpoint, OTEL_TRACES_EXPORTER="otpl")
+
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.splitlines() == [
+            "foundation-telemetry: OTEL_TRACES_EXPORTER must be one of 'otlp', 'console', "
+            "'memory', 'none', got 'otpl'. Use 'otlp' for a Collector, 'console' to print, "
+            "'memory' for tests, 'none' to turn the signal off. Traces turned off; metrics, "
+            "logs and the instrumentation keep running."
+        ]
+        assert "instrumented: True True True" in result.stdout
+        names = {event.name for event in sink.events()}
+        assert "foundation.retry.attempt_start" in names
+        assert sink.spans() == []
+
+    def test_a_shared_mistake_turns_telemetry_off_in_one_line(self, tmp_path, sink):
+        """A mistake every signal shares leaves telemetry off, still in one line, app running."""
+        result = _run(tmp_path, "localhost")
+
+        assert result.returncode == 0, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("foundation-telemetry: OTEL_EXPORTER_OTLP_ENDPOINT must be")
+        assert lines[0].endswith("Telemetry is off; the instrumentation keeps running.")
+        assert "instrumented: True True True" in result.stdout
+
 
 LOGGING_APP = textwrap.dedent(
     """

@@ -141,13 +141,18 @@ def _resolve_exporters(
         if not isinstance(exporter, str):
             msg = f"`exporter` must be a string, got {type(exporter).__name__}."
             raise TypeError(msg)
-        return _check_exporter_names((exporter.strip().lower(),), "`exporter`")
+        return _check_exporter_names(_exporter_list(exporter), "`exporter`")
     variable = f"OTEL_{signal.upper()}_EXPORTER"
     raw = _env(variable, environ)
     if raw is None:
         return ("otlp",)
-    names = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
-    return _check_exporter_names(names, variable)
+    return _check_exporter_names(_exporter_list(raw), variable)
+
+
+def _exporter_list(value: str) -> tuple[str, ...]:
+    """Split a comma-separated exporter list, the same for the argument and the env vars."""
+    names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    return names or (value.strip().lower(),)
 
 
 def _resolve_protocol(protocol: str | None, signal: Signal, environ: Mapping[str, str]) -> str:
@@ -184,6 +189,10 @@ def _check_endpoint(endpoint: str, setting: str, protocol: str) -> str:
         port_ok = parts.port is None or 0 < parts.port < 65536
     except ValueError:
         port_ok = False
+    if scheme_ok and parts.hostname and not port_ok:
+        port = parts.netloc.rpartition(":")[2]
+        msg = f"{setting}: the port {port!r} is out of range (1-65535); got {endpoint!r}."
+        raise ValueError(msg)
     if not (scheme_ok and parts.hostname and port_ok):
         msg = (
             f"{setting} must be an http:// or https:// URL with a host, such as "
@@ -199,17 +208,36 @@ def _resolve_endpoint(
 ) -> str:
     if endpoint is not None:
         base = _check_endpoint(endpoint, "`endpoint`", protocol)
-        return _signal_url(base, signal, protocol)
+        return _signal_url(_check_base(base, "`endpoint`", protocol), signal, protocol)
     specific = f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT"
     value = _env(specific, environ)
     if value is not None:  # a signal-specific endpoint is used exactly as given
         return _check_endpoint(value, specific, protocol)
     value = _env("OTEL_EXPORTER_OTLP_ENDPOINT", environ)
     if value is not None:
+        base = _check_endpoint(value, "OTEL_EXPORTER_OTLP_ENDPOINT", protocol)
         return _signal_url(
-            _check_endpoint(value, "OTEL_EXPORTER_OTLP_ENDPOINT", protocol), signal, protocol
+            _check_base(base, "OTEL_EXPORTER_OTLP_ENDPOINT", protocol), signal, protocol
         )
     return _signal_url(_DEFAULT_ENDPOINTS[protocol], signal, protocol)
+
+
+def _check_base(base: str, setting: str, protocol: str) -> str:
+    """Refuse a base URL that already ends in a signal path (it would get a second one)."""
+    if protocol == "grpc":
+        return base
+    path = urlsplit(base).path.rstrip("/")
+    for name in SIGNALS:
+        if path.endswith(f"/v1/{name}"):
+            root = base.rstrip("/")[: -len(f"/v1/{name}")]
+            msg = (
+                f"{setting} is the base URL of all three signals, but {base!r} already ends in "
+                f"the {name} path (it would become '.../v1/{name}/v1/{name}'). Pass {root!r} "
+                "(/v1/traces, /v1/metrics and /v1/logs are added), or set "
+                f"OTEL_EXPORTER_OTLP_{name.upper()}_ENDPOINT={base!r} for that signal alone."
+            )
+            raise ValueError(msg)
+    return base
 
 
 def _signal_url(base: str, signal: Signal, protocol: str) -> str:
@@ -376,17 +404,32 @@ def resolve_settings(
     _check_sdk_variables(env)
 
     def signal_settings(signal: Signal) -> SignalSettings:
+        exporters = _resolve_exporters(exporter, signal, env)
+        batch = _resolve_batch("BLRP" if signal == "logs" else "BSP", env)
+        if "otlp" not in exporters and (endpoint, protocol, headers) == (None, None, None):
+            # Like the SDK, the OTEL_EXPORTER_OTLP_* variables are read only by the OTLP exporter.
+            chosen_protocol = DEFAULT_PROTOCOL
+            return SignalSettings(
+                signal=signal,
+                exporters=exporters,
+                protocol=chosen_protocol,
+                endpoint=_signal_url(_DEFAULT_ENDPOINTS[chosen_protocol], signal, chosen_protocol),
+                headers={},
+                timeout=None,
+                export_timeout=float(export_timeout or DEFAULT_EXPORT_TIMEOUT),
+                batch=batch,
+            )
         chosen_protocol = _resolve_protocol(protocol, signal, env)
         timeout = _resolve_timeout(signal, env)
         return SignalSettings(
             signal=signal,
-            exporters=_resolve_exporters(exporter, signal, env),
+            exporters=exporters,
             protocol=chosen_protocol,
             endpoint=_resolve_endpoint(endpoint, signal, chosen_protocol, env),
             headers=_resolve_headers(headers, signal, env),
             timeout=timeout,
             export_timeout=float(export_timeout or timeout or DEFAULT_EXPORT_TIMEOUT),
-            batch=_resolve_batch("BLRP" if signal == "logs" else "BSP", env),
+            batch=batch,
         )
 
     return Settings(

@@ -23,6 +23,7 @@ from .._config import _globals
 from .._otel import _compat
 from ..recording import metric_capture_options
 from ..recording._buffer import RecordBuffer
+from ..recording._expectations import Expectation
 from ..recording._queries import TelemetryQueries
 from ..recording._recorder import Recorder, follow_configure
 from ..recording._source import Pending
@@ -101,7 +102,19 @@ class TelemetryFixture(TelemetryQueries):
 
     def _pending(self) -> list[str]:
         """Return one line per wait or collector of this test that nobody waited for."""
-        return [line for item in self._tracked if (line := item.pending()) is not None]
+        return [
+            line
+            for item in self._tracked
+            if not isinstance(item, Expectation) and (line := item.pending()) is not None
+        ]
+
+    def _unentered(self) -> list[str]:
+        """Return one line per expectation of this test that was never entered."""
+        return [
+            line
+            for item in self._tracked
+            if isinstance(item, Expectation) and (line := item.pending()) is not None
+        ]
 
     def __repr__(self) -> str:
         return f"<telemetry fixture, scope {self._scope}>"

@@ -15,6 +15,7 @@ from typing import Final
 
 import pytest
 
+from ..recording._received import set_full_failures
 from ..recording._timeouts import check_timeout
 from ._fixture import TelemetryFixture, TelemetryOverflowWarning, session_recorder
 
@@ -24,12 +25,13 @@ _MARKER: Final = "telemetry"
 _MARKER_HELP: Final = (
     "telemetry(timeout=None, strict=True): options for the `telemetry` fixture: the default "
     "expectation timeout in seconds for this test, and whether waits and collectors that were "
-    "created but never waited for fail the test at teardown."
+    "created but never waited for (and expectations never entered) fail the test at teardown."
 )
 
 
 _REPORT_INI: Final = "telemetry_report"
 _BUFFER_INI: Final = "telemetry_buffer_size"
+_FULL_VERBOSITY: Final = 2
 _FIXTURE: Final = pytest.StashKey[TelemetryFixture]()
 _REPORTED: Final = pytest.StashKey[bool]()
 
@@ -88,8 +90,13 @@ def pytest_runtest_makereport(
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker (and nothing else: the plugin sets nothing global at load)."""
+    """Register the marker; under ``-vv``, failure messages list every received record.
+
+    Nothing of OpenTelemetry is touched: the plugin sets no provider or global at load.
+    """
     config.addinivalue_line("markers", _MARKER_HELP)
+    if config.get_verbosity() >= _FULL_VERBOSITY:
+        set_full_failures(True)
 
 
 def _marker_options(request: pytest.FixtureRequest) -> tuple[float | None, bool]:
@@ -127,14 +134,25 @@ def telemetry(request: pytest.FixtureRequest) -> Iterator[TelemetryFixture]:
             f"{_BUFFER_INI} in the pytest ini file (e.g. {_BUFFER_INI} = {capacity * 4})."
         )
         warnings.warn(TelemetryOverflowWarning(message), stacklevel=1)
+    if not strict:
+        return
+    lines = []
+    unentered = fixture._unentered()
+    if unentered:
+        lines.append(
+            "The following expectations were created but never entered, so they checked "
+            "nothing (use `with` / `async with` around the action):"
+        )
+        lines += [f"- {line}" for line in unentered]
     pending = fixture._pending()
-    if strict and pending:
-        lines = [
+    if pending:
+        lines.append(
             "The following waits were created but never waited for (call .wait() or await it):"
-        ]
+        )
         lines += [f"- {line}" for line in pending]
         lines.append(
             "If this is on purpose, detach a collector with .detach(), or use "
             "@pytest.mark.telemetry(strict=False)."
         )
+    if lines:
         pytest.fail("\n".join(lines), pytrace=False)
