@@ -207,6 +207,7 @@ class _Ledger:
         "last_dropped",
         "listeners",
         "lock",
+        "rejections",
         "shut_down",
         "skip_metric_providers",
         "sources",
@@ -223,6 +224,10 @@ class _Ledger:
         self.last_dropped = threading.local()
         """Per thread, the last item dropped after shutdown (``.item``): the next wrapper on the
         same provider, called with the same span or record, does not count it again."""
+        self.rejections = 0
+        """Exports a backend refused as misconfigured (a permanent OTLP error such as 404): the
+        exporter wrapper compares it around an export to count the loss as ``REJECTED`` and to
+        keep its backend-down breaker closed (the backend is there; retrying cannot help)."""
         self.breaker_listeners: tuple[Callable[[str, str, str], None], ...] = ()
         """Called with (component, from, to) when an exporter's backend-down breaker moves
         (``events`` emits ``foundation.telemetry.exporter.state_change``); replaced as a whole."""

@@ -51,6 +51,7 @@ def _record(signal: str, endpoint: str, status: int, reason: str) -> None:
     with _CONFIG.rejected_lock:
         first = key not in _CONFIG.rejected
         _CONFIG.rejected[key] = _CONFIG.rejected.get(key, 0) + 1
+        _state.ledger.rejections += 1
     if first:
         register_health_source("otlp_rejected", rejected)
         fix = _FIXES[status].format(signal=signal, upper=signal.upper())

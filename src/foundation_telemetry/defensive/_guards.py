@@ -32,7 +32,7 @@ __all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
 R = TypeVar("R")
 _COUNTED: Any = object()  # a bounded export that timed out and was already counted
 _SUPPRESS_KEY = _internals.SUPPRESS_INSTRUMENTATION_KEY
-_LEDGER = _state.ledger  # its ``last_dropped`` field
+_LEDGER = _state.ledger  # its ``last_dropped`` and ``rejections`` fields
 # Failures that say the backend is not there (they open the breaker); others say nothing of it.
 _UNAVAILABLE = frozenset({SkipReason.BACKEND_UNAVAILABLE, SkipReason.TIMEOUT})
 
@@ -403,6 +403,7 @@ class GuardedExporter(Generic[R]):
             self._skip(SkipReason.BACKEND_UNAVAILABLE, batch)
             return self._failure
         self._inflight_batch = batch
+        rejections = _LEDGER.rejections
         try:
             if self._export_timeout is None:
                 result = self._inner_export(batch)
@@ -411,7 +412,16 @@ class GuardedExporter(Generic[R]):
         except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
             return self._export_raised(batch, error)
         self._inflight_batch = None
+        if result is not self._success and _LEDGER.rejections != rejections:
+            return self._export_rejected(batch, result)
         return self._export_result(batch, result)
+
+    def _export_rejected(self, batch: Any, result: R) -> R:
+        """Count a batch the backend refused as misconfigured; the breaker stays closed."""
+        self._breaker.record(available=True)
+        self._set_state("failing")
+        self._skip(SkipReason.REJECTED, batch)
+        return result
 
     def _export_raised(self, batch: Any, error: BaseException) -> R:
         """Count a batch lost to *error*; re-raise only under the interrupt policy."""
