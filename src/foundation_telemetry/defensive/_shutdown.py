@@ -82,7 +82,7 @@ class Coordinated(Protocol):
     def abandoned(self, call: BoundedCall[Any]) -> bool:
         """Whether the shutdown *call* gave up on work (unfinished, or its worker still stuck)."""
 
-    def note_timeout(self, call: BoundedCall[Any], reason: Any = ...) -> None:
+    def note_timeout(self, call: BoundedCall[Any], reason: SkipReason = ...) -> None:
         """Count what *call* (an abandoned shutdown) leaves behind, as *reason*."""
 
 
@@ -416,10 +416,14 @@ def register_for_exit(telemetry: Any) -> None:
 def exit_started() -> bool:
     """Whether the interpreter's exit sequence has begun (``atexit`` hooks are running).
 
-    ``threading`` marks the main thread stopped before it runs the ``atexit`` hooks, so this is
-    also true inside the SDK's own exit hooks that run before ours.
+    ``threading`` marks the main thread stopped before it runs the ``atexit`` hooks (on the main
+    thread), so this is also true inside the SDK's own exit hooks that run before ours. Other
+    threads still running while the interpreter joins them do not count as the exit.
     """
-    return _SHUTDOWN.exiting or not threading.main_thread().is_alive()
+    if _SHUTDOWN.exiting:
+        return True
+    main = threading.main_thread()
+    return threading.current_thread() is main and not main.is_alive()
 
 
 def exit_sequence_ran() -> bool:
