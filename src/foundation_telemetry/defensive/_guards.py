@@ -169,9 +169,15 @@ class GuardedComponent:
             return self._shutdown_call
 
     def start_flush(self, deadline: Deadline) -> BoundedCall[Any] | None:
-        """Start a flush on a helper thread; ``None`` once shut down."""
+        """Start a flush on a helper thread; ``None`` once shut down.
+
+        A flush asks for delivery now: an open breaker lets its next export probe at once.
+        """
         if self._closed:
             return None
+        exporter = _exporter_of(self._inner_obj)
+        if isinstance(exporter, GuardedExporter):
+            exporter.probe_now()
         millis = (deadline.remaining() or 0.0) * 1000
 
         def run() -> bool:
@@ -386,6 +392,10 @@ class GuardedExporter(Generic[R]):
     def breaker_state(self) -> str:
         """The backend-down breaker: ``closed``, ``open`` or ``half_open`` (one probe running)."""
         return self._breaker.state
+
+    def probe_now(self) -> None:
+        """Let the next export reach the backend even while the breaker waits out its back-off."""
+        self._breaker.probe_now()
 
     def final_attempt(self) -> None:
         """Let the exports still to come make one attempt each, without retry back-off.
