@@ -160,3 +160,23 @@ class TestBreaker:
         exporter = d.DefensiveSpanExporter(Refusing(), name=unique("refusing"))
         exporter.export([_span()])
         assert exporter.breaker_state == "open"
+
+    def test_a_flush_probes_at_once(self, clock: FakeClock) -> None:
+        """An explicit flush asks for delivery now: it does not wait out the back-off."""
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        backend = Backend()
+        exporter = d.DefensiveSpanExporter(backend, name=unique("flushed"))
+        processor = d.DefensiveSpanProcessor(
+            BatchSpanProcessor(exporter, schedule_delay_millis=60_000), name=unique("batch")
+        )
+        tracer = tracer_with(processor)
+        tracer.start_span("down").end()
+        assert processor.force_flush(30_000)
+        assert exporter.breaker_state == "open"
+        backend.down = False
+        tracer.start_span("back").end()
+        assert processor.force_flush(30_000)
+        assert backend.calls == 2
+        assert exporter.breaker_state == "closed"
+        processor.shutdown()

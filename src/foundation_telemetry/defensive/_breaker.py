@@ -4,8 +4,8 @@ After an export fails because the backend is unavailable (connection refused, gR
 ``UNAVAILABLE``, HTTP 503, a ``FAILURE`` result, an export that timed out), the breaker opens:
 further exports are skipped at once and counted as ``BACKEND_UNAVAILABLE``, so a span ended
 under a ``SimpleSpanProcessor`` with the collector down costs microseconds, not the exporter's
-retry schedule. After a back-off (0.5 s, doubling to 30 s) one export at a time goes through as
-a probe (``half_open``); its success closes the breaker, its failure opens it again for longer.
+retry schedule. After a back-off (0.5 s, doubling to 30 s), or at once when a flush asks for
+delivery, one export at a time goes through as a probe (``half_open``); its success closes the breaker, its failure opens it again for longer.
 Each move (but those during the exporter's own shutdown) is reported to the listeners (``events`` emits ``foundation.telemetry.exporter.
 state_change`` with ``component``, ``from_state`` and ``to_state``, like the pybreaker
 instrumentation's ``foundation.circuit_breaker.state_change``).
@@ -108,6 +108,11 @@ class Breaker:
             self._probing = True
         self._move(HALF_OPEN)
         return True
+
+    def probe_now(self) -> None:
+        """Let the next export probe at once (an explicit flush asks for delivery now)."""
+        with self._lock:
+            self._probe_at = 0.0
 
     def record(self, *, available: bool) -> None:
         """Record how an admitted export went: the backend answered, or it was unavailable."""

@@ -20,7 +20,7 @@ from .. import _state
 from .._otel import _internals
 from . import _shutdown
 from ._batch import Batching
-from ._bounded import BoundedCall, Deadline
+from ._bounded import BoundedCall, CallWorker, Deadline
 from ._breaker import Breaker
 from ._classify import classify
 from ._debug import guard_sdk_diagnostics
@@ -162,13 +162,22 @@ class GuardedComponent:
                     with _suppressed():
                         self._inner_shutdown(budget * 1000)
 
-                self._shutdown_call = BoundedCall(run, f"{self._name}-shutdown").start()
+                # Stored before it starts: an interrupt inside start() (Thread.start waits for
+                # the thread) must still find the call, to count what it abandons.
+                self._shutdown_call = BoundedCall(run, f"{self._name}-shutdown")
+                self._shutdown_call.start()
             return self._shutdown_call
 
     def start_flush(self, deadline: Deadline) -> BoundedCall[Any] | None:
-        """Start a flush on a helper thread; ``None`` once shut down."""
+        """Start a flush on a helper thread; ``None`` once shut down.
+
+        A flush asks for delivery now: an open breaker lets its next export probe at once.
+        """
         if self._closed:
             return None
+        exporter = _exporter_of(self._inner_obj)
+        if isinstance(exporter, GuardedExporter):
+            exporter.probe_now()
         millis = (deadline.remaining() or 0.0) * 1000
 
         def run() -> bool:
@@ -310,7 +319,7 @@ class GuardedExporter(Generic[R]):
         self._closed = False
         self._aborted = False
         self._state = "idle"
-        self._inflight: BoundedCall[Any] | None = None
+        self._hung: BoundedCall[Any] | None = None  # an export abandoned at its deadline
         self._inflight_batch: Any = None
         self._claimed: Any = None  # the in-flight batch an abandoned shutdown counted
         self._claim_lock = threading.Lock()  # a batch is counted by the processor or by us
@@ -320,6 +329,7 @@ class GuardedExporter(Generic[R]):
         self._stop_lock = threading.Lock()
         self._stop_call: BoundedCall[Any] | None = None
         self._breaker = Breaker(self._name)
+        self._worker = CallWorker(f"{self._name}-export")  # bounded exports run there
         set_component_state(self._name, "idle")
         guard_sdk_diagnostics()
         _shutdown.register_exporter(self)
@@ -338,7 +348,8 @@ class GuardedExporter(Generic[R]):
         """Forget the parent's locks and in-flight exports (called in a forked child)."""
         self._stop_lock = threading.Lock()
         self._claim_lock = threading.Lock()
-        self._inflight = None
+        self._hung = None
+        self._worker.reinit_after_fork()
         self._breaker.reinit_after_fork()
         if self._state == "hung":
             self._set_state("idle")
@@ -382,6 +393,10 @@ class GuardedExporter(Generic[R]):
         """The backend-down breaker: ``closed``, ``open`` or ``half_open`` (one probe running)."""
         return self._breaker.state
 
+    def probe_now(self) -> None:
+        """Let the next export reach the backend even while the breaker waits out its back-off."""
+        self._breaker.probe_now()
+
     def final_attempt(self) -> None:
         """Let the exports still to come make one attempt each, without retry back-off.
 
@@ -395,8 +410,8 @@ class GuardedExporter(Generic[R]):
         if self._closed:
             self._skip(SkipReason.TIMEOUT if self._aborted else SkipReason.SHUTDOWN, batch)
             return self._failure
-        inflight = self._inflight
-        if inflight is not None and not inflight.done:  # an abandoned export still hangs
+        hung = self._hung
+        if hung is not None and not hung.done:  # an abandoned export still hangs
             self._skip(SkipReason.TIMEOUT, batch)
             return self._failure
         if not self._breaker.admit():
@@ -485,14 +500,21 @@ class GuardedExporter(Generic[R]):
             return default
 
     def _export_bounded(self, batch: Any) -> Any:
-        inflight = self._inflight
-        if inflight is not None and not inflight.done:
+        """Export on the worker thread, waited for until the export deadline.
+
+        Concurrent exports (a ``SimpleSpanProcessor`` on several threads) queue behind each
+        other; only while an export abandoned at its deadline still hangs are new ones counted
+        instead of queued behind it.
+        """
+        hung = self._hung
+        if hung is not None and not hung.done:
             self._skip(SkipReason.TIMEOUT, batch)
             return _COUNTED
-        call = BoundedCall(lambda: self._inner_export(batch), f"{self._name}-export").start()
-        self._inflight = call
+        call = self._worker.submit(lambda: self._inner_export(batch))
         deadline = Deadline(self._export_timeout).earliest(_shutdown.active_deadline())
         if not call.wait(deadline):
+            call.cancel()  # still queued behind another export: it never runs
+            self._hung = call
             self._set_state("hung")
             with self._claim_lock:  # unless an abandoning processor counted it already
                 claimed = self._claimed is batch
@@ -517,6 +539,7 @@ class GuardedExporter(Generic[R]):
             self._closed = True
             self._fast = False
             self._breaker.quiet = True
+            self._worker.close()
             self._stop_call = BoundedCall(self._inner_shutdown, f"{self._name}-shutdown").start()
             return self._stop_call
 

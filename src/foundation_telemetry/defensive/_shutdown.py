@@ -12,6 +12,7 @@ non-daemon threads were joined.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -82,7 +83,7 @@ class Coordinated(Protocol):
     def abandoned(self, call: BoundedCall[Any]) -> bool:
         """Whether the shutdown *call* gave up on work (unfinished, or its worker still stuck)."""
 
-    def note_timeout(self, call: BoundedCall[Any], reason: Any = ...) -> None:
+    def note_timeout(self, call: BoundedCall[Any], reason: SkipReason = ...) -> None:
         """Count what *call* (an abandoned shutdown) leaves behind, as *reason*."""
 
 
@@ -283,6 +284,16 @@ def _wait_groups(entries: list[_Entry], *, exiting: bool) -> BaseException | Non
     return None
 
 
+# After an interrupt, how long the shutdowns already running get to finish before what they
+# still hold is counted: those that were about to finish (most of them) lose nothing.
+_INTERRUPT_GRACE = 0.05
+
+
+def _grace(calls: list[tuple[Any, BoundedCall[Any]]]) -> None:
+    with contextlib.suppress(BaseException):  # a second Ctrl-C ends the grace, nothing else
+        _wait_all(calls, Deadline(_INTERRUPT_GRACE))
+
+
 def _deadline_key(item: tuple[Deadline, float]) -> float:
     at = item[0].at
     return float("inf") if at is None else at
@@ -311,6 +322,9 @@ def _coordinate(groups: list[_Group], *, exiting: bool = False) -> bool:
                 for c in components
                 if id(c) not in listed and c.shutdown_call is not None
             ]
+            _grace(calls)
+            if exiting:  # nothing else waits at this exit: Ctrl-C means now
+                _SHUTDOWN.exit_deadline = Deadline(0.0)
         left = _settle(calls, shutdown=True)
         reason = SkipReason.TIMEOUT if interrupt is None else SkipReason.INTERRUPTED
         for owner, call in left:
@@ -416,10 +430,14 @@ def register_for_exit(telemetry: Any) -> None:
 def exit_started() -> bool:
     """Whether the interpreter's exit sequence has begun (``atexit`` hooks are running).
 
-    ``threading`` marks the main thread stopped before it runs the ``atexit`` hooks, so this is
-    also true inside the SDK's own exit hooks that run before ours.
+    ``threading`` marks the main thread stopped before it runs the ``atexit`` hooks (on the main
+    thread), so this is also true inside the SDK's own exit hooks that run before ours. Other
+    threads still running while the interpreter joins them do not count as the exit.
     """
-    return _SHUTDOWN.exiting or not threading.main_thread().is_alive()
+    if _SHUTDOWN.exiting:
+        return True
+    main = threading.main_thread()
+    return threading.current_thread() is main and not main.is_alive()
 
 
 def exit_sequence_ran() -> bool:
