@@ -7,7 +7,7 @@ PYTEST_ARGS ?= -n 2
 # Defined before the stamp rule below: target names are expanded when the line is read.
 comma := ,
 
-.PHONY: venv test test-compat lint typecheck check-sleeps pytest demo bench bench-quick docs clean
+.PHONY: venv test test-compat lint typecheck check-sleeps pytest demo bench bench-quick bench-instructions docs clean
 
 $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ bench: venv
 
 bench-quick: venv
 	$(PY) -m benchmarks.run --quick
+
+# Per-span instruction counts under callgrind (needs valgrind), stock vs ours over HTTP and gRPC:
+# deterministic on a loaded machine. BENCH_INSTRUCTIONS_ARGS="--keep DIR" keeps the raw files.
+BENCH_INSTRUCTIONS_ARGS ?=
+bench-instructions: venv
+	$(PY) -m benchmarks.instructions $(BENCH_INSTRUCTIONS_ARGS)
 
 # The instrumented demo service, exporting to an embedded OTLP sink (or OTEL_EXPORTER_OTLP_ENDPOINT);
 # pass options with DEMO_ARGS="--duration 30 --workers 8". Only the demo extra is needed.

@@ -41,6 +41,7 @@ __all__ = [
     "handlers",
     "ledger",
     "on_fork_in_child",
+    "otlp_encoding",
     "process",
     "proxies",
     "recording",
@@ -201,7 +202,9 @@ class _Ledger:
     """The skip ledger and the health report's parts (``defensive._ledger``)."""
 
     __slots__ = (
+        "breaker_listeners",
         "counts",
+        "last_dropped",
         "listeners",
         "lock",
         "shut_down",
@@ -217,6 +220,12 @@ class _Ledger:
         """Items not delivered, by ``(component, SkipReason)``; a child starts at zero."""
         self.listeners: tuple[Callable[..., None], ...] = ()
         """Called for every skip (debug logging); replaced as a whole, read without the lock."""
+        self.last_dropped = threading.local()
+        """Per thread, the last item dropped after shutdown (``.item``): the next wrapper on the
+        same provider, called with the same span or record, does not count it again."""
+        self.breaker_listeners: tuple[Callable[[str, str, str], None], ...] = ()
+        """Called with (component, from, to) when an exporter's backend-down breaker moves
+        (``events`` emits ``foundation.telemetry.exporter.state_change``); replaced as a whole."""
         self.states: dict[str, dict[str, Any]] = {}
         """Exporter states by component (``ok``, ``failing``...); a child starts empty."""
         self.sources: dict[str, Callable[[], Any]] = {}
@@ -261,6 +270,7 @@ class _Shutdown:
         "adopted",
         "components",
         "default_timeout",
+        "exit_deadline",
         "exit_hook_registered",
         "exit_telemetry",
         "exited",
@@ -268,6 +278,7 @@ class _Shutdown:
         "exporters",
         "lock",
         "pytest_sessions",
+        "telemetries",
     )
 
     def __init__(self) -> None:
@@ -289,6 +300,10 @@ class _Shutdown:
         """Whether the exit (or pytest-finish) sequence already ran."""
         self.exit_telemetry: weakref.ref[Any] | None = None
         """The ``Telemetry`` the exit sequence shuts down (weakly)."""
+        self.telemetries: weakref.WeakSet[Any] = weakref.WeakSet()
+        """Every live ``Telemetry`` (``configure()``, ``harden()``), each with its own budget."""
+        self.exit_deadline: Any = None
+        """Once the exit sequence started: the ``Deadline`` every later shutdown is capped by."""
         self.exiting = False
         """Whether the interpreter's exit sequence has started (classification reads it)."""
         self.pytest_sessions = 0
@@ -319,6 +334,26 @@ class _Recording:
         """Keep everything: a child keeps its parent's defaults and session recorders."""
 
 
+@final
+class _OtlpEncoding:
+    """What the direct OTLP encoder did, per signal (``otlp._fallback``)."""
+
+    __slots__ = ("direct", "fallback", "last_fallback")
+
+    def __init__(self) -> None:
+        self.direct: collections.Counter[str] = collections.Counter()
+        """Batches the direct encoder wrote, by signal (``"traces"``...); a child starts at zero."""
+        self.fallback: collections.Counter[str] = collections.Counter()
+        """Batches handed to the stock encoder instead, by signal; a child starts at zero."""
+        self.last_fallback: str | None = None
+        """Why the most recent batch was handed over (the input the direct encoder refused)."""
+
+    def reset_in_child(self) -> None:
+        self.direct.clear()
+        self.fallback.clear()
+        self.last_fallback = None
+
+
 process: Final = _Process()
 proxies: Final = _Proxies()
 config: Final = _Config()
@@ -328,9 +363,21 @@ ledger: Final = _Ledger()
 debug: Final = _Debug()
 shutdown: Final = _Shutdown()
 recording: Final = _Recording()
+otlp_encoding: Final = _OtlpEncoding()
 
 # The reset order of a forked child: the process id first, then every holder.
-_HOLDERS: Final = (process, proxies, config, events, handlers, ledger, debug, shutdown, recording)
+_HOLDERS: Final = (
+    process,
+    proxies,
+    config,
+    events,
+    handlers,
+    ledger,
+    debug,
+    shutdown,
+    recording,
+    otlp_encoding,
+)
 _fork_callbacks: list[Callable[[], None]] = []
 
 

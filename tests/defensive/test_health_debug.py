@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from foundation_telemetry import defensive as d
-from foundation_telemetry.defensive import _debug
+from foundation_telemetry.defensive import _breaker, _debug
 from foundation_telemetry.defensive._ledger import SkipReason, count_skip, mark_shutdown
 
 from .test_wrappers import tracer_with, unique
@@ -83,8 +83,10 @@ class TestHealth:
         assert report["skipped"][name] == {"timeout": 2}
         assert report["skipped_total"] >= 2
 
-    def test_available_follows_exporter_state(self) -> None:
+    def test_available_follows_exporter_state(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """available() is False while an exporter fails and True again after a success."""
+        now = [1000.0]
+        monkeypatch.setattr(_breaker, "clock", lambda: now[0])
         inner = Switchable()
         exporter = d.DefensiveSpanExporter(inner, name=unique("switch"))
         mark_shutdown(False)
@@ -93,6 +95,7 @@ class TestHealth:
         exporter.export([span])  # type: ignore[list-item]
         assert d.available() is False
         inner.fail = False
+        now[0] += _breaker.FIRST_BACKOFF  # the breaker lets the next export probe the backend
         exporter.export([span])  # type: ignore[list-item]
         assert exporter.state == "ok"
         assert d.health()["components"][exporter.component_name]["state"] == "ok"

@@ -35,7 +35,7 @@ from ..defensive import (
     set_debug,
     shutdown_all,
 )
-from ..defensive._shutdown import adopt_components
+from ..defensive._shutdown import adopt_components, register_telemetry
 from ..recording._metric_tap import capture_through_readers
 from ..recording._recorder import Recorder, notify_configured
 from . import _globals, _pipelines
@@ -148,6 +148,7 @@ def configure(
     debug: bool | None = None,
     set_global: bool = True,
     shutdown_timeout: float = 3.0,
+    export_timeout: float | None = None,
     span_processors: Iterable[SpanProcessor] = (),
     span_exporters: Iterable[Any] = (),
     metric_readers: Iterable[MetricReader] = (),
@@ -178,7 +179,13 @@ def configure(
         set_global: make these the OpenTelemetry global providers. A later call replaces them:
             the previous providers are shut down and every tracer, meter and logger obtained
             earlier follows the new ones. ``False`` leaves the globals untouched.
-        shutdown_timeout: the total time budget, in seconds, of ``shutdown()`` for all signals.
+        shutdown_timeout: the total time budget, in seconds, of ``shutdown()`` for all signals,
+            and of the exit sequence for these providers (with ``set_global=False`` too).
+        export_timeout: the most seconds one export may take, for every exporter, including
+            those inside ``span_processors``, ``log_processors`` and ``metric_readers`` (each is
+            put behind its defensive wrapper and its losses are counted). Default:
+            ``OTEL_EXPORTER_OTLP_[SIGNAL_]TIMEOUT``, else 10 s. OTLP exporters also get it as
+            their own ``timeout``.
         span_processors: extra span processors, added as given (each behind the defensive layer).
         span_exporters: extra span exporters, each behind its own batch processor.
         metric_readers: extra metric readers, such as a ``TelemetryService``.
@@ -208,6 +215,7 @@ def configure(
         resource_attributes=resource_attributes,
         debug=debug,
         shutdown_timeout=shutdown_timeout,
+        export_timeout=export_timeout,
     )
     set_debug(settings.debug)  # configure(debug=False) also turns off a mode the variable set
     if set_global:
@@ -274,6 +282,7 @@ def configure(
     if recorder is not None and "memory" in settings.metrics.exporters:
         recorder.attach(meter_provider=meter_provider)
     notify_configured(telemetry)  # session recorders (the test fixture) follow along
+    register_telemetry(telemetry)  # the exit sequence honours its shutdown_timeout
     if set_global:
         with _CONFIG.active_lock:
             previous, _CONFIG.active = current(), telemetry

@@ -17,6 +17,7 @@ from typing import Final, Literal
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
+    "DEFAULT_EXPORT_TIMEOUT",
     "EXPORTERS",
     "PROTOCOLS",
     "SIGNALS",
@@ -52,6 +53,10 @@ _NON_NEGATIVE_INT_VARIABLES: Final = (
 )
 
 
+DEFAULT_EXPORT_TIMEOUT: Final = 10.0
+"""Seconds an export may take when neither ``export_timeout`` nor ``OTEL_EXPORTER_OTLP_*TIMEOUT``
+says otherwise: the specification's OTLP default."""
+
 # The SDK's defaults for its batch processors: schedule delay, batch size, queue size, timeout.
 _BATCH_DEFAULTS: Final = {"BSP": (5000, 512, 2048, 30000), "BLRP": (1000, 512, 2048, 30000)}
 
@@ -84,6 +89,7 @@ class SignalSettings:
     endpoint: str
     headers: Mapping[str, str]
     timeout: float | None
+    export_timeout: float  # the bound on each export: configure(export_timeout=), timeout, 10 s
     batch: BatchSettings  # traces: OTEL_BSP_*, logs: OTEL_BLRP_* (metrics: unused)
 
 
@@ -303,6 +309,19 @@ def _resolve_timeout(signal: Signal, environ: Mapping[str, str]) -> float | None
     return None
 
 
+def _check_seconds(value: object, argument: str, *, optional: bool = False) -> None:
+    """Check a positive, finite number of seconds (or ``None`` when *optional*)."""
+    if value is None and optional:
+        return
+    accepted = "a number of seconds or None" if optional else "a number of seconds"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"`{argument}` must be {accepted}, got {value!r}."
+        raise TypeError(msg)
+    if not math.isfinite(value) or value <= 0:
+        msg = f"`{argument}` must be > 0 seconds{' or None' if optional else ''}, got {value!r}."
+        raise ValueError(msg)
+
+
 def _check_sdk_variables(environ: Mapping[str, str]) -> None:
     for variable in _NON_NEGATIVE_INT_VARIABLES:
         value = _env(variable, environ)
@@ -367,6 +386,7 @@ def resolve_settings(
     resource_attributes: Mapping[str, object] | None,
     debug: bool | None,
     shutdown_timeout: float,
+    export_timeout: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge arguments with the environment and validate everything.
@@ -379,12 +399,8 @@ def resolve_settings(
     if service_name is not None and (not isinstance(service_name, str) or not service_name.strip()):
         msg = f"`service_name` must be a non-empty string, got {service_name!r}."
         raise ValueError(msg)
-    if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, int | float):
-        msg = f"`shutdown_timeout` must be a number of seconds, got {shutdown_timeout!r}."
-        raise TypeError(msg)
-    if not math.isfinite(shutdown_timeout) or shutdown_timeout <= 0:
-        msg = f"`shutdown_timeout` must be > 0 seconds, got {shutdown_timeout!r}."
-        raise ValueError(msg)
+    _check_seconds(shutdown_timeout, "shutdown_timeout")
+    _check_seconds(export_timeout, "export_timeout", optional=True)
     _check_sdk_variables(env)
 
     def signal_settings(signal: Signal) -> SignalSettings:
@@ -400,16 +416,19 @@ def resolve_settings(
                 endpoint=_signal_url(_DEFAULT_ENDPOINTS[chosen_protocol], signal, chosen_protocol),
                 headers={},
                 timeout=None,
+                export_timeout=float(export_timeout or DEFAULT_EXPORT_TIMEOUT),
                 batch=batch,
             )
         chosen_protocol = _resolve_protocol(protocol, signal, env)
+        timeout = _resolve_timeout(signal, env)
         return SignalSettings(
             signal=signal,
             exporters=exporters,
             protocol=chosen_protocol,
             endpoint=_resolve_endpoint(endpoint, signal, chosen_protocol, env),
             headers=_resolve_headers(headers, signal, env),
-            timeout=_resolve_timeout(signal, env),
+            timeout=timeout,
+            export_timeout=float(export_timeout or timeout or DEFAULT_EXPORT_TIMEOUT),
             batch=batch,
         )
 

@@ -8,6 +8,7 @@ application gets our defaults, the defensive layer and bounded, quiet shutdown.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -30,20 +31,30 @@ class FoundationDistro(BaseDistro):  # type: ignore[misc]
             os.environ.setdefault(variable, "otlp")
 
 
+_LOGGING_VARIABLE = "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"
+
+
 class FoundationConfigurator(BaseConfigurator):
     """The configurator: builds the providers with :func:`foundation_telemetry.configure`.
 
-    A mistake in the environment is one line on stderr, not a traceback: the signals whose
-    own settings are wrong are turned off, the others and the instrumentors keep running.
+    Like the SDK's configurator, it bridges stdlib ``logging`` into the log pipeline when
+    ``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true`` (or ``setup_logging_handler=True``
+    is passed), through the defensive logging handler. A mistake in the environment is one line
+    on stderr, not a traceback: the signals whose own settings are wrong are turned off, the
+    others and the instrumentors keep running.
     """
 
     def _configure(self, **kwargs: Any) -> None:
         from ._configure import configure
 
+        bridge = kwargs.get("setup_logging_handler")
+        if bridge is None:
+            bridge = os.environ.get(_LOGGING_VARIABLE, "false").strip().lower() == "true"
+        configure_here = functools.partial(configure, logging_bridge=bool(bridge))
         try:
-            configure()
+            configure_here()
         except (TypeError, ValueError) as error:
-            _degrade(configure, error)
+            _degrade(configure_here, error)
 
 
 def _fails_alone(signal: Signal) -> bool:

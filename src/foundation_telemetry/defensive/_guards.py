@@ -16,10 +16,13 @@ from typing import Any, Generic, TypeVar
 
 from opentelemetry import context as otel_context
 
+from .. import _state
 from .._otel import _internals
 from . import _shutdown
 from ._batch import Batching
 from ._bounded import BoundedCall, Deadline
+from ._breaker import Breaker
+from ._classify import classify
 from ._debug import guard_sdk_diagnostics
 from ._ledger import SkipReason, count_skip, mark_shutdown, set_component_state
 from ._policy import contain
@@ -29,6 +32,9 @@ __all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
 R = TypeVar("R")
 _COUNTED: Any = object()  # a bounded export that timed out and was already counted
 _SUPPRESS_KEY = _internals.SUPPRESS_INSTRUMENTATION_KEY
+_LEDGER = _state.ledger  # its ``last_dropped`` field
+# Failures that say the backend is not there (they open the breaker); others say nothing of it.
+_UNAVAILABLE = frozenset({SkipReason.BACKEND_UNAVAILABLE, SkipReason.TIMEOUT})
 
 
 def component_name(inner: object, name: str | None) -> str:
@@ -42,9 +48,16 @@ def component_name(inner: object, name: str | None) -> str:
 
 
 def _deadline(timeout_millis: float | None = None) -> Deadline:
-    """Return the budget for one flush or shutdown, capped by a coordinated deadline."""
+    """Return the budget for one flush or shutdown, capped by a coordinated deadline.
+
+    Without *timeout_millis*, a coordinated shutdown's own deadline is the budget; once the exit
+    sequence ran, nothing waits past its deadline.
+    """
+    active = _shutdown.active_deadline()
+    if timeout_millis is None and active is not None:
+        return active
     budget = _shutdown.default_timeout() if timeout_millis is None else timeout_millis / 1000
-    return Deadline(budget).earliest(_shutdown.active_deadline())
+    return Deadline(budget).earliest(active).earliest(_shutdown.exit_deadline())
 
 
 def _exporter_of(inner: object) -> object:
@@ -70,6 +83,10 @@ def _worker_outlived_shutdown(inner: object) -> bool:
 class GuardedComponent:
     """Shutdown and flush handling shared by the processor and reader wrappers."""
 
+    # Whether shutting down delivers something of its own (a reader's final collection), lost
+    # when the shutdown is abandoned even though nothing was queued.
+    _final_delivery = False
+
     def _init_guard(self, inner: object, name: str | None) -> None:
         self._name = component_name(inner, name)
         self._inner_obj = inner
@@ -83,6 +100,7 @@ class GuardedComponent:
         self._guard_lock = threading.Lock()
         self._shutdown_call: BoundedCall[Any] | None = None
         self._timeout_noted = False
+        self._settled = False  # a shutdown was waited for to its end: never wait again
         guard_sdk_diagnostics()
         mark_shutdown(False)
         _shutdown.register_component(self)
@@ -98,8 +116,17 @@ class GuardedComponent:
     def _inner_flush(self, timeout_millis: float) -> bool:
         raise NotImplementedError
 
-    def _dropped(self, item: str | None, count: int = 1) -> None:
-        """Count an item arriving after shutdown."""
+    def _dropped(self, item: str | None, count: int = 1, *, source: object = None) -> None:
+        """Count an item arriving after shutdown, once however many wrappers see *source*.
+
+        A provider hands the same span (or log record) to each of its processors in turn on
+        the same thread; the first wrapper counts it, the others recognise it.
+        """
+        if source is not None:
+            last = _LEDGER.last_dropped
+            if getattr(last, "item", None) is source:
+                return
+            last.item = source
         count_skip(self._name, SkipReason.SHUTDOWN, count, item=item)
 
     def _stock_queue_full(self) -> bool:
@@ -116,12 +143,20 @@ class GuardedComponent:
         """Whether shutdown was already started (by anyone)."""
         return self._shutdown_call is not None
 
+    @property
+    def shutdown_call(self) -> BoundedCall[Any] | None:
+        """The shutdown started (by anyone), if one was."""
+        return self._shutdown_call
+
     def start_shutdown(self) -> BoundedCall[Any]:
         """Start (once) the wrapped component's shutdown on a helper thread and return the call."""
         with self._guard_lock:
             if self._shutdown_call is None:
                 self._closed = True
                 budget = _deadline().remaining() or 0.0
+                exporter = _exporter_of(self._inner_obj)
+                if isinstance(exporter, GuardedExporter):
+                    exporter.final_attempt()  # one attempt for the final export, no back-off
 
                 def run() -> None:
                     with _suppressed():
@@ -154,8 +189,12 @@ class GuardedComponent:
             return True
         return call.error is None and _worker_outlived_shutdown(self._inner_obj)
 
-    def note_timeout(self, call: BoundedCall[Any]) -> None:
-        """Count (once) the items an abandoned shutdown leaves in the component."""
+    def mark_settled(self) -> None:
+        """Record that a shutdown was waited for (finished or abandoned): later calls return."""
+        self._settled = True
+
+    def note_timeout(self, call: BoundedCall[Any], reason: SkipReason = SkipReason.TIMEOUT) -> None:
+        """Count (once) the items an abandoned shutdown leaves in the component, as *reason*."""
         with self._guard_lock:
             if self._timeout_noted:
                 return
@@ -165,7 +204,7 @@ class GuardedComponent:
             # Our own processor hands over exactly what it gives up on, once.
             lost = inner.abandon()
             if lost:
-                count_skip(self._name, SkipReason.TIMEOUT, lost, item="shutdown")
+                count_skip(self._name, reason, lost, item="shutdown")
             return
         queued = _internals.stock_batch_queued(inner)
         exporter = _exporter_of(inner)
@@ -174,10 +213,10 @@ class GuardedComponent:
             lost = (queued or 0) + exporter.claim_inflight()
         else:
             lost = max(queued or 0, 1)  # unknown contents: at least what it was holding
-        if not lost and queued is None:
-            lost = 1  # no queue to inspect (a reader's final collection): one lost delivery
+        if not lost and queued is None and self._final_delivery:
+            lost = 1  # a reader's final collection, not exported: one lost delivery
         if lost:
-            count_skip(self._name, SkipReason.TIMEOUT, lost, item="shutdown")
+            count_skip(self._name, reason, lost, item="shutdown")
 
     def abort_exporters(self) -> None:
         """Shut down the wrapped component's own defensive exporter now (ends retry back-off)."""
@@ -186,8 +225,20 @@ class GuardedComponent:
             exporter.abort()
 
     def _bounded_shutdown(self, timeout_millis: float | None = None) -> None:
-        """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising."""
+        """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising.
+
+        A shutdown already waited for (by the coordinator or an earlier call) is not waited for
+        again. Called at exit before our own exit hook ran (an SDK ``shutdown_on_exit`` hook
+        registered later than ours), it runs the whole exit sequence first, so every provider
+        shuts down at once within one deadline instead of one full budget after another.
+        """
+        if self._settled:
+            return
         try:
+            if _shutdown.exit_started() and not _shutdown.exit_sequence_ran():
+                _shutdown.run_exit_sequence()
+                if self._settled:
+                    return
             call = self.start_shutdown()
             # Never longer than the configured shutdown budget, whatever the SDK caller passes.
             deadline = _deadline(timeout_millis).earliest(_deadline())
@@ -201,6 +252,8 @@ class GuardedComponent:
                 self.note_timeout(call)
         except BaseException as error:  # noqa: BLE001 - shutdown never raises
             contain(self._name, error, item="shutdown")
+        finally:
+            self._settled = True
 
     def _bounded_flush(self, timeout_millis: float | None) -> bool:
         """``force_flush()`` for the SDK: bounded by *timeout_millis*, never raising."""
@@ -260,11 +313,13 @@ class GuardedExporter(Generic[R]):
         self._inflight: BoundedCall[Any] | None = None
         self._inflight_batch: Any = None
         self._claimed: Any = None  # the in-flight batch an abandoned shutdown counted
+        self._claim_lock = threading.Lock()  # a batch is counted by the processor or by us
         # Open, unbounded and healthy ("ok"): a success needs no bookkeeping at all.
         self._fast = False
         self._inner_export: Callable[[Any], R] = self._export_inner
         self._stop_lock = threading.Lock()
         self._stop_call: BoundedCall[Any] | None = None
+        self._breaker = Breaker(self._name)
         set_component_state(self._name, "idle")
         guard_sdk_diagnostics()
         _shutdown.register_exporter(self)
@@ -282,7 +337,9 @@ class GuardedExporter(Generic[R]):
     def _after_fork(self) -> None:
         """Forget the parent's locks and in-flight exports (called in a forked child)."""
         self._stop_lock = threading.Lock()
+        self._claim_lock = threading.Lock()
         self._inflight = None
+        self._breaker.reinit_after_fork()
         if self._state == "hung":
             self._set_state("idle")
 
@@ -320,9 +377,30 @@ class GuardedExporter(Generic[R]):
             return result
         return self._export_result(batch, result)
 
+    @property
+    def breaker_state(self) -> str:
+        """The backend-down breaker: ``closed``, ``open`` or ``half_open`` (one probe running)."""
+        return self._breaker.state
+
+    def final_attempt(self) -> None:
+        """Let the exports still to come make one attempt each, without retry back-off.
+
+        Called when the processor or reader holding this exporter starts shutting down, so a
+        final flush against a backend that refuses connections ends at once instead of retrying.
+        """
+        self._breaker.quiet = True  # the events would only arrive after their pipeline closed
+        _internals.end_exporter_retries(self._inner_obj)
+
     def _export_slow(self, batch: Any) -> R:
         if self._closed:
             self._skip(SkipReason.TIMEOUT if self._aborted else SkipReason.SHUTDOWN, batch)
+            return self._failure
+        inflight = self._inflight
+        if inflight is not None and not inflight.done:  # an abandoned export still hangs
+            self._skip(SkipReason.TIMEOUT, batch)
+            return self._failure
+        if not self._breaker.admit():
+            self._skip(SkipReason.BACKEND_UNAVAILABLE, batch)
             return self._failure
         self._inflight_batch = batch
         try:
@@ -338,6 +416,7 @@ class GuardedExporter(Generic[R]):
     def _export_raised(self, batch: Any, error: BaseException) -> R:
         """Count a batch lost to *error*; re-raise only under the interrupt policy."""
         self._inflight_batch = None
+        self._breaker.record(available=classify(error) not in _UNAVAILABLE)
         self._set_state("failing", error)
         if self._claimed is batch:  # an abandoned shutdown already counted this batch
             return self._failure
@@ -353,27 +432,34 @@ class GuardedExporter(Generic[R]):
     def _export_result(self, batch: Any, result: Any) -> R:
         """Handle anything but a success from a healthy exporter: state, counts, the result."""
         if result is self._success:
+            self._breaker.record(available=True)
             self._set_state("ok")
             return result
-        if result is _COUNTED or self._claimed is batch:
+        if result is _COUNTED:
+            self._breaker.record(available=False)
+            return self._failure
+        if self._claimed is batch:
             return self._failure
         if not isinstance(result, type(self._failure)):  # e.g. None: not an export result
+            self._breaker.record(available=True)
             self._set_state("failing")
             self._skip(SkipReason.CONTRACT_VIOLATION, batch)
             return self._failure
         reason = SkipReason.TIMEOUT if self._aborted else SkipReason.BACKEND_UNAVAILABLE
         if self._closed and not self._aborted:
             reason = SkipReason.SHUTDOWN
+        self._breaker.record(available=False)
         self._set_state("failing")
         self._skip(reason, batch)
         return result
 
     def claim_inflight(self) -> int:
         """Return the size of the batch being exported now, which its caller counts instead."""
-        batch = self._inflight_batch
-        if batch is None:
-            return 0
-        self._claimed = batch
+        with self._claim_lock:
+            batch = self._inflight_batch
+            if batch is None:
+                return 0
+            self._claimed = batch
         return int(self._safe(self._count, batch, 1))
 
     def _skip(self, reason: SkipReason, batch: Any) -> None:
@@ -398,7 +484,11 @@ class GuardedExporter(Generic[R]):
         deadline = Deadline(self._export_timeout).earliest(_shutdown.active_deadline())
         if not call.wait(deadline):
             self._set_state("hung")
-            self._skip(SkipReason.TIMEOUT, batch)
+            with self._claim_lock:  # unless an abandoning processor counted it already
+                claimed = self._claimed is batch
+                self._inflight_batch = None
+            if not claimed:
+                self._skip(SkipReason.TIMEOUT, batch)
             return _COUNTED
         if call.error is not None:
             raise call.error
@@ -416,6 +506,7 @@ class GuardedExporter(Generic[R]):
                 return None
             self._closed = True
             self._fast = False
+            self._breaker.quiet = True
             self._stop_call = BoundedCall(self._inner_shutdown, f"{self._name}-shutdown").start()
             return self._stop_call
 

@@ -61,7 +61,7 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Forward ``on_emit``; count and swallow any failure; after shutdown, count the drop."""
         if self._closed:
-            self._dropped(_safe_describe(log_record))
+            self._dropped(_safe_describe(log_record), source=log_record)
             return
         try:
             self._processor.on_emit(log_record)

@@ -156,6 +156,8 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
         name: Component name in skip counts; default: the reader's class name.
     """
 
+    _final_delivery = True
+
     def __init__(self, reader: MetricReader, *, name: str | None = None) -> None:
         if not isinstance(reader, MetricReader):
             msg = f"`reader` must be a MetricReader, got {type(reader).__name__}."

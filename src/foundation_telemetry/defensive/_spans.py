@@ -73,7 +73,7 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         """Forward ``on_end``; count and swallow any failure; after shutdown, count the drop."""
         if self._closed:
-            self._dropped(span.name)
+            self._dropped(span.name, source=span)
             return
         try:
             self._processor.on_end(span)

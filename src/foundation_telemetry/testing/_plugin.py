@@ -8,6 +8,7 @@ that started in an earlier test never satisfies or breaks this one.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Final
@@ -16,7 +17,7 @@ import pytest
 
 from ..recording._received import set_full_failures
 from ..recording._timeouts import check_timeout
-from ._fixture import TelemetryFixture, session_recorder
+from ._fixture import TelemetryFixture, TelemetryOverflowWarning, session_recorder
 
 __all__ = ["TelemetryFixture", "telemetry"]
 
@@ -29,6 +30,7 @@ _MARKER_HELP: Final = (
 
 
 _REPORT_INI: Final = "telemetry_report"
+_BUFFER_INI: Final = "telemetry_buffer_size"
 _FULL_VERBOSITY: Final = 2
 _FIXTURE: Final = pytest.StashKey[TelemetryFixture]()
 _REPORTED: Final = pytest.StashKey[bool]()
@@ -43,6 +45,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("foundation-telemetry")
     group.addoption("--telemetry-report", metavar="DIR", dest="telemetry_report", help=help_text)
     parser.addini(_REPORT_INI, help_text, default="")
+    parser.addini(
+        _BUFFER_INI,
+        "records the session recorder keeps per test before dropping the oldest (default 50000)",
+        default="",
+    )
+
+
+def _buffer_size(config: pytest.Config) -> int | None:
+    value = str(config.getini(_BUFFER_INI)).strip().replace("_", "")
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        msg = f"{_BUFFER_INI} must be a positive whole number of records, got {value!r}."
+        raise pytest.UsageError(msg)
+    return int(value)
 
 
 def _report_directory(config: pytest.Config) -> Path | None:
@@ -105,9 +122,18 @@ def _marker_options(request: pytest.FixtureRequest) -> tuple[float | None, bool]
 def telemetry(request: pytest.FixtureRequest) -> Iterator[TelemetryFixture]:
     """Give the test its own view on the session-wide telemetry Recorder."""
     timeout, strict = _marker_options(request)
-    fixture = TelemetryFixture(session_recorder(), timeout)
+    fixture = TelemetryFixture(session_recorder(_buffer_size(request.config)), timeout)
     request.node.stash[_FIXTURE] = fixture
     yield fixture
+    dropped = fixture.dropped()
+    if dropped:
+        capacity = fixture.recorder.buffer.capacity
+        message = (
+            f"this test recorded more than the telemetry recorder keeps ({capacity} records): the "
+            f"oldest {dropped} were dropped, so queries and waits saw only the newest. Raise "
+            f"{_BUFFER_INI} in the pytest ini file (e.g. {_BUFFER_INI} = {capacity * 4})."
+        )
+        warnings.warn(TelemetryOverflowWarning(message), stacklevel=1)
     if not strict:
         return
     lines = []
