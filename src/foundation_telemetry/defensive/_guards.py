@@ -20,11 +20,18 @@ from .._otel import _internals
 from . import _shutdown
 from ._batch import Batching
 from ._bounded import BoundedCall, Deadline
-from ._debug import guard_sdk_diagnostics
+from ._classify import exit_sequence_ran
 from ._ledger import SkipReason, count_skip, mark_shutdown, set_component_state
 from ._policy import contain
+from ._skip_metric import ComponentName
 
-__all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
+__all__ = [
+    "GuardedComponent",
+    "GuardedExporter",
+    "Transparent",
+    "component_name",
+    "require_methods",
+]
 
 R = TypeVar("R")
 _COUNTED: Any = object()  # a bounded export that timed out and was already counted
@@ -32,13 +39,66 @@ _SUPPRESS_KEY = _internals.SUPPRESS_INSTRUMENTATION_KEY
 
 
 def component_name(inner: object, name: str | None) -> str:
-    """Return *name*, or a readable default derived from the wrapped object's class."""
+    """Return *name*, or a readable default derived from the wrapped object's class.
+
+    The name belongs to no pipeline until ``configure()`` adopts the wrapper (its skips then
+    count in that pipeline's ``foundation.telemetry.skipped`` metric).
+    """
     if name is not None:
         if not isinstance(name, str) or not name:
             msg = f"`name` must be a non-empty string, got {name!r}."
             raise ValueError(msg)
-        return name
-    return type(inner).__name__
+        return ComponentName(name)
+    return ComponentName(type(inner).__name__)
+
+
+def require_methods(inner: object, argument: str, kind: str, methods: tuple[str, ...]) -> None:
+    """Accept any object with *kind*'s methods (the SDK duck-types its components too).
+
+    Raises:
+        TypeError: *inner* lacks one of *methods*; the message names the argument and them.
+    """
+    missing = [m for m in methods if not callable(getattr(inner, m, None))]
+    if inner is None or missing:
+        needs = f" (an object with {', '.join(methods)})" if methods else ""
+        lacks = f" without {', '.join(missing)}" if missing else ""
+        msg = f"`{argument}` must be a {kind}{needs}, got {type(inner).__name__}{lacks}."
+        raise TypeError(msg)
+
+
+class Transparent:
+    """What makes a wrapper stand in for the wrapped component wherever the SDK or a user looks.
+
+    Attributes the wrapper does not define are read from the wrapped object
+    (``reader.exporter``, ``processor.span_exporter``); ``isinstance`` sees the wrapped class as
+    well as the wrapper's own; and a wrapper equals (and hashes like) what it wraps, so the SDK's
+    own "registered already" checks see through it.
+    """
+
+    _inner_obj: object
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: D105 - isinstance() sees the wrapped class (as mock's spec does)
+        inner = self.__dict__.get("_inner_obj")
+        return type(self) if inner is None else type(inner)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names the wrapper lacks; dunders and our own fields never forward.
+        if name.startswith("__") or name == "_inner_obj":
+            raise AttributeError(name)
+        return getattr(self._inner_obj, name)
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        inner = self.__dict__.get("_inner_obj")
+        if isinstance(other, Transparent):
+            return inner is not None and other.__dict__.get("_inner_obj") is inner
+        return inner is not None and other is inner
+
+    def __hash__(self) -> int:
+        inner = self.__dict__.get("_inner_obj")
+        return object.__hash__(self) if inner is None else hash(inner)
 
 
 def _deadline(timeout_millis: float | None = None) -> Deadline:
@@ -67,7 +127,7 @@ def _worker_outlived_shutdown(inner: object) -> bool:
     )
 
 
-class GuardedComponent:
+class GuardedComponent(Transparent):
     """Shutdown and flush handling shared by the processor and reader wrappers."""
 
     def _init_guard(self, inner: object, name: str | None) -> None:
@@ -80,10 +140,10 @@ class GuardedComponent:
         self._stock_queue = _internals.stock_batch_queue(inner)
         self._queue_max = _internals.stock_batch_capacity(inner) or 0
         self._closed = False
+        self._drop_late = False
         self._guard_lock = threading.Lock()
         self._shutdown_call: BoundedCall[Any] | None = None
         self._timeout_noted = False
-        guard_sdk_diagnostics()
         mark_shutdown(False)
         _shutdown.register_component(self)
 
@@ -92,11 +152,19 @@ class GuardedComponent:
         """Name used for this component in skip counts and ``health()``."""
         return self._name
 
+    def held_exporter(self) -> object:
+        """The exporter the wrapped processor or reader holds (``None`` when unknown)."""
+        return _exporter_of(self._inner_obj)
+
     def _inner_shutdown(self, timeout_millis: float) -> None:
         raise NotImplementedError
 
     def _inner_flush(self, timeout_millis: float) -> bool:
         raise NotImplementedError
+
+    def _drops_late_items(self) -> bool:
+        """Whether an item arriving now is dropped: shut down by our coordinator or at exit."""
+        return self._closed and (self._drop_late or exit_sequence_ran())
 
     def _dropped(self, item: str | None, count: int = 1) -> None:
         """Count an item arriving after shutdown."""
@@ -116,11 +184,18 @@ class GuardedComponent:
         """Whether shutdown was already started (by anyone)."""
         return self._shutdown_call is not None
 
-    def start_shutdown(self) -> BoundedCall[Any]:
-        """Start (once) the wrapped component's shutdown on a helper thread and return the call."""
+    def start_shutdown(self, *, coordinated: bool = True) -> BoundedCall[Any]:
+        """Start (once) the wrapped component's shutdown on a helper thread and return the call.
+
+        Args:
+            coordinated: ``True`` (our shutdown coordinator): items arriving later are dropped
+                and counted. ``False`` (the SDK or the user called ``shutdown()``): they still
+                go to the wrapped component, as they would without the wrapper.
+        """
         with self._guard_lock:
             if self._shutdown_call is None:
                 self._closed = True
+                self._drop_late = coordinated
                 budget = _deadline().remaining() or 0.0
 
                 def run() -> None:
@@ -188,7 +263,7 @@ class GuardedComponent:
     def _bounded_shutdown(self, timeout_millis: float | None = None) -> None:
         """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising."""
         try:
-            call = self.start_shutdown()
+            call = self.start_shutdown(coordinated=False)
             # Never longer than the configured shutdown budget, whatever the SDK caller passes.
             deadline = _deadline(timeout_millis).earliest(_deadline())
             budget = deadline.remaining() or 0.0
@@ -231,7 +306,7 @@ class _suppressed:
         otel_context.detach(self._token)
 
 
-class GuardedExporter(Generic[R]):
+class GuardedExporter(Transparent, Generic[R]):
     """Export, shutdown and flush handling shared by the three exporter wrappers."""
 
     def _init_guard(
@@ -266,7 +341,6 @@ class GuardedExporter(Generic[R]):
         self._stop_lock = threading.Lock()
         self._stop_call: BoundedCall[Any] | None = None
         set_component_state(self._name, "idle")
-        guard_sdk_diagnostics()
         _shutdown.register_exporter(self)
 
     @property
@@ -357,10 +431,13 @@ class GuardedExporter(Generic[R]):
             return result
         if result is _COUNTED or self._claimed is batch:
             return self._failure
-        if not isinstance(result, type(self._failure)):  # e.g. None: not an export result
-            self._set_state("failing")
-            self._skip(SkipReason.CONTRACT_VIOLATION, batch)
-            return self._failure
+        if not isinstance(result, type(self._failure)):
+            # Not an export result (None, True, a mock): handed back as is, like the SDK does;
+            # only an explicit False says the batch was lost.
+            if result is False:
+                self._set_state("failing")
+                self._skip(SkipReason.CONTRACT_VIOLATION, batch)
+            return result  # type: ignore[no-any-return]
         reason = SkipReason.TIMEOUT if self._aborted else SkipReason.BACKEND_UNAVAILABLE
         if self._closed and not self._aborted:
             reason = SkipReason.SHUTDOWN

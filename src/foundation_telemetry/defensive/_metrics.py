@@ -3,8 +3,7 @@
 The reader wrapper is a real ``MetricReader`` registered with the ``MeterProvider`` in place of
 the wrapped one; it hands the wrapped reader a guarded collect callback, so an observable callback
 raising anything (even ``SystemExit``) is counted and the reader's thread survives. It also wraps
-a ``PeriodicExportingMetricReader``'s exporter, installs ``foundation.telemetry.skipped`` on its
-provider, and after ``fork()`` gives the child fresh aggregation state instead of the parent's
+a ``PeriodicExportingMetricReader``'s exporter, and after ``fork()`` gives the child fresh aggregation state instead of the parent's
 (without touching the SDK's locks). The SDK's reader hooks it needs are in ``_otel._internals``.
 """
 
@@ -35,10 +34,9 @@ from .._otel._internals import (
     reset_reader_storage,
 )
 from ._bounded import BoundedCall, Deadline
-from ._guards import GuardedComponent, GuardedExporter
+from ._guards import GuardedComponent, GuardedExporter, require_methods
 from ._ledger import SkipReason, count_skip
 from ._policy import contain
-from ._skip_metric import install_skip_metric
 
 __all__ = ["DefensiveMetricExporter", "DefensiveMetricReader"]
 
@@ -157,9 +155,7 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
     """
 
     def __init__(self, reader: MetricReader, *, name: str | None = None) -> None:
-        if not isinstance(reader, MetricReader):
-            msg = f"`reader` must be a MetricReader, got {type(reader).__name__}."
-            raise TypeError(msg)
+        require_methods(reader, "reader", "MetricReader", ("collect", "shutdown", "force_flush"))
         super().__init__()
         self._reader = reader
         copy_reader_preferences(reader, self)
@@ -181,12 +177,11 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
         hand_collect_callback(self._reader, None if func is None else self._guarded_collect)
 
     def meter_provider_set(self, meter_provider: MeterProvider) -> None:
-        """Tell the wrapped reader its provider; install the skip metric on the provider."""
+        """Tell the wrapped reader its provider."""
         try:
             hand_meter_provider(self._reader, meter_provider)
         except Exception as error:  # noqa: BLE001 - internal metrics are optional
             contain(self._name, error, item="set_meter_provider")
-        install_skip_metric(meter_provider)
 
     def _guarded_collect(self, reader: Any, timeout_millis: float = 10_000) -> MetricsData | None:
         func = self._provider_collect

@@ -24,6 +24,7 @@ from .._otel import _internals
 from .._otel._compat import LoggerProvider
 from ._bounded import BoundedCall, Deadline
 from ._classify import set_exiting
+from ._debug import guard_sdk_diagnostics
 from ._ledger import mark_shutdown
 from ._policy import contain
 
@@ -332,8 +333,10 @@ def register_for_exit(telemetry: Any) -> None:
     """Make *telemetry* (a ``Telemetry``) the one the exit sequence shuts down, with its budget.
 
     The exit sequence then shuts down its three providers together with every other live wrapped
-    component, within ``telemetry.settings.shutdown_timeout`` seconds in total.
+    component, within ``telemetry.settings.shutdown_timeout`` seconds in total. The SDK's
+    diagnostics become ours too from here (``configure()``/``harden()`` pipelines only).
     """
+    guard_sdk_diagnostics()
     timeout = getattr(getattr(telemetry, "settings", None), "shutdown_timeout", None)
     if timeout is not None:
         set_shutdown_timeout(timeout)
