@@ -140,7 +140,8 @@ class DefensiveLogExporter(GuardedExporter[LogRecordExportResult], LogRecordExpo
             LogRecordExportResult.SUCCESS,
             LogRecordExportResult.FAILURE,
         )
-        self._inner_export = exporter.export  # no extra frame on the hot path
+        # No extra frame on the hot path; an exporter without export() fails (counted) on use.
+        self._inner_export = getattr(exporter, "export", self._export_inner)
 
     @property
     def wrapped(self) -> LogRecordExporter:

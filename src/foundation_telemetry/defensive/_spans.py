@@ -134,7 +134,8 @@ class DefensiveSpanExporter(GuardedExporter[SpanExportResult], SpanExporter):
         self._init_guard(
             exporter, name, export_timeout, SpanExportResult.SUCCESS, SpanExportResult.FAILURE
         )
-        self._inner_export = exporter.export  # no extra frame on the hot path
+        # No extra frame on the hot path; an exporter without export() fails (counted) on use.
+        self._inner_export = getattr(exporter, "export", self._export_inner)
 
     @property
     def wrapped(self) -> SpanExporter:
