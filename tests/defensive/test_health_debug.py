@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from foundation_telemetry import defensive as d
 from foundation_telemetry.defensive import _debug

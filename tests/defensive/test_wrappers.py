@@ -146,9 +146,11 @@ class TestDefensiveSpanProcessor:
         tracer = tracer_with(processor)
         processor.shutdown()
         processor.shutdown()  # idempotent
-        with caplog.at_level(logging.WARNING, logger="opentelemetry.sdk"):
-            with tracer.start_as_current_span("late"):
-                pass
+        with (
+            caplog.at_level(logging.WARNING, logger="opentelemetry.sdk"),
+            tracer.start_as_current_span("late"),
+        ):
+            pass
         assert memory.get_finished_spans() == ()
         # The SDK's own "already shut down" warning, as without the wrapper.
         assert "already shutdown" in caplog.text

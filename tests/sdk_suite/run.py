@@ -133,7 +133,9 @@ def _pytest(python: Path, suite: Suite, mode: str, tests: list[str] | None = Non
     out.unlink(missing_ok=True)
     ini = BUILD / "empty.ini"
     ini.write_text("[pytest]\n")
-    plugins = ["-p", "outcome_log"] + (["-p", "wrap_everything"] if mode.startswith("wrapped") else [])
+    plugins = ["-p", "outcome_log"] + (
+        ["-p", "wrap_everything"] if mode.startswith("wrapped") else []
+    )
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "FOUNDATION_"))},
         "PYTHONPATH": str(HERE),
@@ -209,12 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m for m in args.modes.split(",") if m]
     wanted = args.suite or ["sdk", "instrumentation"]
     suites = [
-        Suite(f"opentelemetry-{name}", metadata.version(f"opentelemetry-{name}"))
-        for name in wanted
+        Suite(f"opentelemetry-{name}", metadata.version(f"opentelemetry-{name}")) for name in wanted
     ]
     pins = [f"{name}=={metadata.version(name)}" for name in _PINNED if _installed(name)]
     if not any(p.startswith("opentelemetry-test-utils") for p in pins):
-        pins.append(f"opentelemetry-test-utils=={metadata.version('opentelemetry-instrumentation')}")
+        pins.append(
+            f"opentelemetry-test-utils=={metadata.version('opentelemetry-instrumentation')}"
+        )
     started = time.monotonic()
     for suite in suites:
         _fetch_source(suite)

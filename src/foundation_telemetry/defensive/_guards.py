@@ -78,7 +78,7 @@ class Transparent:
     _inner_obj: object
 
     @property  # type: ignore[misc]
-    def __class__(self) -> type:  # noqa: D105 - isinstance() sees the wrapped class (as mock's spec does)
+    def __class__(self) -> type:
         inner = self.__dict__.get("_inner_obj")
         return type(self) if inner is None else type(inner)
 
@@ -153,7 +153,7 @@ class GuardedComponent(Transparent):
         return self._name
 
     def held_exporter(self) -> object:
-        """The exporter the wrapped processor or reader holds (``None`` when unknown)."""
+        """Return the exporter the wrapped processor or reader holds (``None`` when unknown)."""
         return _exporter_of(self._inner_obj)
 
     def _inner_shutdown(self, timeout_millis: float) -> None:

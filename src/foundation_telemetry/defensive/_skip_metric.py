@@ -66,12 +66,12 @@ class PipelineSkips:
             self._counts[(str(component), reason)] += count
 
     def counts(self) -> dict[tuple[str, SkipReason], int]:
-        """A snapshot of this pipeline's counts."""
+        """Return a snapshot of this pipeline's counts."""
         with self._lock:
             return dict(self._counts)
 
     def observe(self, options: CallbackOptions) -> Iterable[Observation]:
-        """The observable counter's callback."""
+        """Report the counts (the observable counter's callback)."""
         return [
             Observation(count, {"component": component, "reason": reason.value})
             for (component, reason), count in self.counts().items()

@@ -78,7 +78,7 @@ def _marker_options(request: pytest.FixtureRequest) -> tuple[float | None, bool]
 
 
 def telemetry_fixture(request: pytest.FixtureRequest) -> Iterator[TelemetryFixture]:
-    """The ``telemetry`` fixture's body (the entry-point plugin imports it on first use)."""
+    """Run the ``telemetry`` fixture (the entry-point plugin imports this on first use)."""
     timeout, strict = _marker_options(request)
     fixture = TelemetryFixture(session_recorder(_buffer_size(request.config)), timeout)
     request.node.stash[_FIXTURE] = fixture
