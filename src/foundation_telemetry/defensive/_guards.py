@@ -71,8 +71,7 @@ class Transparent:
 
     Attributes the wrapper does not define are read from the wrapped object
     (``reader.exporter``, ``processor.span_exporter``); ``isinstance`` sees the wrapped class as
-    well as the wrapper's own; and a wrapper equals (and hashes like) what it wraps, so the SDK's
-    own "registered already" checks see through it.
+    well as the wrapper's own.
     """
 
     _inner_obj: object
@@ -87,18 +86,6 @@ class Transparent:
         if name.startswith("__") or name == "_inner_obj":
             raise AttributeError(name)
         return getattr(self._inner_obj, name)
-
-    def __eq__(self, other: object) -> bool:
-        if other is self:
-            return True
-        inner = self.__dict__.get("_inner_obj")
-        if isinstance(other, Transparent):
-            return inner is not None and other.__dict__.get("_inner_obj") is inner
-        return inner is not None and other is inner
-
-    def __hash__(self) -> int:
-        inner = self.__dict__.get("_inner_obj")
-        return object.__hash__(self) if inner is None else hash(inner)
 
 
 def _deadline(timeout_millis: float | None = None) -> Deadline:

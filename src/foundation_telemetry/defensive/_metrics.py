@@ -10,6 +10,7 @@ a ``PeriodicExportingMetricReader``'s exporter, and after ``fork()`` gives the c
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any, Final, final
 
@@ -43,6 +44,8 @@ __all__ = ["DefensiveMetricExporter", "DefensiveMetricReader"]
 CollectCallback = Callable[..., "MetricsData | None"]
 # How long a forked child waits for its fresh metric storage (microseconds unless a lock is stuck).
 _FORK_RESET_BUDGET: Final = 0.5
+# Which wrapper registered each wrapped reader with a provider.
+_REGISTERED: Final[weakref.WeakKeyDictionary[Any, Any]] = weakref.WeakKeyDictionary()
 
 
 def _data_points(data: MetricsData) -> int:
@@ -172,9 +175,28 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
         return self._reader
 
     def collect_callback_set(self, func: CollectCallback | None) -> None:
-        """Hand the wrapped reader a guarded version of the provider's collect callback."""
+        """Hand the wrapped reader a guarded version of the provider's collect callback.
+
+        Raises:
+            Exception: the wrapped reader is registered already through another open wrapper
+                of the user's (the SDK refuses a bare reader given to two providers the same way).
+        """
+        if func is not None:
+            other = _REGISTERED.get(self._reader)
+            # configure() may move a reader to the pipeline that replaces its own: allowed.
+            if other is not None and other is not self and other.refuses_second_registration():
+                msg = (
+                    f"MetricReader {self._reader} has been registered already in other "
+                    "MeterProvider instance"
+                )
+                raise Exception(msg)  # the SDK's own exception type and text
+            _REGISTERED[self._reader] = self
         self._provider_collect = func
         hand_collect_callback(self._reader, None if func is None else self._guarded_collect)
+
+    def refuses_second_registration(self) -> bool:
+        """Whether the reader this wrapper registered is still taken (open, not configure()'s)."""
+        return not self._closed and getattr(self._name, "pipeline", None) is None
 
     def meter_provider_set(self, meter_provider: MeterProvider) -> None:
         """Tell the wrapped reader its provider."""
