@@ -7,7 +7,7 @@ PYTEST_ARGS ?= -n 2
 # Defined before the stamp rule below: target names are expanded when the line is read.
 comma := ,
 
-.PHONY: venv test test-compat lint typecheck check-sleeps pytest demo bench bench-quick bench-instructions docs clean
+.PHONY: venv test test-compat test-sdk-suite lint typecheck check-sleeps pytest demo bench bench-quick bench-instructions docs clean
 
 $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ $(COMPAT_VENV)/.installed-otel-$(COMPAT_OTEL): pyproject.toml
 
 test-compat: $(COMPAT_VENV)/.installed-otel-$(COMPAT_OTEL)
 	$(COMPAT_VENV)/bin/python -m pytest $(COMPAT_PYTEST_ARGS)
+
+# OpenTelemetry's own test suites (from the sdists of the installed versions) run plain, with this
+# package installed and with every component wrapped; any test that changes outcome fails it.
+test-sdk-suite: venv
+	$(PY) tests/sdk_suite/run.py
 
 # Benchmarks report every target as a ratio against the stock SDK in the same run; a missed
 # target is printed as FAIL but does not fail the command (JSON lands in benchmarks/results/).

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 
 import pytest
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from foundation_telemetry import defensive as d
 from foundation_telemetry.defensive import _breaker, _debug
@@ -169,11 +168,12 @@ class TestDebug:
             d.set_debug(1)  # type: ignore[arg-type]
 
     def test_sdk_diagnostics_are_routed(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """The SDK's own warnings no longer reach lastResort; in debug mode they print once."""
-        d.DefensiveSpanExporter(InMemorySpanExporter())  # installs the routing
+        """Once ours, SDK warnings no longer reach lastResort; in debug mode they print once."""
+        _debug.guard_sdk_diagnostics()  # what configure() and the exit registration do
         sdk_logger = logging.getLogger("opentelemetry.sdk.trace.export")
-        assert logging.getLogger("opentelemetry.sdk").propagate is False
-        assert logging.getLogger("opentelemetry.exporter").propagate is False
+        # They still propagate: the application's handlers (and caplog) see them.
+        assert logging.getLogger("opentelemetry.sdk").propagate is True
+        assert logging.getLogger("opentelemetry.exporter").propagate is True
         d.set_debug(False)
         sdk_logger.warning("Queue full, dropping %s.", "span")
         assert capsys.readouterr().err == ""

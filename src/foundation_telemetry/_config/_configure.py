@@ -35,7 +35,9 @@ from ..defensive import (
     set_debug,
     shutdown_all,
 )
+from ..defensive._debug import guard_sdk_diagnostics
 from ..defensive._shutdown import adopt_components, register_telemetry
+from ..defensive._skip_metric import PipelineSkips, install_skip_metric, set_global_pipeline
 from ..recording._metric_tap import capture_through_readers
 from ..recording._recorder import Recorder, notify_configured
 from . import _globals, _pipelines
@@ -264,6 +266,11 @@ def configure(
     for log_processor in built_log_processors:
         logger_provider.add_log_record_processor(log_processor)
     adopt_components(logger_provider, built_log_processors)
+    # Our diagnostics and the skip metric belong to this pipeline, not to every wrapped provider.
+    guard_sdk_diagnostics()
+    skips = PipelineSkips()
+    skips.adopt([*built_span_processors, *built_readers, *built_log_processors])
+    install_skip_metric(meter_provider, skips)
 
     logging_handler: logging.Handler | None = None
     if logging_bridge:
@@ -287,6 +294,7 @@ def configure(
         with _CONFIG.active_lock:
             previous, _CONFIG.active = current(), telemetry
         _globals.rebind(tracer_provider, meter_provider, logger_provider)
+        set_global_pipeline(skips)
         register_for_exit(telemetry)
         if previous is not None:
             telemetry.replaced = previous

@@ -26,6 +26,7 @@ from .._otel import _internals
 from .._otel._compat import LoggerProvider, NoOpLoggerProvider
 from ..defensive import set_debug
 from ..defensive._adopt import guard_processor, guard_reader
+from ..defensive._debug import guard_sdk_diagnostics
 from ..defensive._policy import contain
 from ..defensive._shutdown import adopt_components, register_telemetry
 from ._configure import Telemetry
@@ -186,5 +187,6 @@ def harden(
         logging_handler=None,
         is_global=False,
     )
+    guard_sdk_diagnostics()  # our diagnostics belong to the pipelines harden() builds
     register_telemetry(telemetry)
     return telemetry

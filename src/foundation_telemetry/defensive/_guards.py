@@ -22,12 +22,18 @@ from . import _shutdown
 from ._batch import Batching
 from ._bounded import BoundedCall, CallWorker, Deadline
 from ._breaker import Breaker
-from ._classify import classify
-from ._debug import guard_sdk_diagnostics
+from ._classify import classify, exit_sequence_ran
 from ._ledger import SkipReason, count_skip, mark_shutdown, set_component_state
 from ._policy import contain
+from ._skip_metric import ComponentName
 
-__all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
+__all__ = [
+    "GuardedComponent",
+    "GuardedExporter",
+    "Transparent",
+    "component_name",
+    "require_methods",
+]
 
 R = TypeVar("R")
 _COUNTED: Any = object()  # a bounded export that timed out and was already counted
@@ -38,13 +44,53 @@ _UNAVAILABLE = frozenset({SkipReason.BACKEND_UNAVAILABLE, SkipReason.TIMEOUT})
 
 
 def component_name(inner: object, name: str | None) -> str:
-    """Return *name*, or a readable default derived from the wrapped object's class."""
+    """Return *name*, or a readable default derived from the wrapped object's class.
+
+    The name belongs to no pipeline until ``configure()`` adopts the wrapper (its skips then
+    count in that pipeline's ``foundation.telemetry.skipped`` metric).
+    """
     if name is not None:
         if not isinstance(name, str) or not name:
             msg = f"`name` must be a non-empty string, got {name!r}."
             raise ValueError(msg)
-        return name
-    return type(inner).__name__
+        return ComponentName(name)
+    return ComponentName(type(inner).__name__)
+
+
+def require_methods(inner: object, argument: str, kind: str, methods: tuple[str, ...]) -> None:
+    """Accept any object with *kind*'s methods (the SDK duck-types its components too).
+
+    Raises:
+        TypeError: *inner* lacks one of *methods*; the message names the argument and them.
+    """
+    missing = [m for m in methods if not callable(getattr(inner, m, None))]
+    if inner is None or missing:
+        needs = f" (an object with {', '.join(methods)})" if methods else ""
+        lacks = f" without {', '.join(missing)}" if missing else ""
+        msg = f"`{argument}` must be a {kind}{needs}, got {type(inner).__name__}{lacks}."
+        raise TypeError(msg)
+
+
+class Transparent:
+    """What makes a wrapper stand in for the wrapped component wherever the SDK or a user looks.
+
+    Attributes the wrapper does not define are read from the wrapped object
+    (``reader.exporter``, ``processor.span_exporter``); ``isinstance`` sees the wrapped class as
+    well as the wrapper's own.
+    """
+
+    _inner_obj: object
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        inner = self.__dict__.get("_inner_obj")
+        return type(self) if inner is None else type(inner)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names the wrapper lacks; dunders and our own fields never forward.
+        if name.startswith("__") or name == "_inner_obj":
+            raise AttributeError(name)
+        return getattr(self._inner_obj, name)
 
 
 def _deadline(timeout_millis: float | None = None) -> Deadline:
@@ -80,7 +126,7 @@ def _worker_outlived_shutdown(inner: object) -> bool:
     )
 
 
-class GuardedComponent:
+class GuardedComponent(Transparent):
     """Shutdown and flush handling shared by the processor and reader wrappers."""
 
     # Whether shutting down delivers something of its own (a reader's final collection), lost
@@ -97,11 +143,11 @@ class GuardedComponent:
         self._stock_queue = _internals.stock_batch_queue(inner)
         self._queue_max = _internals.stock_batch_capacity(inner) or 0
         self._closed = False
+        self._drop_late = False
         self._guard_lock = threading.Lock()
         self._shutdown_call: BoundedCall[Any] | None = None
         self._timeout_noted = False
         self._settled = False  # a shutdown was waited for to its end: never wait again
-        guard_sdk_diagnostics()
         mark_shutdown(False)
         _shutdown.register_component(self)
 
@@ -110,11 +156,19 @@ class GuardedComponent:
         """Name used for this component in skip counts and ``health()``."""
         return self._name
 
+    def held_exporter(self) -> object:
+        """Return the exporter the wrapped processor or reader holds (``None`` when unknown)."""
+        return _exporter_of(self._inner_obj)
+
     def _inner_shutdown(self, timeout_millis: float) -> None:
         raise NotImplementedError
 
     def _inner_flush(self, timeout_millis: float) -> bool:
         raise NotImplementedError
+
+    def _drops_late_items(self) -> bool:
+        """Whether an item arriving now is dropped: shut down by our coordinator or at exit."""
+        return self._closed and (self._drop_late or exit_sequence_ran())
 
     def _dropped(self, item: str | None, count: int = 1, *, source: object = None) -> None:
         """Count an item arriving after shutdown, once however many wrappers see *source*.
@@ -148,11 +202,18 @@ class GuardedComponent:
         """The shutdown started (by anyone), if one was."""
         return self._shutdown_call
 
-    def start_shutdown(self) -> BoundedCall[Any]:
-        """Start (once) the wrapped component's shutdown on a helper thread and return the call."""
+    def start_shutdown(self, *, coordinated: bool = True) -> BoundedCall[Any]:
+        """Start (once) the wrapped component's shutdown on a helper thread and return the call.
+
+        Args:
+            coordinated: ``True`` (our shutdown coordinator): items arriving later are dropped
+                and counted. ``False`` (the SDK or the user called ``shutdown()``): they still
+                go to the wrapped component, as they would without the wrapper.
+        """
         with self._guard_lock:
             if self._shutdown_call is None:
                 self._closed = True
+                self._drop_late = coordinated
                 budget = _deadline().remaining() or 0.0
                 exporter = _exporter_of(self._inner_obj)
                 if isinstance(exporter, GuardedExporter):
@@ -248,7 +309,7 @@ class GuardedComponent:
                 _shutdown.run_exit_sequence()
                 if self._settled:
                     return
-            call = self.start_shutdown()
+            call = self.start_shutdown(coordinated=False)
             # Never longer than the configured shutdown budget, whatever the SDK caller passes.
             deadline = _deadline(timeout_millis).earliest(_deadline())
             budget = deadline.remaining() or 0.0
@@ -293,7 +354,7 @@ class _suppressed:
         otel_context.detach(self._token)
 
 
-class GuardedExporter(Generic[R]):
+class GuardedExporter(Transparent, Generic[R]):
     """Export, shutdown and flush handling shared by the three exporter wrappers."""
 
     def _init_guard(
@@ -331,7 +392,6 @@ class GuardedExporter(Generic[R]):
         self._breaker = Breaker(self._name)
         self._worker = CallWorker(f"{self._name}-export")  # bounded exports run there
         set_component_state(self._name, "idle")
-        guard_sdk_diagnostics()
         _shutdown.register_exporter(self)
 
     @property
@@ -465,11 +525,14 @@ class GuardedExporter(Generic[R]):
             return self._failure
         if self._claimed is batch:
             return self._failure
-        if not isinstance(result, type(self._failure)):  # e.g. None: not an export result
+        if not isinstance(result, type(self._failure)):
+            # Not an export result (None, True, a mock): handed back as is, like the SDK does;
+            # only an explicit False says the batch was lost.
             self._breaker.record(available=True)
-            self._set_state("failing")
-            self._skip(SkipReason.CONTRACT_VIOLATION, batch)
-            return self._failure
+            if result is False:
+                self._set_state("failing")
+                self._skip(SkipReason.CONTRACT_VIOLATION, batch)
+            return result  # type: ignore[no-any-return]
         reason = SkipReason.TIMEOUT if self._aborted else SkipReason.BACKEND_UNAVAILABLE
         if self._closed and not self._aborted:
             reason = SkipReason.SHUTDOWN

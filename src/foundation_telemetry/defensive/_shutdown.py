@@ -26,6 +26,7 @@ from .._otel import _internals
 from .._otel._compat import LoggerProvider
 from ._bounded import BoundedCall, Deadline
 from ._classify import set_exiting
+from ._debug import guard_sdk_diagnostics
 from ._ledger import SkipReason, mark_shutdown
 from ._policy import contain
 
@@ -418,8 +419,10 @@ def register_for_exit(telemetry: Any) -> None:
     """Make *telemetry* (a ``Telemetry``) the one the exit sequence shuts down, with its budget.
 
     Its ``settings.shutdown_timeout`` also becomes the budget of wrapped components that no
-    registered ``Telemetry`` holds (:func:`set_shutdown_timeout`).
+    registered ``Telemetry`` holds (:func:`set_shutdown_timeout`). The SDK's diagnostics become
+    ours too from here (``configure()``/``harden()`` pipelines only).
     """
+    guard_sdk_diagnostics()
     timeout = getattr(getattr(telemetry, "settings", None), "shutdown_timeout", None)
     if timeout is not None:
         set_shutdown_timeout(timeout)
