@@ -102,9 +102,10 @@ class Series:
             value = float(point.value)
             if self.kind == "gauge":
                 return Sample(start, end, 1, value, value, value, value)
+            first = self.prev_start < 0
             if cumulative:
                 restarted = (
-                    self.prev_start < 0
+                    first
                     or point.start_time_unix_nano != self.prev_start
                     or (self.kind == "counter" and value < self.level)
                 )
@@ -115,7 +116,10 @@ class Series:
                 level = self.level + value
             self.level = level
             self.prev_start = point.start_time_unix_nano
-            return Sample(start, end, 1, increase, level, level, level)
+            # A point counts when the level moved: a cumulative reader reports every series at
+            # every collection, a delta one only those that changed, and `count` must not tell.
+            moved = 1 if first or increase != 0 else 0
+            return Sample(start, end, moved, increase, level, level, level)
         if isinstance(point, HistogramDataPoint | ExponentialHistogramDataPoint):
             return self._histogram_sample(point, cumulative, start, end)
         return None
@@ -172,17 +176,21 @@ class Series:
             self.samples.append(sample)
 
     def carry(self, since: float, now: float, resolution: float, retention: float) -> None:
-        """Keep a quiet series' level in the slot of *now* (nothing happened since *since*)."""
+        """Record that a series reported nothing in the collection at *now* (since *since*).
+
+        Its sample in the slot of *now* then reaches *now*; a counter, up-down counter or gauge
+        that has none there yet gets one keeping its level (unless it has been quiet for a whole
+        retention).
+        """
         samples = self.samples
-        if (
-            self.kind == "histogram"
-            or not samples
-            or now - self.last_seen > retention
-            or slot_of(samples[-1].end, resolution) == slot_of(now, resolution)
-        ):
+        if not samples or self.last_seen == now:
             return
-        level = samples[-1].value
-        samples.append(Sample(min(since, now), now, 0, 0.0, level, level, level))
+        last = samples[-1]
+        if slot_of(last.end, resolution) == slot_of(now, resolution):
+            last.end = max(last.end, now)
+        elif self.kind != "histogram" and now - self.last_seen <= retention:
+            level = last.value
+            samples.append(Sample(min(since, now), now, 0, 0.0, level, level, level))
 
 
 def _difference(current: Sample, previous: Sample) -> Sample:
