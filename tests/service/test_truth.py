@@ -304,7 +304,7 @@ def _same(left: object, right: object) -> bool:
 def test_aligned_window_is_the_time_truth(window: float) -> None:
     """At a resolution equal to the collection step, a window is exactly its measurements."""
     steps = [Step(1, {"a": i + 1}, {"a": 1}, {"a": [i / 10]}, {"a": i}) for i in range(40)]
-    times, answers = run(1, steps, [window], None)
+    _, answers = run(1, steps, [window], None)
     got = answers[window]
     recent = steps[-int(window) :]
     assert got["requests"].sum == sum(s.adds["a"] for s in recent)
