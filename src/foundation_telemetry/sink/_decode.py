@@ -115,7 +115,8 @@ def parse_request(signal: Signal, body: bytes, *, json_encoded: bool = False) ->
             msg = f"OTLP/JSON body must be an object, got {type(document).__name__}"
             raise DecodeFailure(msg)
         try:
-            json_format.ParseDict(_hex_ids_to_base64(document), message)
+            # Receivers must ignore fields they do not know (OTLP specification, JSON encoding).
+            json_format.ParseDict(_hex_ids_to_base64(document), message, ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError, TypeError, RecursionError) as error:
             msg = f"body is not a valid OTLP/JSON {signal.info.request_type.__name__}: {error}"
             raise DecodeFailure(msg) from error
