@@ -145,7 +145,11 @@ class Ingest:
         if verdict.action is Action.DROP:
             self.refuse("dropped")
             return Outcome(Status.DROP, message="connection dropped (fault injection)")
-        records = decode_records(signal, request)
+        try:
+            records = decode_records(signal, request)
+        except DecodeFailure as error:
+            self.refuse("invalid")
+            return Outcome(Status.INVALID, message=str(error))
         rejected = min(verdict.reject, len(records))
         if rejected:
             records = records[: len(records) - rejected]
