@@ -2,7 +2,7 @@
 // Usage: node export.mjs <http/json|http/protobuf|grpc> <endpoint> [gzip]
 // Prints the ids it generated as JSON, so the Python side can check every field arrived intact.
 import { Metadata } from '@grpc/grpc-js';
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, ValueType, context, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -87,7 +87,9 @@ const meterProvider = new MeterProvider({
   readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3600000 })],
 });
 const meter = meterProvider.getMeter(...scope);
-meter.createCounter('js.counter', { unit: '{request}' }).add(5, { route: '/a' });
+meter
+  .createCounter('js.counter', { unit: '{request}', valueType: ValueType.INT })
+  .add(5, { route: '/a' });
 meter.createUpDownCounter('js.updown').add(-2, { pool: 'p1' });
 const histogram = meter.createHistogram('js.histogram', { unit: 'ms' });
 for (const value of [1, 7, 30]) histogram.record(value, { route: '/a' });
