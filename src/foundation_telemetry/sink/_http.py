@@ -17,8 +17,9 @@ import logging
 import socket
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, final
 
 import h11
 import uvicorn
@@ -36,25 +37,38 @@ _logger = logging.getLogger("foundation_telemetry.sink.http")
 _logger.addHandler(logging.NullHandler())
 
 
+@final
+@dataclass(frozen=True)
 class HttpLimits:
-    """The HTTP server's limits and timeouts (seconds), with the sink's defaults."""
+    """The OTLP/HTTP server's limits and timeouts (seconds), with the sink's defaults.
 
-    def __init__(
-        self,
-        *,
-        backlog: int = 2048,
-        header_timeout: float = 10.0,
-        body_timeout: float = 30.0,
-        keep_alive_timeout: int = 30,
-        max_header_bytes: int = 64 * 1024,
-        max_connections: int = 4096,
-    ) -> None:
-        self.backlog = backlog
-        self.header_timeout = header_timeout
-        self.body_timeout = body_timeout
-        self.keep_alive_timeout = keep_alive_timeout
-        self.max_header_bytes = max_header_bytes
-        self.max_connections = max_connections
+    Attributes:
+        backlog: the listen queue (connections waiting to be accepted).
+        header_timeout: a connection whose request headers are not complete by then gets 408.
+        body_timeout: the longest wait for the next piece of a body before 408.
+        keep_alive_timeout: an idle keep-alive connection is closed after this.
+        max_header_bytes: request line and headers over this size get 431.
+        max_connections: connections over this number get 503 (``Retry-After: 1``).
+
+    .. versionadded:: 0.2.0
+    """
+
+    backlog: int = 2048
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: int = 30
+    max_header_bytes: int = 64 * 1024
+    max_connections: int = 4096
+
+    def __post_init__(self) -> None:
+        for name in ("backlog", "header_timeout", "body_timeout", "keep_alive_timeout"):
+            if not getattr(self, name) > 0:
+                msg = f"HttpLimits.{name} must be > 0, got {getattr(self, name)!r}."
+                raise ValueError(msg)
+        for name in ("max_header_bytes", "max_connections"):
+            if getattr(self, name) < 1:
+                msg = f"HttpLimits.{name} must be >= 1, got {getattr(self, name)!r}."
+                raise ValueError(msg)
 
 
 class _Config(uvicorn.Config):
