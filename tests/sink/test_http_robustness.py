@@ -252,38 +252,68 @@ class TestTimeouts:
 class TestManyClients:
     def test_fifty_clients_connecting_at_once_are_all_answered(self, sink: Sink) -> None:
         """50 clients connect at the same moment and send 3 requests each: no reset, no loss."""
-        start = threading.Barrier(50)
-        errors: list[BaseException] = []
-
-        def client(number: int) -> None:
-            start.wait()
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", sink.http_port, timeout=60)
-                for request in range(3):
-                    first = (number * 3 + request) * 10 + 1
-                    connection.request(
-                        "POST",
-                        "/v1/traces",
-                        body=_request(first, 10),
-                        headers={"content-type": "application/x-protobuf"},
-                    )
-                    response = connection.getresponse()
-                    response.read()
-                    assert response.status == 200
-                connection.close()
-            except (OSError, AssertionError, http.client.HTTPException) as error:
-                errors.append(error)
-
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(50)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert errors == []
+        assert _clients(sink, 50, 3) == []
         assert sorted(span.span_id for span in sink.spans()) == list(range(1, 1501))
         assert sink.stats.accepted == {"traces": 1500}
         assert sink.stats.http_statuses == {200: 150}
 
+    def test_load_with_idle_connections_loses_nothing(self) -> None:
+        """Load: 250 idle connections held open while 50 clients send 40 requests each.
+
+        Every accepted span is stored exactly once and the sink's threads stay bounded.
+        """
+        limits = HttpLimits(header_timeout=120)
+        with Sink(http_limits=limits, max_items=30_000) as sink:
+            before = threading.active_count()
+            idle = [socket.create_connection(("127.0.0.1", sink.http_port)) for _ in range(250)]
+            try:
+                assert _clients(sink, 50, 40) == []
+                # The 50 client threads have ended; what is left is the sink's own.
+                assert threading.active_count() - before < 45
+            finally:
+                for connection in idle:
+                    connection.close()
+            assert sorted(span.span_id for span in sink.spans()) == list(range(1, 20_001))
+            assert sink.stats.accepted == {"traces": 20_000}
+            assert sink.overflow == 0
+
+
+def _clients(sink: Sink, count: int, requests: int) -> list[BaseException]:
+    """Run *count* keep-alive clients at once, each posting *requests* batches of 10 spans.
+
+    Span ids are unique over all clients (1 up); returns the errors the clients saw.
+    """
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def client(number: int) -> None:
+        start.wait()
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", sink.http_port, timeout=60)
+            for request in range(requests):
+                first = (number * requests + request) * 10 + 1
+                connection.request(
+                    "POST",
+                    "/v1/traces",
+                    body=_request(first, 10),
+                    headers={"content-type": "application/x-protobuf"},
+                )
+                response = connection.getresponse()
+                response.read()
+                assert response.status == 200
+            connection.close()
+        except (OSError, AssertionError, http.client.HTTPException) as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+class TestShutdown:
     def test_stop_cuts_keep_alive_clients(self) -> None:
         """stop() closes an idle keep-alive connection: the client sees it end, not hang."""
         sink = Sink().start()
