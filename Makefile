@@ -7,7 +7,8 @@ PYTEST_ARGS ?= -n 2
 # Defined before the stamp rule below: target names are expanded when the line is read.
 comma := ,
 
-.PHONY: venv test test-compat test-sdk-suite lint typecheck check-sleeps pytest demo bench bench-quick bench-instructions docs clean
+.PHONY: venv test test-compat test-sdk-suite lint typecheck check-sleeps pytest demo bench bench-quick \
+	bench-instructions docs clean interop-deps
 
 $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +35,13 @@ check-sleeps: venv
 	$(PY) -m foundation_telemetry.cli check-sleeps tests
 
 test: lint typecheck check-sleeps pytest
+
+# The official OpenTelemetry JS SDK the interop tests (tests/interop) drive, exactly as locked.
+INTEROP_JS := tests/interop/js
+interop-deps: $(INTEROP_JS)/node_modules/.package-lock.json
+
+$(INTEROP_JS)/node_modules/.package-lock.json: $(INTEROP_JS)/package-lock.json
+	cd $(INTEROP_JS) && npm ci --no-audit --no-fund
 
 # The suite again on the oldest supported OpenTelemetry line (the floor in pyproject.toml; why it
 # is there: src/foundation_telemetry/_otel/_compat.py), in its own venv.
@@ -83,4 +91,4 @@ docs:
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) $(COMPAT_VENV) .mypy_cache .ruff_cache .pytest_cache site $(INTEROP_JS)/node_modules

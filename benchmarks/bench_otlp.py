@@ -15,6 +15,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from typing import Any
 
 from benchmarks._harness import ComponentMissing, GroupResult, Settings, Target, require
@@ -103,6 +104,21 @@ def _absorb(sink_cls: Any, protocol: str, requests: int, senders: int = 2) -> di
     }
 
 
+def _lifecycle(sink_cls: Any, repeats: int = 20) -> dict[str, float]:
+    """Median wall time of an in-process sink's start() and stop(), in milliseconds."""
+    sink_cls().start().stop()  # imports and first-use costs are not what a test pays each time
+    starts, stops = [], []
+    for _ in range(repeats):
+        sink = sink_cls()
+        began = time.perf_counter()
+        sink.start()
+        started = time.perf_counter()
+        sink.stop()
+        starts.append((started - began) * 1000)
+        stops.append((time.perf_counter() - started) * 1000)
+    return {"start_ms": statistics.median(starts), "stop_ms": statistics.median(stops)}
+
+
 def run(settings: Settings) -> GroupResult:
     """Compare throughput, sender CPU and wire bytes for each transport."""
     result = GroupResult(GROUP)
@@ -116,7 +132,7 @@ def run(settings: Settings) -> GroupResult:
             "OTLP bytes on the wire per span",
             "sink ingest vs one exporting process",
         )
-    ]
+    ] + ["sink start in-process", "sink stop in-process"]
     try:
         sink_cls = require("foundation_telemetry.sink", "Sink")
         require("foundation_telemetry", "configure")
@@ -158,6 +174,26 @@ def run(settings: Settings) -> GroupResult:
     result.extra["runs"] = runs
     result.extra["table"] = table
     result.extra["absorbed"] = absorbed
+    lifecycle = _lifecycle(sink_cls)
+    result.extra["lifecycle"] = lifecycle
+    result.add(
+        Target(
+            GROUP,
+            "sink start in-process",
+            lifecycle["start_ms"],
+            100,
+            unit="ms",
+            detail="median of 20 start() calls (gRPC + HTTP listening, ports known)",
+        ),
+        Target(
+            GROUP,
+            "sink stop in-process",
+            lifecycle["stop_ms"],
+            100,
+            unit="ms",
+            detail="median of 20 stop() calls (ports closed, connections cut)",
+        ),
+    )
     result.text.append(_render(table))
     rows = {row["config"]: row for row in table}
     for protocol in protocols:

@@ -203,6 +203,7 @@ class TestJsonEncoding:
             timestamp_ns=1544712660300000000,
             kind=RecordKind.EVENT,
             severity="INFO",
+            severity_number=9,
             trace_id=int(TRACE_ID, 16),
             span_id=int(SPAN_ID, 16),
             resource={"service.name": "json-svc"},
@@ -233,13 +234,16 @@ class TestJsonEncoding:
             temporality="cumulative",
             resource={"service.name": "json-svc"},
             scope="my.library",
+            value_type="int",
         )
+        assert type(counter.value) is int
         assert (histogram.instrument_kind, histogram.count, histogram.value) == (
             "histogram",
             3,
             12.5,
         )
         assert histogram.temporality == "delta"
+        assert (histogram.bucket_counts, histogram.explicit_bounds) == ((1, 2), (5.0,))
 
     def test_snake_case_field_names_are_accepted(self, sink: Sink) -> None:
         """Receivers must accept the original proto field names as well as lowerCamelCase."""

@@ -37,7 +37,13 @@ def _refused(port: int) -> bool:
 class TestPublicApi:
     def test_all_lists_the_public_names(self) -> None:
         """The package exports exactly its public names."""
-        assert sorted(sink_module.__all__) == ["Faults", "Sink", "SinkStats", "read_store"]
+        assert sorted(sink_module.__all__) == [
+            "Faults",
+            "HttpLimits",
+            "Sink",
+            "SinkStats",
+            "read_store",
+        ]
 
     def test_sink_is_final(self) -> None:
         """Sink is @final (it is not meant to be subclassed)."""

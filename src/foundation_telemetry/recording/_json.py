@@ -65,6 +65,10 @@ def record_to_json(record: Record) -> dict[str, Any]:
         "attributes": _plain(record.attributes),
         "resource": _plain(record.resource),
         "scope": record.scope,
+        "scope_version": record.scope_version,
+        "scope_attributes": _plain(record.scope_attributes),
+        "schema_url": record.schema_url,
+        "scope_schema_url": record.scope_schema_url,
     }
     if isinstance(record, SpanRecord):
         return {
@@ -78,10 +82,21 @@ def record_to_json(record: Record) -> dict[str, Any]:
             "status": record.status,
             "status_description": record.status_description,
             "events": [
-                {"name": e.name, "attributes": _plain(e.attributes), "timestamp_ns": e.timestamp_ns}
+                {
+                    "name": e.name,
+                    "attributes": _plain(e.attributes),
+                    "timestamp_ns": e.timestamp_ns,
+                    "dropped_attributes_count": e.dropped_attributes_count,
+                }
                 for e in record.events
             ],
             "links": [[hex_id(t, 32), hex_id(s, 16)] for t, s in record.links],
+            "link_attributes": [_plain(item) for item in record.link_attributes],
+            "trace_state": record.trace_state,
+            "flags": record.flags,
+            "dropped_attributes_count": record.dropped_attributes_count,
+            "dropped_events_count": record.dropped_events_count,
+            "dropped_links_count": record.dropped_links_count,
         }
     if isinstance(record, EventRecord):
         return {
@@ -90,6 +105,10 @@ def record_to_json(record: Record) -> dict[str, Any]:
             "timestamp_ns": record.timestamp_ns,
             "body": _plain(record.body),
             "severity": record.severity,
+            "severity_number": record.severity_number,
+            "observed_timestamp_ns": record.observed_timestamp_ns,
+            "flags": record.flags,
+            "dropped_attributes_count": record.dropped_attributes_count,
             "trace_id": hex_id(record.trace_id, 32),
             "span_id": hex_id(record.span_id, 16),
         }
@@ -101,17 +120,46 @@ def record_to_json(record: Record) -> dict[str, Any]:
         "instrument_kind": record.instrument_kind,
         "unit": record.unit,
         "temporality": record.temporality,
+        **{name: _plain(getattr(record, name)) for name in _POINT_DETAILS},
     }
 
 
+# MetricPoint fields after ``temporality``, written and read under their own names.
+_POINT_DETAILS = (
+    "value_type",
+    "description",
+    "start_timestamp_ns",
+    "flags",
+    "bucket_counts",
+    "explicit_bounds",
+    "min",
+    "max",
+    "scale",
+    "zero_count",
+    "zero_threshold",
+    "positive_offset",
+    "positive_bucket_counts",
+    "negative_offset",
+    "negative_bucket_counts",
+    "quantiles",
+)
+_OPTIONAL = ("scope_version", "schema_url", "scope_schema_url")
+
+
 def record_from_json(data: Mapping[str, Any]) -> Record:
-    """Return the record view that *data* (from `record_to_json`) describes."""
+    """Return the record view that *data* (from `record_to_json`) describes.
+
+    Fields newer than the document (a store written by an older version) keep their defaults.
+    """
     common: dict[str, Any] = {
         "name": data["name"],
         "attributes": _unplain(data["attributes"]),
         "resource": _unplain(data["resource"]),
         "scope": data["scope"],
+        **{name: data[name] for name in _OPTIONAL if name in data},
     }
+    if "scope_attributes" in data:
+        common["scope_attributes"] = _unplain(data["scope_attributes"])
     kind = data["kind"]
     if kind == "span":
         return SpanRecord(
@@ -125,10 +173,24 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
             status=data["status"],
             status_description=data["status_description"],
             events=tuple(
-                SpanEventView(e["name"], _unplain(e["attributes"]), e["timestamp_ns"])
+                SpanEventView(
+                    e["name"],
+                    _unplain(e["attributes"]),
+                    e["timestamp_ns"],
+                    e.get("dropped_attributes_count", 0),
+                )
                 for e in data["events"]
             ),
             links=tuple((int(t, 16), int(s, 16)) for t, s in data["links"]),
+            link_attributes=tuple(_unplain(item) for item in data.get("link_attributes", ())),
+            **_present(
+                data,
+                "trace_state",
+                "flags",
+                "dropped_attributes_count",
+                "dropped_events_count",
+                "dropped_links_count",
+            ),
         )
     if kind == "event":
         return EventRecord(
@@ -139,6 +201,13 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
             severity=data["severity"],
             trace_id=_int(data["trace_id"]),
             span_id=_int(data["span_id"]),
+            **_present(
+                data,
+                "severity_number",
+                "observed_timestamp_ns",
+                "flags",
+                "dropped_attributes_count",
+            ),
         )
     return MetricPoint(
         **common,
@@ -148,4 +217,15 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
         instrument_kind=data["instrument_kind"],
         unit=data["unit"],
         temporality=data["temporality"],
+        **{name: _detail(data[name]) for name in _POINT_DETAILS if name in data},
     )
+
+
+def _present(data: Mapping[str, Any], *names: str) -> dict[str, Any]:
+    return {name: data[name] for name in names if name in data}
+
+
+def _detail(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(tuple(item) if isinstance(item, list) else item for item in value)
+    return value

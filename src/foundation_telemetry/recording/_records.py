@@ -3,7 +3,8 @@
 The in-process ``Recorder`` and the embedded OTLP ``Sink`` both hand out these objects, so one
 query and expectation API serves telemetry captured in the SDK pipeline and telemetry that really
 crossed the wire. They are read-only views: cheap to build, readable in a failure message, and
-free of SDK internals.
+free of SDK internals. Fields added after 0.1.0 have defaults, so records built by older code
+(and stores written by it) still read; together they carry everything the OTLP data model does.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SpanEventView:
     name: str
     attributes: Mapping[str, Any]
     timestamp_ns: int
+    dropped_attributes_count: int = 0
 
 
 @final
@@ -64,6 +66,17 @@ class SpanRecord:
     scope: str | None = None
     thread: str | None = None
     task: str | None = None
+    #: One mapping per entry of ``links``, in the same order.
+    link_attributes: Sequence[Mapping[str, Any]] = ()
+    trace_state: str = ""
+    flags: int = 0
+    dropped_attributes_count: int = 0
+    dropped_events_count: int = 0
+    dropped_links_count: int = 0
+    scope_version: str | None = None
+    scope_attributes: Mapping[str, Any] = field(default_factory=dict)
+    schema_url: str = ""
+    scope_schema_url: str = ""
 
     @property
     def ended(self) -> bool:
@@ -93,6 +106,15 @@ class EventRecord:
     scope: str | None = None
     thread: str | None = None
     task: str | None = None
+    #: The OTLP severity number (1-24), kept next to ``severity`` (the text, or the number's name).
+    severity_number: int | None = None
+    observed_timestamp_ns: int | None = None
+    flags: int = 0
+    dropped_attributes_count: int = 0
+    scope_version: str | None = None
+    scope_attributes: Mapping[str, Any] = field(default_factory=dict)
+    schema_url: str = ""
+    scope_schema_url: str = ""
 
 
 @final
@@ -101,7 +123,11 @@ class MetricPoint:
     """One metric measurement (in-process) or one exported data point (sink).
 
     ``value`` is the measurement (or the point's sum for a histogram point); ``count`` is 1 for a
-    single measurement and the point count for an exported histogram.
+    single measurement and the point count for an exported histogram. An exported integer point
+    keeps its ``int`` value (``value_type="int"``). Histogram points carry ``bucket_counts``,
+    ``explicit_bounds``, ``min`` and ``max``; exponential-histogram points
+    (``instrument_kind="exponential_histogram"``) carry ``scale``, ``zero_count`` and the
+    positive and negative buckets (an offset and counts each); summary points ``quantiles``.
     """
 
     name: str
@@ -115,3 +141,25 @@ class MetricPoint:
     resource: Mapping[str, Any] = field(default_factory=dict)
     scope: str | None = None
     thread: str | None = None
+    #: ``"int"`` or ``"double"`` for an exported sum or gauge point, else ``None``.
+    value_type: str | None = None
+    description: str = ""
+    start_timestamp_ns: int | None = None
+    flags: int = 0
+    bucket_counts: Sequence[int] = ()
+    explicit_bounds: Sequence[float] = ()
+    min: float | None = None
+    max: float | None = None
+    scale: int | None = None
+    zero_count: int | None = None
+    zero_threshold: float | None = None
+    positive_offset: int | None = None
+    positive_bucket_counts: Sequence[int] = ()
+    negative_offset: int | None = None
+    negative_bucket_counts: Sequence[int] = ()
+    #: Summary points: ``(quantile, value)`` pairs.
+    quantiles: Sequence[tuple[float, float]] = ()
+    scope_version: str | None = None
+    scope_attributes: Mapping[str, Any] = field(default_factory=dict)
+    schema_url: str = ""
+    scope_schema_url: str = ""

@@ -61,11 +61,29 @@ def _span_record(span: ReadableSpan, thread: str | None, *, started: bool) -> Sp
         links=tuple((link.context.trace_id, link.context.span_id) for link in links)
         if links
         else (),
+        link_attributes=tuple(dict(link.attributes or {}) for link in links) if links else (),
+        trace_state=context.trace_state.to_header() if context else "",
+        flags=int(context.trace_flags) if context else 0,
+        dropped_attributes_count=0 if started else span.dropped_attributes,
+        dropped_events_count=0 if started else span.dropped_events,
+        dropped_links_count=span.dropped_links,
         # Resource attributes are immutable: share them instead of copying per record.
         resource=resource.attributes if resource is not None else _EMPTY,
-        scope=scope.name if scope is not None else None,
+        schema_url=resource.schema_url if resource is not None else "",
         thread=thread,
+        **_scope_fields(scope),
     )
+
+
+def _scope_fields(scope: Any) -> dict[str, Any]:
+    if scope is None:
+        return {"scope": None}
+    return {
+        "scope": scope.name,
+        "scope_version": scope.version or None,
+        "scope_attributes": dict(scope.attributes) if scope.attributes else _EMPTY,
+        "scope_schema_url": scope.schema_url or "",
+    }
 
 
 def _log_record(item: Any, kind: RecordKind, thread: str | None) -> EventRecord:
@@ -86,9 +104,14 @@ def _log_record(item: Any, kind: RecordKind, thread: str | None) -> EventRecord:
         severity=severity,
         trace_id=record.trace_id or None,
         span_id=record.span_id or None,
+        severity_number=record.severity_number.value if record.severity_number else None,
+        observed_timestamp_ns=record.observed_timestamp or None,
+        flags=int(record.trace_flags or 0),
+        dropped_attributes_count=getattr(record, "dropped_attributes", 0),
         resource=resource.attributes if resource is not None else _EMPTY,
-        scope=scope.name if scope is not None else None,
+        schema_url=resource.schema_url if resource is not None else "",
         thread=thread,
+        **_scope_fields(scope),
     )
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from .._exports import fixup_module_metadata as _fixup_module_metadata
 from ._faults import Faults as Faults
+from ._http import HttpLimits as HttpLimits
 from ._ingest import SinkStats as SinkStats
 from ._sink import Sink as Sink
 from ._store import read_store as read_store
 
-__all__ = ["Faults", "Sink", "SinkStats", "read_store"]
+__all__ = ["Faults", "HttpLimits", "Sink", "SinkStats", "read_store"]
 
 _fixup_module_metadata(__name__, globals())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import enum
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,7 +115,8 @@ def parse_request(signal: Signal, body: bytes, *, json_encoded: bool = False) ->
             msg = f"OTLP/JSON body must be an object, got {type(document).__name__}"
             raise DecodeFailure(msg)
         try:
-            json_format.ParseDict(_hex_ids_to_base64(document), message)
+            # Receivers must ignore fields they do not know (OTLP specification, JSON encoding).
+            json_format.ParseDict(_hex_ids_to_base64(document), message, ignore_unknown_fields=True)
         except (json_format.ParseError, ValueError, TypeError, RecursionError) as error:
             msg = f"body is not a valid OTLP/JSON {signal.info.request_type.__name__}: {error}"
             raise DecodeFailure(msg) from error
@@ -152,43 +153,56 @@ def _id_to_base64(key: str, value: str) -> str:
 
 
 def decode_records(signal: Signal, request: Message) -> list[Record]:
-    """Decode every item of *request* into record views, in request order."""
-    return [
-        decode(item, resource, scope) for decode, item, resource, scope in _walk(signal, request)
-    ]
+    """Decode every item of *request* into record views, in request order.
+
+    Raises:
+        DecodeFailure: a trace or span id has the wrong length.
+    """
+    return [decode(item, origin) for decode, item, origin in _walk(signal, request)]
 
 
-_Decoder = Callable[[Any, Mapping[str, Any], "str | None"], Record]
-_Item = tuple[_Decoder, Any, Mapping[str, Any], "str | None"]
+Origin = dict[str, Any]
+_Decoder = Callable[[Any, Origin], Record]
+_Item = tuple[_Decoder, Any, Origin]
+
+
+def _origin(resource_part: Any, scope_part: Any) -> Origin:
+    """Return the resource and scope fields every record of one scope shares (one dict)."""
+    scope = scope_part.scope
+    return {
+        "resource": attributes(resource_part.resource.attributes),
+        "schema_url": resource_part.schema_url,
+        "scope": scope.name or None,
+        "scope_version": scope.version or None,
+        "scope_attributes": attributes(scope.attributes),
+        "scope_schema_url": scope_part.schema_url,
+    }
 
 
 def _walk(signal: Signal, request: Message) -> Iterator[_Item]:
-    """Yield each item of *request* with its decoder, resource attributes and scope."""
+    """Yield each item of *request* with its decoder and resource/scope fields."""
     if signal is Signal.TRACES:
         traces: trace_service_pb2.ExportTraceServiceRequest = request  # type: ignore[assignment]
         for resource_spans in traces.resource_spans:
-            resource = attributes(resource_spans.resource.attributes)
             for scope_spans in resource_spans.scope_spans:
-                scope = scope_spans.scope.name or None
+                origin = _origin(resource_spans, scope_spans)
                 for span in scope_spans.spans:
-                    yield _span, span, resource, scope
+                    yield _span, span, origin
     elif signal is Signal.LOGS:
         logs: logs_service_pb2.ExportLogsServiceRequest = request  # type: ignore[assignment]
         for resource_logs in logs.resource_logs:
-            resource = attributes(resource_logs.resource.attributes)
             for scope_logs in resource_logs.scope_logs:
-                scope = scope_logs.scope.name or None
+                origin = _origin(resource_logs, scope_logs)
                 for log in scope_logs.log_records:
-                    yield _log, log, resource, scope
+                    yield _log, log, origin
     else:
         metrics: metrics_service_pb2.ExportMetricsServiceRequest = request  # type: ignore[assignment]
         for resource_metrics in metrics.resource_metrics:
-            resource = attributes(resource_metrics.resource.attributes)
             for scope_metrics in resource_metrics.scope_metrics:
-                scope = scope_metrics.scope.name or None
+                origin = _origin(resource_metrics, scope_metrics)
                 for metric in scope_metrics.metrics:
                     for point in _points(metric):
-                        yield _metric_point, (metric, point), resource, scope
+                        yield _metric_point, (metric, point), origin
 
 
 def any_value(value: AnyValue) -> Any:
@@ -227,38 +241,59 @@ _STATUS_CODES = {
 }
 
 
-def _id(raw: bytes) -> int:
+def _id(raw: bytes, size: int, what: str) -> int:
+    if len(raw) != size:
+        msg = f"{what} must be {size} bytes ({size * 2} hex digits), got {len(raw)} bytes"
+        raise DecodeFailure(msg)
     return int.from_bytes(raw, "big")
 
 
-def _optional_id(raw: bytes) -> int | None:
-    return _id(raw) if raw and any(raw) else None
+def _optional_id(raw: bytes, size: int, what: str) -> int | None:
+    """Return an id that may be absent (empty or all zero), else of exactly *size* bytes."""
+    if not raw:
+        return None
+    value = _id(raw, size, what)
+    return value or None
 
 
-def _span(span: trace_pb2.Span, resource: Mapping[str, Any], scope: str | None) -> Record:
+def _span(span: trace_pb2.Span, origin: Origin) -> Record:
     status = span.status
+    links = span.links
     return SpanRecord(
         name=span.name,
         attributes=attributes(span.attributes),
-        trace_id=_id(span.trace_id),
-        span_id=_id(span.span_id),
-        parent_span_id=_optional_id(span.parent_span_id),
+        trace_id=_id(span.trace_id, 16, "traceId"),
+        span_id=_id(span.span_id, 8, "spanId"),
+        parent_span_id=_optional_id(span.parent_span_id, 8, "parentSpanId"),
         start_time_ns=span.start_time_unix_nano,
         end_time_ns=span.end_time_unix_nano,
         kind=_SPAN_KINDS.get(span.kind, "INTERNAL"),
         status=_STATUS_CODES.get(status.code, "UNSET"),
         status_description=status.message or None,
         events=tuple(
-            SpanEventView(event.name, attributes(event.attributes), event.time_unix_nano)
+            SpanEventView(
+                event.name,
+                attributes(event.attributes),
+                event.time_unix_nano,
+                event.dropped_attributes_count,
+            )
             for event in span.events
         ),
-        links=tuple((_id(link.trace_id), _id(link.span_id)) for link in span.links),
-        resource=resource,
-        scope=scope,
+        links=tuple(
+            (_id(link.trace_id, 16, "link traceId"), _id(link.span_id, 8, "link spanId"))
+            for link in links
+        ),
+        link_attributes=tuple(attributes(link.attributes) for link in links),
+        trace_state=span.trace_state,
+        flags=span.flags,
+        dropped_attributes_count=span.dropped_attributes_count,
+        dropped_events_count=span.dropped_events_count,
+        dropped_links_count=span.dropped_links_count,
+        **origin,
     )
 
 
-def _log(log: logs_pb2.LogRecord, resource: Mapping[str, Any], scope: str | None) -> Record:
+def _log(log: logs_pb2.LogRecord, origin: Origin) -> Record:
     body = any_value(log.body) if log.HasField("body") else None
     name = log.event_name or (body if isinstance(body, str) else "")
     return EventRecord(
@@ -268,10 +303,13 @@ def _log(log: logs_pb2.LogRecord, resource: Mapping[str, Any], scope: str | None
         kind=RecordKind.EVENT if log.event_name else RecordKind.LOG,
         body=body,
         severity=log.severity_text or _severity_name(log.severity_number),
-        trace_id=_optional_id(log.trace_id),
-        span_id=_optional_id(log.span_id),
-        resource=resource,
-        scope=scope,
+        severity_number=log.severity_number or None,
+        observed_timestamp_ns=log.observed_time_unix_nano or None,
+        flags=log.flags,
+        dropped_attributes_count=log.dropped_attributes_count,
+        trace_id=_optional_id(log.trace_id, 16, "traceId"),
+        span_id=_optional_id(log.span_id, 8, "spanId"),
+        **origin,
     )
 
 
@@ -308,39 +346,61 @@ def _temporality(value: int) -> str | None:
     return None
 
 
-def _metric_point(
-    item: tuple[metrics_pb2.Metric, _DataPoint],
-    resource: Mapping[str, Any],
-    scope: str | None,
-) -> Record:
+def _metric_point(item: tuple[metrics_pb2.Metric, _DataPoint], origin: Origin) -> Record:
     metric, point = item
     which = metric.WhichOneof("data")
-    count = 1
-    temporality: str | None = None
+    fields: dict[str, Any] = {}
     if isinstance(point, metrics_pb2.NumberDataPoint):
-        value = float(getattr(point, point.WhichOneof("value") or "as_double"))
+        number = point.WhichOneof("value")
+        fields["value"] = point.as_int if number == "as_int" else point.as_double
+        fields["value_type"] = "int" if number == "as_int" else "double"
         if which == "sum":
-            kind = "counter" if metric.sum.is_monotonic else "up_down_counter"
-            temporality = _temporality(metric.sum.aggregation_temporality)
+            fields["instrument_kind"] = "counter" if metric.sum.is_monotonic else "up_down_counter"
+            fields["temporality"] = _temporality(metric.sum.aggregation_temporality)
         else:
-            kind = "gauge"
+            fields["instrument_kind"] = "gauge"
     else:
-        value = point.sum
-        count = point.count
-        kind = "summary" if which == "summary" else "histogram"
-        if which == "histogram":
-            temporality = _temporality(metric.histogram.aggregation_temporality)
-        elif which == "exponential_histogram":
-            temporality = _temporality(metric.exponential_histogram.aggregation_temporality)
+        fields["value"] = point.sum
+        fields["count"] = point.count
+        if isinstance(point, metrics_pb2.SummaryDataPoint):
+            fields["instrument_kind"] = "summary"
+            fields["quantiles"] = tuple((q.quantile, q.value) for q in point.quantile_values)
+        else:
+            fields.update(_histogram_fields(metric, point))
     return MetricPoint(
         name=metric.name,
         attributes=attributes(point.attributes),
-        value=value,
         timestamp_ns=point.time_unix_nano,
-        instrument_kind=kind,
+        start_timestamp_ns=point.start_time_unix_nano or None,
         unit=metric.unit,
-        count=count,
-        temporality=temporality,
-        resource=resource,
-        scope=scope,
+        description=metric.description,
+        flags=point.flags,
+        **fields,
+        **origin,
     )
+
+
+def _histogram_fields(
+    metric: metrics_pb2.Metric,
+    point: metrics_pb2.HistogramDataPoint | metrics_pb2.ExponentialHistogramDataPoint,
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "min": point.min if point.HasField("min") else None,
+        "max": point.max if point.HasField("max") else None,
+    }
+    if isinstance(point, metrics_pb2.HistogramDataPoint):
+        fields["instrument_kind"] = "histogram"
+        fields["temporality"] = _temporality(metric.histogram.aggregation_temporality)
+        fields["bucket_counts"] = tuple(point.bucket_counts)
+        fields["explicit_bounds"] = tuple(point.explicit_bounds)
+        return fields
+    fields["instrument_kind"] = "exponential_histogram"
+    fields["temporality"] = _temporality(metric.exponential_histogram.aggregation_temporality)
+    fields["scale"] = point.scale
+    fields["zero_count"] = point.zero_count
+    fields["zero_threshold"] = point.zero_threshold
+    fields["positive_offset"] = point.positive.offset
+    fields["positive_bucket_counts"] = tuple(point.positive.bucket_counts)
+    fields["negative_offset"] = point.negative.offset
+    fields["negative_bucket_counts"] = tuple(point.negative.bucket_counts)
+    return fields

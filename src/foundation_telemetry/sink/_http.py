@@ -1,290 +1,302 @@
-"""The sink's OTLP/HTTP front end (stdlib ``http.server``) and its JSON query API.
+"""The sink's HTTP server: the Starlette app of `_http_app` on uvicorn, in a daemon thread.
 
-``POST /v1/traces``, ``/v1/metrics`` and ``/v1/logs`` take ``application/x-protobuf`` or
-``application/json`` bodies (optionally gzip/deflate encoded) and answer as the OTLP
-specification says: 200 with an export response in the request's encoding (partial success
-included), 400 with a ``google.rpc.Status`` for a bad body, 401 for a missing or wrong token, 413
-for an oversize body, 415 for another content type or encoding, and 503 (with ``Retry-After``
-when known) when a fault says so. ``GET /api/...`` serves `_query_api`. The server remembers its
-open connections so that stopping it really cuts keep-alive clients off.
+uvicorn runs its own asyncio loop on the thread; `HttpReceiver` binds the listening socket in the
+caller's thread (so a busy port fails in ``start()`` with a clear error), returns once uvicorn
+reports it is serving, and on `stop` closes the port and cuts every open connection, idle
+keep-alive or in flight. The HTTP layer (h11) takes ``Content-Length`` and chunked bodies,
+HTTP/1.0 and keep-alive; the protocol subclass here adds what uvicorn leaves out, each answer
+counted in ``sink.stats``: a request whose headers do not arrive within the header timeout gets
+408, headers over the size limit 431 (uvicorn would say 400), and a connection over the limit 503.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import gzip
-import json
 import logging
 import socket
-import sys
 import threading
-import zlib
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, final
 
-from google.protobuf import json_format
-from google.protobuf.message import Message
-from google.rpc import code_pb2, status_pb2
+import h11
+import uvicorn
+from starlette.routing import BaseRoute
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ._decode import Signal
-from ._ingest import Ingest, Status
+from ._http_app import Query, build_app
+from ._ingest import Ingest
 
-__all__ = ["HttpReceiver"]
+__all__ = ["HttpLimits", "HttpReceiver"]
 
-_PROTOBUF = "application/x-protobuf"
-_JSON = "application/json"
-_DRAIN_LIMIT = 64 * 1024 * 1024
-_SIGNALS = {signal.info.path: signal for signal in Signal}
-
-_logger = logging.getLogger("foundation_telemetry.sink")
-
-Query = Callable[[str, str], tuple[int, dict[str, Any]]]
+_logger = logging.getLogger("foundation_telemetry.sink.http")
+# Bad requests from clients are answered and counted; they are not the host's log's business
+# unless it configured logging.
+_logger.addHandler(logging.NullHandler())
 
 
-class _TooLarge(ValueError):
-    pass
+@final
+@dataclass(frozen=True)
+class HttpLimits:
+    """The OTLP/HTTP server's limits and timeouts (seconds), with the sink's defaults.
+
+    Attributes:
+        backlog: the listen queue (connections waiting to be accepted).
+        header_timeout: a connection whose request headers are not complete by then gets 408.
+        body_timeout: the longest wait for the next piece of a body before 408.
+        keep_alive_timeout: an idle keep-alive connection is closed after this.
+        max_header_bytes: request line and headers over this size get 431.
+        max_connections: connections over this number get 503 (``Retry-After: 1``).
+
+    .. versionadded:: 0.2.0
+    """
+
+    backlog: int = 2048
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: int = 30
+    max_header_bytes: int = 64 * 1024
+    max_connections: int = 4096
+
+    def __post_init__(self) -> None:
+        for name in ("backlog", "header_timeout", "body_timeout", "keep_alive_timeout"):
+            if not getattr(self, name) > 0:
+                msg = f"HttpLimits.{name} must be > 0, got {getattr(self, name)!r}."
+                raise ValueError(msg)
+        for name in ("max_header_bytes", "max_connections"):
+            if getattr(self, name) < 1:
+                msg = f"HttpLimits.{name} must be >= 1, got {getattr(self, name)!r}."
+                raise ValueError(msg)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = False
+class _Config(uvicorn.Config):
+    """uvicorn's config plus what the protocol subclass needs (the counters and limits)."""
 
-    def __init__(
-        self, address: tuple[str, int], ingest: Ingest, query: Query, max_request_bytes: int
-    ) -> None:
-        self.ingest = ingest
-        self.query = query
-        self.max_request_bytes = max_request_bytes
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
+    ingest: Ingest
+    limits: HttpLimits
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
 
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
+class _Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a header timeout, a 431, a connection cap and counting."""
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Log unexpected handler errors once per request; a client that went away is normal."""
-        error = sys.exc_info()[1]
-        if isinstance(error, OSError):
+    config: _Config
+
+    def __init__(self, config: _Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.logger = _logger
+        self._header_timer: asyncio.TimerHandle | None = None
+        inner = self.app
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            scope.setdefault("extensions", {})["foundation.abort"] = self._abort
+            await inner(scope, receive, send)
+
+        self.app = app
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.config.limits.max_connections:
+            self.config.ingest.refuse("overloaded", 503)
+            self._answer_and_close(503, b"too many connections", b"retry-after: 1")
             return
-        _logger.warning("OTLP/HTTP sink: error handling a request", exc_info=error)
+        self._arm_header_timer()
 
-    def cut_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Stay quiet: the sink reports what arrives, not every request line."""
-
-    def do_GET(self) -> None:
-        path, _, query = self.path.partition("?")
-        if path in _SIGNALS:
-            self._status(405, "export endpoints take POST", _JSON, allow="POST")
+    def data_received(self, data: bytes) -> None:
+        if self.conn.their_state is h11.IDLE and self._headers_too_large(data):
+            self._unset_keepalive_if_required()
+            self.config.ingest.refuse("headers_too_large", 431)
+            self._answer_and_close(431, b"request headers are over the sink's limit")
             return
-        if not self._authorized():
-            return
-        status, document = self.server.query(path, query)
-        self._send(status, json.dumps(document).encode(), _JSON)
-
-    def do_POST(self) -> None:
-        signal = _SIGNALS.get(self.path.partition("?")[0])
-        if signal is None:
-            self._discard_body()
-            self._status(
-                404,
-                f"no OTLP endpoint at {self.path!r}; use /v1/traces, /v1/metrics or /v1/logs",
-                _JSON,
-            )
-            return
-        content_type = (self.headers.get("content-type") or "").partition(";")[0].strip().lower()
-        if content_type not in (_PROTOBUF, _JSON):
-            self._discard_body()
-            self.server.ingest.refuse("unsupported_media_type")
-            self._status(
-                415,
-                f"content type must be {_PROTOBUF} or {_JSON}, got {content_type or 'none'!r}",
-                _JSON,
-            )
-            return
-        if not self._authorized(content_type):
-            return
-        encoding = (self.headers.get("content-encoding") or "identity").strip().lower()
-        if encoding not in ("identity", "gzip", "deflate"):
-            self._discard_body()
-            self.server.ingest.refuse("unsupported_media_type")
-            self._status(
-                415,
-                f"content encoding must be gzip, deflate or identity, got {encoding!r}",
-                content_type,
-            )
-            return
-        try:
-            body = self._read_body(encoding)
-        except _TooLarge as error:
-            self.server.ingest.refuse("too_large")
-            self.close_connection = True
-            self._status(413, str(error), content_type, code=code_pb2.RESOURCE_EXHAUSTED)
-            return
-        except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as error:
-            self.server.ingest.refuse("invalid")
-            self._status(400, f"body could not be read or decompressed: {error}", content_type)
-            return
-        if body is None:
-            return
-        outcome = self.server.ingest.handle(signal, body, json_encoded=content_type == _JSON)
-        if outcome.status is Status.OK and outcome.response is not None:
-            self._send(200, _encode(outcome.response, content_type), content_type)
-        elif outcome.status is Status.DROP:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-        elif outcome.status is Status.UNAVAILABLE:
-            extra = (
-                {} if outcome.retry_after is None else {"retry-after": f"{outcome.retry_after:g}"}
-            )
-            self._status(503, outcome.message, content_type, code=code_pb2.UNAVAILABLE, **extra)
+        super().data_received(data)
+        # Still waiting for the end of a request's headers: keep (or start) the clock running.
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            if self._header_timer is None:
+                self._arm_header_timer()
         else:
-            self._status(400, outcome.message, content_type)
+            self._cancel_header_timer()
 
-    def _authorized(self, content_type: str = _JSON) -> bool:
-        if self.server.ingest.authorized(self.headers.get("authorization")):
-            return True
-        self._discard_body()
-        self.server.ingest.refuse("unauthenticated")
-        self._status(
-            401,
-            "missing or wrong bearer token (send 'authorization: Bearer <token>')",
-            content_type,
-            code=code_pb2.UNAUTHENTICATED,
-            **{"www-authenticate": "Bearer"},
-        )
-        return False
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # Between requests uvicorn's keep-alive timeout applies; a pipelined request already
+        # parsed needs no clock.
+        self._cancel_header_timer()
 
-    def _read_body(self, encoding: str) -> bytes | None:
-        limit = self.server.max_request_bytes
-        length_header = self.headers.get("content-length")
-        if length_header is None:
-            self.close_connection = True
-            self._status(411, "a content-length header is required", _JSON)
-            return None
-        try:
-            length = int(length_header)
-        except ValueError:
-            self.close_connection = True
-            self._status(400, f"content-length must be an integer, got {length_header!r}", _JSON)
-            return None
-        if length > limit:
-            self._discard_body()
-            msg = f"request body of {length} bytes is over the sink's limit of {limit} bytes"
-            raise _TooLarge(msg)
-        body = self.rfile.read(length)
-        if len(body) < length:
-            msg = f"connection closed after {len(body)} of {length} body bytes"
-            raise EOFError(msg)
-        if encoding == "identity":
-            return body
-        decompressor = zlib.decompressobj(wbits=31 if encoding == "gzip" else 15)
-        plain = decompressor.decompress(body, limit + 1)
-        if len(plain) > limit or decompressor.unconsumed_tail:
-            msg = f"decompressed request body is over the sink's limit of {limit} bytes"
-            raise _TooLarge(msg)
-        return plain + decompressor.flush()
+    def _headers_too_large(self, data: bytes) -> bool:
+        # h11 checks its limit only while it waits for more bytes, so headers that arrive in
+        # one piece would pass it; measured here on what is buffered plus what just came.
+        limit = self.config.limits.max_header_bytes
+        buffered = self.conn.trailing_data[0] + data
+        end = buffered.find(b"\r\n\r\n", 0, limit + 4)
+        return end > limit or (end == -1 and len(buffered) > limit)
 
-    def _discard_body(self) -> None:
-        """Read and drop the body of a request refused before reading it, then close.
+    def _arm_header_timer(self) -> None:
+        timeout = self.config.limits.header_timeout
+        self._header_timer = self.loop.call_later(timeout, self._header_timed_out)
 
-        A client still sending when we answer and close sees a reset instead of our status, and
-        the OTLP exporters retry resets; so a body of reasonable size is read first. An unread
-        body would otherwise be parsed as the next request on a keep-alive connection.
-        """
-        self.close_connection = True
-        try:
-            remaining = int(self.headers.get("content-length") or 0)
-        except ValueError:
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_timed_out(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing() or self.conn.their_state is not h11.IDLE:
             return
-        if remaining > _DRAIN_LIMIT:
+        if self.cycle is not None and not self.cycle.response_complete:
             return
-        with contextlib.suppress(OSError):
-            while remaining > 0:
-                chunk = self.rfile.read(min(remaining, 65536))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
+        self.config.ingest.refuse("timeout", 408)
+        self._answer_and_close(408, b"request headers did not arrive in time")
 
-    def _status(
-        self,
-        status: int,
-        message: str,
-        content_type: str,
-        code: int = code_pb2.INVALID_ARGUMENT,
-        **headers: str,
-    ) -> None:
-        if status == 404:
-            code = code_pb2.NOT_FOUND
-        elif status == 415:
-            code = code_pb2.INVALID_ARGUMENT
-        body = _encode(status_pb2.Status(code=code, message=message), content_type)
-        self._send(status, body, content_type, **headers)
+    def send_400_response(self, msg: str) -> None:
+        del msg  # uvicorn's text names no reason; h11's does not reach here
+        self.config.ingest.refuse("invalid", 400)
+        self._answer_and_close(400, b"malformed HTTP request (request line, headers or framing)")
 
-    def _send(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
-        self.send_response(status)
-        self.send_header("content-type", content_type)
-        self.send_header("content-length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
+    def _answer_and_close(self, status: int, message: bytes, *extra: bytes) -> None:
+        # Written raw: h11 will not send a response before it has parsed a request.
+        head = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}".encode(),
+            b"content-type: text/plain; charset=utf-8",
+            b"content-length: " + str(len(message)).encode(),
+            *extra,
+            b"connection: close",
+        ]
+        self.transport.write(b"\r\n".join(head) + b"\r\n\r\n" + message)
+        self.transport.close()
+
+    def _abort(self) -> None:
+        """Cut the connection without an answer (the ``drop`` fault)."""
+        self.transport.abort()
 
 
-def _encode(message: Message, content_type: str) -> bytes:
-    if content_type == _JSON:
-        return json_format.MessageToJson(message, indent=None).encode()
-    return message.SerializeToString()
+def _listen(host: str, port: int, backlog: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as error:
+        sock.close()
+        msg = f"the OTLP/HTTP sink could not listen on {host}:{port}: {error.strerror or error}"
+        raise OSError(error.errno, msg) from error
+    sock.setblocking(False)
+    return sock
 
 
 class HttpReceiver:
     """One running HTTP server on its own thread; not restartable (make a new one)."""
 
     def __init__(
-        self, ingest: Ingest, host: str, port: int, *, query: Query, max_request_bytes: int
+        self,
+        ingest: Ingest,
+        host: str,
+        port: int,
+        *,
+        query: Query,
+        max_request_bytes: int,
+        limits: HttpLimits | None = None,
+        extra_routes: Sequence[BaseRoute] = (),
     ) -> None:
-        try:
-            self._server = _Server((host, port), ingest, query, max_request_bytes)
-        except OSError as error:
-            msg = f"the OTLP/HTTP sink could not listen on {host}:{port}: {error.strerror or error}"
-            raise OSError(error.errno, msg) from error
-        self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="otlp-sink-http",
-            daemon=True,
+        limits = limits or HttpLimits()
+        app = build_app(
+            ingest,
+            query=query,
+            max_request_bytes=max_request_bytes,
+            body_timeout=limits.body_timeout,
+            extra_routes=extra_routes,
         )
+        config = _Config(
+            app,
+            http=_Protocol,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            backlog=limits.backlog,
+            timeout_keep_alive=limits.keep_alive_timeout,
+            h11_max_incomplete_event_size=limits.max_header_bytes,
+        )
+        config.ingest = ingest
+        config.limits = limits
+        self._socket = _listen(host, port, limits.backlog)
+        self.port: int = self._socket.getsockname()[1]
+        self._server = uvicorn.Server(config)
+        self._started = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="otlp-sink-http", daemon=True)
         self._thread.start()
+        self._started.wait()
+        if self._failure is not None:
+            self._thread.join()
+            self._socket.close()
+            raise self._failure
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except Exception as error:  # reported to start(), or logged once serving
+            if self._started.is_set():
+                _logger.warning("the OTLP/HTTP sink's server failed", exc_info=error)
+            self._failure = error
+        finally:
+            self._started.set()
+
+    async def _serve(self) -> None:
+        server = self._server
+        config = server.config
+        config.load()
+        server.lifespan = config.lifespan_class(config)
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        await server.startup(sockets=[self._socket])
+        if not server.started:
+            msg = "the OTLP/HTTP sink's server did not start"
+            raise RuntimeError(msg)
+        await server.on_tick(0)  # sets the Date header uvicorn sends
+        self._started.set()
+        ticker = asyncio.create_task(self._tick())
+        await self._stopping.wait()
+        ticker.cancel()
+        await self._shutdown()
+
+    async def _tick(self) -> None:
+        counter = 0
+        while True:
+            await asyncio.sleep(1.0)  # allow-sleep: refreshes the Date header once a second
+            counter += 10
+            await self._server.on_tick(counter)
+
+    async def _shutdown(self) -> None:
+        # uvicorn's own shutdown waits for connections to finish; the sink cuts them instead
+        # (in-flight requests are cut off, keep-alive clients see the connection close).
+        server = self._server
+        for listener in server.servers:
+            listener.close()
+        for connection in list(server.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+        tasks = list(server.server_state.tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for listener in server.servers:
+            await listener.wait_closed()
 
     def stop(self) -> None:
         """Stop serving, close the port and cut every open connection."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._server.cut_connections()
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None and self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                loop.call_soon_threadsafe(stopping.set)
         self._thread.join()
+        self._socket.close()

@@ -48,20 +48,30 @@ class SinkStats:
     """Counters over the sink's lifetime (a snapshot; both transports together).
 
     ``accepted`` and ``rejected`` count items (spans, data points, log records) per signal
-    name; ``refused`` counts whole requests answered with an error, by reason.
+    name; ``refused`` counts whole requests answered with an error, by reason
+    (``invalid``, ``unauthenticated``, ``unsupported_media_type``, ``too_large``, ``timeout``,
+    ``headers_too_large``, ``overloaded``, ``unavailable``, ``dropped``); ``http_statuses``
+    counts every OTLP/HTTP answer by status code, including those the HTTP layer gives before
+    a request reaches the sink (400, 408, 431, 503).
 
     .. versionadded:: 0.1.0
+    .. versionchanged:: 0.2.0 ``http_statuses``.
     """
 
     requests: int = 0
     accepted: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
     refused: dict[str, int] = field(default_factory=dict)
+    http_statuses: dict[int, int] = field(default_factory=dict)
 
     def copy(self) -> SinkStats:
         """Return an independent snapshot."""
         return SinkStats(
-            self.requests, dict(self.accepted), dict(self.rejected), dict(self.refused)
+            self.requests,
+            dict(self.accepted),
+            dict(self.rejected),
+            dict(self.refused),
+            dict(self.http_statuses),
         )
 
 
@@ -72,7 +82,7 @@ class Ingest:
     """The transport-neutral request handler shared by the gRPC and HTTP receivers."""
 
     def __init__(self, *, token: str | None, faults: Faults, deliver: Deliver) -> None:
-        self._expected = None if token is None else f"Bearer {token}".encode()
+        self._expected = None if token is None else token.encode()
         self.faults = faults
         self._deliver = deliver
         self._lock = threading.Lock()
@@ -88,14 +98,28 @@ class Ingest:
         """Whether a request with this ``authorization`` header value may export."""
         if self._expected is None:
             return True
-        given = (authorization or "").encode("utf-8", "replace")
-        return hmac.compare_digest(given, self._expected)
+        # The auth scheme is case-insensitive (RFC 9110 section 11.1); the token is not.
+        scheme, _, token = (authorization or "").strip().partition(" ")
+        given = token.strip().encode("utf-8", "replace")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given, self._expected)
 
-    def refuse(self, reason: str) -> None:
-        """Count a request a transport refused before it reached `handle` (size, type, token)."""
+    def refuse(self, reason: str, status: int | None = None) -> None:
+        """Count a request a transport refused before it reached `handle` (size, type, token).
+
+        *status* is the HTTP status it was answered with, when it came over HTTP.
+        """
         with self._lock:
             self._stats.requests += 1
             self._stats.refused[reason] = self._stats.refused.get(reason, 0) + 1
+            if status is not None:
+                statuses = self._stats.http_statuses
+                statuses[status] = statuses.get(status, 0) + 1
+
+    def count_status(self, status: int) -> None:
+        """Count one HTTP answer whose request is already counted (or is not an export)."""
+        with self._lock:
+            statuses = self._stats.http_statuses
+            statuses[status] = statuses.get(status, 0) + 1
 
     def handle(self, signal: Signal, body: bytes, *, json_encoded: bool = False) -> Outcome:
         """Parse, apply faults, decode and deliver one request body."""
@@ -121,7 +145,11 @@ class Ingest:
         if verdict.action is Action.DROP:
             self.refuse("dropped")
             return Outcome(Status.DROP, message="connection dropped (fault injection)")
-        records = decode_records(signal, request)
+        try:
+            records = decode_records(signal, request)
+        except DecodeFailure as error:
+            self.refuse("invalid")
+            return Outcome(Status.INVALID, message=str(error))
         rejected = min(verdict.reject, len(records))
         if rejected:
             records = records[: len(records) - rejected]

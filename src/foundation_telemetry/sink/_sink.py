@@ -24,7 +24,7 @@ from ..recording._timeouts import default_timeout
 from ._decode import Record, Signal
 from ._faults import Faults
 from ._grpc import GrpcReceiver
-from ._http import HttpReceiver
+from ._http import HttpLimits, HttpReceiver
 from ._ingest import Ingest, SinkStats
 from ._query_api import answer
 from ._store import SqliteStore
@@ -66,6 +66,8 @@ class Sink(TelemetryQueries):
         max_request_bytes: bodies over this size are refused (413 / RESOURCE_EXHAUSTED).
         token: when set, both transports require ``authorization: Bearer <token>``.
         store: a path for an SQLite file that keeps every received record (see `read_store`).
+        http_limits: the HTTP server's timeouts and limits (`HttpLimits`; the defaults suit
+            tests and development).
 
     Raises:
         ValueError: a port, size or limit is out of range.
@@ -83,6 +85,7 @@ class Sink(TelemetryQueries):
         max_request_bytes: int = _DEFAULT_MAX_REQUEST_BYTES,
         token: str | None = None,
         store: str | Path | None = None,
+        http_limits: HttpLimits | None = None,
     ) -> None:
         for name, port in (("grpc_port", grpc_port), ("http_port", http_port)):
             if not 0 <= port <= 65535:
@@ -100,6 +103,7 @@ class Sink(TelemetryQueries):
         self._host = host
         self._ports = [grpc_port, http_port]
         self._max_request_bytes = max_request_bytes
+        self._http_limits = http_limits or HttpLimits()
         self._store_path = None if store is None else Path(store)
         self._buffer = RecordBuffer(max_items)
         self._listeners: tuple[Callable[[Sequence[Record]], None], ...] = ()
@@ -195,6 +199,7 @@ class Sink(TelemetryQueries):
                 self._ports[1],
                 query=lambda path, query: answer(self, path, query),
                 max_request_bytes=self._max_request_bytes,
+                limits=self._http_limits,
             )
         except BaseException:
             grpc.stop()
