@@ -200,3 +200,38 @@ class TestOptions:
         assert result.returncode == 2
         assert message in result.stderr
         assert result.stdout == ""
+
+
+def test_ui_keeps_the_viewer_up_after_the_report_until_ctrl_c():
+    """--ui prints the viewer's address first, serves the run, and stops on Ctrl-C with 0."""
+    import json
+    import urllib.request
+
+    process = subprocess.Popen(
+        [*COMMAND, "--duration", "1", "--ui"],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        url = re.search(r"Viewer: (http://127\.0\.0\.1:\d+/ui/)", first)
+        assert url, first
+        for line in process.stdout:  # the report, then the line saying the viewer stays up
+            if "Viewer still up at" in line:
+                break
+        else:
+            pytest.fail(f"the demo ended without keeping the viewer up: {process.stderr.read()}")
+        with urllib.request.urlopen(url.group(1), timeout=30) as page:
+            assert page.status == 200
+        api = url.group(1).replace("/ui/", "/api/spans?limit=1")
+        with urllib.request.urlopen(api, timeout=30) as response:
+            assert json.loads(response.read())["count"] >= 1
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0, process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)

@@ -182,3 +182,19 @@ def test_a_busy_port_is_one_clear_line(flag):
     assert lines[0].startswith("foundation-telemetry sink: ")
     assert port in lines[0]
     assert "in use" in lines[0]
+
+
+def test_ui_flag_prints_the_viewer_and_serves_it() -> None:
+    running = Running("--grpc-port", "0", "--http-port", "0", "--ui", "--token", "t0k")
+    try:
+        url = running.expect(r"viewer: (http://127\.0\.0\.1:\d+/ui/\?token=t0k)").group(1)
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with browser.open(url, timeout=TIMEOUT) as response:  # the login sets a cookie
+            assert response.status == 200
+            assert b"sink viewer" in response.read()
+        code, stderr = running.stop()
+        assert code == 0, stderr
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait(timeout=TIMEOUT)

@@ -57,7 +57,7 @@
     source.addEventListener("records", (message) => {
       addRecords(JSON.parse(message.data));
       document.body.dataset.received = String(Date.now());
-      scheduleRender();
+      if (document.body.dataset.ready === "true") scheduleRender(); // the backlog renders once, at "ready"
     });
     // The stream starts with everything already received, then sends what arrives; "ready" marks
     // the end of that backlog.
@@ -276,8 +276,11 @@
     let rank = q * total, seen = 0;
     for (let i = 0; i < counts.length; i++) {
       if (seen + counts[i] >= rank && counts[i] > 0) {
-        const low = i === 0 ? (point.min ?? 0) : bounds[i - 1];
-        const high = i < bounds.length ? bounds[i] : (point.max ?? bounds[bounds.length - 1]);
+        // The recorded min and max narrow the first and last occupied buckets.
+        let low = i === 0 ? (point.min ?? 0) : bounds[i - 1];
+        let high = i < bounds.length ? bounds[i] : (point.max ?? bounds[bounds.length - 1]);
+        if (point.min !== undefined && point.min !== null) low = Math.max(low, point.min);
+        if (point.max !== undefined && point.max !== null) high = Math.min(high, point.max);
         return low + ((rank - seen) / counts[i]) * (high - low);
       }
       seen += counts[i];
@@ -337,7 +340,12 @@
       chart.append(svg("polyline", { points: line.values.map((v) => x(v[0]) + "," + y(v[1])).join(" "), fill: "none", stroke: colour, "stroke-width": 2 }));
       for (const [t, v] of line.values) chart.append(svg("circle", { cx: x(t), cy: y(v), r: 3, fill: colour, class: "ft-point", "data-value": String(v), "data-series": line.label }));
     });
-    box.append(chart, el("p", { class: "ft-legend" }, ...lines.map((l, i) => el("span", { style: "color:" + COLOURS[i % COLOURS.length] }, "■ " + l.label + " "))));
+    const legend = lines.map((l, i) => {
+      const entry = el("span", {}, "■ " + l.label + " ");
+      entry.style.color = COLOURS[i % COLOURS.length]; // CSSOM, which the page's CSP allows
+      return entry;
+    });
+    box.append(chart, el("p", { class: "ft-legend" }, ...legend));
   }
 
   function renderMetrics() {
@@ -382,11 +390,13 @@
   }
 
   function render() {
+    const started = performance.now();
     if (state.tab === "traces") renderTraces();
     else if (state.tab === "logs") renderLogs();
     else if (state.tab === "metrics") renderMetrics();
     else renderHealth();
     document.body.dataset.rendered = String(Date.now());
+    document.body.dataset.renderMs = (performance.now() - started).toFixed(1); // for the browser tests
   }
 
   function readHash() {

@@ -1,15 +1,19 @@
-"""``foundation-telemetry demo [--duration S] [--workers N] [--endpoint URL] [--seed N]``.
+"""``foundation-telemetry demo [--duration S] [--workers N] [--endpoint URL] [--seed N] [--ui]``.
 
 Runs the demo (see :mod:`foundation_telemetry.demo`) with a progress bar on stderr and prints the
 report on stdout. Ctrl-C ends the run early and still prints the report. The exit status is 0
 when the accounting identity holds, 1 when it does not, 2 for bad arguments or a missing
-optional dependency, and 130 after Ctrl-C.
+optional dependency, and 130 after Ctrl-C. With ``--ui`` the embedded sink serves its web viewer
+(the address is printed first) and stays up after the report until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import threading
+from typing import Any
 
 __all__ = ["add_arguments", "run"]
 
@@ -36,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=7, metavar="N", help="seed of the fault plan (default 7)"
     )
+    parser.add_argument(
+        "--ui",
+        action="store_true",
+        help="serve the sink's web viewer, print its address, and keep it up after the report "
+        "until Ctrl-C",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from rich.console import Console
 
+        from ..sink import Sink
         from ._report import render
         from ._run import DemoConfig, run_demo
     except ModuleNotFoundError as error:
@@ -52,15 +63,41 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    try:
-        config = DemoConfig(
-            duration=args.duration, workers=args.workers, endpoint=args.endpoint, seed=args.seed
+    if args.ui and args.endpoint:
+        print(
+            "foundation-telemetry demo: --ui shows the embedded sink; drop --endpoint",
+            file=sys.stderr,
         )
-    except ValueError as error:
-        print(f"foundation-telemetry demo: {error}", file=sys.stderr)
         return 2
-    report = run_demo(config)
-    render(report, Console())
+    sink = Sink(ui=True).start() if args.ui else None
+    try:
+        try:
+            config = DemoConfig(
+                duration=args.duration,
+                workers=args.workers,
+                endpoint=args.endpoint,
+                seed=args.seed,
+                sink=sink,
+            )
+        except ValueError as error:
+            print(f"foundation-telemetry demo: {error}", file=sys.stderr)
+            return 2
+        console = Console()
+        if sink is not None:
+            console.print(f"Viewer: {sink.ui_url}  (open it now to watch the run live)")
+        report = run_demo(config)
+        render(report, console)
+        if sink is not None and not report.interrupted:
+            _keep_viewer_up(console, sink)
+    finally:
+        if sink is not None:
+            sink.stop()
     if not report.identity_holds:
         return 1
     return 130 if report.interrupted else 0
+
+
+def _keep_viewer_up(console: Any, sink: Any) -> None:
+    console.print(f"Viewer still up at {sink.ui_url}; Ctrl-C to stop.")
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()

@@ -59,12 +59,14 @@ class DemoConfig:
         workers: concurrent order loops.
         endpoint: OTLP endpoint to export to instead of an embedded sink.
         seed: seeds the fault plan.
+        sink: a started sink to export to (the caller stops it; e.g. one with the viewer on).
     """
 
     duration: float = 15.0
     workers: int = 4
     endpoint: str | None = None
     seed: int = 7
+    sink: Sink | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.duration <= 3600:
@@ -142,8 +144,11 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
     timings = _Timings.for_duration(config.duration)
     tally = Tally()
     unsubscribe = subscribe_skips(tally.on_skip)
-    endpoint = config.endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-    sink = None if endpoint else Sink().start()
+    endpoint = None
+    if config.sink is None:
+        endpoint = config.endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    own_sink = config.sink is None and not endpoint
+    sink = config.sink if config.sink is not None else (None if endpoint else Sink().start())
     received_events: Counter[str] | None = None
     if sink is not None:
         endpoint = sink.http_endpoint
@@ -155,6 +160,8 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
     )
     alerts = _Alerts()
     service = TelemetryService(retention="10m", resolution=timings.tick, interval=timings.tick)
+    if config.sink is not None and config.sink.has_ui:
+        config.sink.show_alerts(service)
     service.add_rule(
         AlertRule(
             name=ALERT_RULE,
@@ -228,7 +235,7 @@ def run_demo(config: DemoConfig, progress_console: Console | None = None) -> Dem
         for instrumentor in applied:
             instrumentor.uninstrument()
         unsubscribe()
-        if sink is not None:
+        if own_sink and sink is not None:
             sink.stop()
         workdir.cleanup()
     accepted: Mapping[str, int] = stats.accepted if stats is not None else {}

@@ -57,6 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", action="store_true", help="print only the banner, not each record"
     )
+    parser.add_argument(
+        "--ui", action="store_true", help="serve the web viewer on the HTTP port (/ui/)"
+    )
 
 
 class _Stop(Exception):
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
             max_items=args.max_items,
             token=args.token,
             store=args.db,
+            ui=args.ui,
         ).start()
     except (ValueError, OSError) as error:
         print(f"foundation-telemetry sink: {error}", file=sys.stderr)
@@ -134,6 +138,8 @@ def _banner(console: Any, sink: Sink, args: argparse.Namespace) -> None:
         console.print(f"keeping every record in {args.db}")
     if args.token:
         console.print("requests must carry 'authorization: Bearer <token>'")
+    if sink.has_ui:
+        console.print(f"viewer: {sink.ui_url}")
     console.print("[dim]Ctrl-C to stop[/dim]")
 
 

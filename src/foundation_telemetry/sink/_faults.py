@@ -147,6 +147,22 @@ class Faults:
         with self._lock:
             return any(not rule.expired(now) for rule in self._rules)
 
+    def describe(self) -> str:
+        """One line naming the armed faults (``"none"`` when nothing is armed)."""
+        now = self._clock()
+        with self._lock:
+            rules = [rule for rule in self._rules if not rule.expired(now)]
+        if not rules:
+            return "none"
+        parts = []
+        for rule in rules:
+            scope = rule.signal.name.lower() if rule.signal is not None else "every signal"
+            left = (
+                "until cleared" if rule.remaining is None else f"{rule.remaining} request(s) left"
+            )
+            parts.append(f"{rule.kind} on {scope} ({left}, {rule.hits} hit)")
+        return "; ".join(parts)
+
     def next_verdict(self, signal: Signal) -> Verdict:
         """Consume the armed faults that apply to one *signal* request and say what to do."""
         now = self._clock()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -23,7 +23,7 @@ from google.rpc import code_pb2, status_pb2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -31,7 +31,7 @@ from ._body import BodyError, check_encoding, decompress, read_body
 from ._decode import Signal
 from ._ingest import Ingest, Status
 
-__all__ = ["Query", "build_app", "strict_json"]
+__all__ = ["TOKEN_COOKIE", "Query", "build_app", "strict_json"]
 
 _PROTOBUF = "application/x-protobuf"
 _JSON = "application/json"
@@ -81,6 +81,10 @@ def _content_type(request: Request) -> str:
     return (request.headers.get("content-type") or "").partition(";")[0].strip().lower()
 
 
+TOKEN_COOKIE: Final = "foundation_sink_token"
+"""The cookie the viewer's page and stream authenticate with when the sink has a token."""
+
+
 class _Guard:
     """Token check for every route, and the count of every answer by status."""
 
@@ -93,7 +97,23 @@ class _Guard:
             await self._app(scope, receive, send)
             return
         request = Request(scope)
-        if not self._ingest.authorized(request.headers.get("authorization")):
+        authorization = request.headers.get("authorization")
+        # A browser cannot set the header on a page load or an EventSource: the viewer's address
+        # carries the token once (?token=), which is swapped for a same-site cookie.
+        cookie = request.cookies.get(TOKEN_COOKIE)
+        if authorization is None and cookie:
+            authorization = f"Bearer {cookie}"
+        link_token = request.query_params.get("token") if scope["path"] == "/ui/" else None
+        if authorization is None and link_token:
+            if self._ingest.authorized(f"Bearer {link_token}"):
+                redirect = RedirectResponse("/ui/", 303)
+                redirect.set_cookie(
+                    TOKEN_COOKIE, link_token, httponly=True, samesite="strict", path="/"
+                )
+                await redirect(scope, receive, send)
+                return
+            authorization = f"Bearer {link_token}"
+        if not self._ingest.authorized(authorization):
             content_type = _content_type(request)
             if content_type != _PROTOBUF:
                 content_type = _JSON
@@ -181,7 +201,7 @@ def build_app(
         endpoint = _Otlp(ingest, signal, max_request_bytes, body_timeout)
         routes.append(Route(signal.info.path, endpoint.handle, methods=["POST"]))
         routes.append(Route(signal.info.path, wrong_method, methods=["GET", "PUT", "DELETE"]))
+    routes.extend(extra_routes)  # before the query API, which answers every other /api/ path
     routes.append(Route("/api/{rest:path}", api, methods=["GET"]))
-    routes.extend(extra_routes)
     routes.append(Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE"]))
     return _Guard(Starlette(routes=routes), ingest)

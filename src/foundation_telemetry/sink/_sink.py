@@ -7,15 +7,19 @@ that close and re-open the listeners on the same ports while keeping what was re
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import logging
 import sqlite3
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import final
+from typing import Any, Final, final
+from urllib.parse import quote
 
 from ..recording._buffer import RecordBuffer
 from ..recording._queries import TelemetryQueries
@@ -28,12 +32,14 @@ from ._http import HttpLimits, HttpReceiver
 from ._ingest import Ingest, SinkStats
 from ._query_api import answer
 from ._store import SqliteStore
+from ._ui import ui_routes
 
 __all__ = ["Sink"]
 
 _logger = logging.getLogger("foundation_telemetry.sink")
 
 _DEFAULT_MAX_ITEMS = 100_000
+_MAX_ALERTS: Final = 1000
 _TIMEOUT_FACTOR = 5
 _DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
@@ -68,6 +74,8 @@ class Sink(TelemetryQueries):
         store: a path for an SQLite file that keeps every received record (see `read_store`).
         http_limits: the HTTP server's timeouts and limits (`HttpLimits`; the defaults suit
             tests and development).
+        ui: serve the web viewer on the HTTP port (`ui_url`): traces, logs and events, metrics
+            and health, live as they arrive.
 
     Raises:
         ValueError: a port, size or limit is out of range.
@@ -86,6 +94,7 @@ class Sink(TelemetryQueries):
         token: str | None = None,
         store: str | Path | None = None,
         http_limits: HttpLimits | None = None,
+        ui: bool = False,
     ) -> None:
         for name, port in (("grpc_port", grpc_port), ("http_port", http_port)):
             if not 0 <= port <= 65535:
@@ -100,6 +109,12 @@ class Sink(TelemetryQueries):
         if token is not None and not token.strip():
             msg = "`token` must be a non-empty string or None."
             raise ValueError(msg)
+        if not isinstance(ui, bool):
+            msg = f"`ui` must be True or False, got {ui!r}."
+            raise TypeError(msg)
+        self._ui = ui
+        self._token = token
+        self._alerts: collections.deque[dict[str, Any]] = collections.deque(maxlen=_MAX_ALERTS)
         self._host = host
         self._ports = [grpc_port, http_port]
         self._max_request_bytes = max_request_bytes
@@ -200,6 +215,7 @@ class Sink(TelemetryQueries):
                 query=lambda path, query: answer(self, path, query),
                 max_request_bytes=self._max_request_bytes,
                 limits=self._http_limits,
+                extra_routes=ui_routes(self, self._buffer) if self._ui else (),
             )
         except BaseException:
             grpc.stop()
@@ -241,6 +257,48 @@ class Sink(TelemetryQueries):
     def http_endpoint(self) -> str:
         """``http://host:port``, the OTLP/HTTP base URL (``/v1/traces`` etc. are appended)."""
         return self._endpoint(self.http_port)
+
+    @property
+    def has_ui(self) -> bool:
+        """Whether the sink serves the web viewer (``Sink(ui=True)``)."""
+        return self._ui
+
+    @property
+    def ui_url(self) -> str:
+        """The viewer's address (``Sink(ui=True)``); with a token it carries it once, to log in."""
+        if not self._ui:
+            msg = "the sink has no viewer: create it with Sink(ui=True) (or `sink --ui`)"
+            raise RuntimeError(msg)
+        url = self._endpoint(self.http_port) + "/ui/"
+        return url if self._token is None else f"{url}?token={quote(self._token)}"
+
+    def show_alerts(self, service: Any) -> None:
+        """Show the alerts of *service* (a ``TelemetryService``) on the viewer's Health page."""
+        add_notifier = getattr(service, "add_notifier", None)
+        if not callable(add_notifier):
+            msg = f"show_alerts() takes a TelemetryService, got {service!r}."
+            raise TypeError(msg)
+
+        def keep(alert: Any) -> None:
+            self._alerts.append(
+                {
+                    "time_ns": time.time_ns(),
+                    "state": alert.reason,
+                    "rule": alert.rule,
+                    "value": alert.value,
+                    "severity": alert.severity,
+                }
+            )
+
+        add_notifier(keep)
+
+    def ui_health(self) -> dict[str, Any]:
+        """Return what the viewer's Health page shows: stats, the fault mode and the alerts."""
+        return {
+            "stats": {**dataclasses.asdict(self.stats), "evicted": self.overflow},
+            "faults": self.faults.describe(),
+            "alerts": list(self._alerts),
+        }
 
     def _endpoint(self, port: int) -> str:
         if self._state == "new":
