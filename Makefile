@@ -7,8 +7,8 @@ PYTEST_ARGS ?= -n 2
 # Defined before the stamp rule below: target names are expanded when the line is read.
 comma := ,
 
-.PHONY: venv test test-compat lint typecheck check-sleeps pytest demo bench bench-quick docs clean \
-	interop-deps
+.PHONY: venv test test-compat test-sdk-suite lint typecheck check-sleeps pytest demo bench bench-quick \
+	bench-instructions docs clean interop-deps
 
 $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ $(COMPAT_VENV)/.installed-otel-$(COMPAT_OTEL): pyproject.toml
 test-compat: $(COMPAT_VENV)/.installed-otel-$(COMPAT_OTEL)
 	$(COMPAT_VENV)/bin/python -m pytest $(COMPAT_PYTEST_ARGS)
 
+# OpenTelemetry's own test suites (from the sdists of the installed versions) run plain, with this
+# package installed and with every component wrapped; any test that changes outcome fails it.
+test-sdk-suite: venv
+	$(PY) tests/sdk_suite/run.py
+
 # Benchmarks report every target as a ratio against the stock SDK in the same run; a missed
 # target is printed as FAIL but does not fail the command (JSON lands in benchmarks/results/).
 bench: venv
@@ -66,6 +71,12 @@ bench: venv
 
 bench-quick: venv
 	$(PY) -m benchmarks.run --quick
+
+# Per-span instruction counts under callgrind (needs valgrind), stock vs ours over HTTP and gRPC:
+# deterministic on a loaded machine. BENCH_INSTRUCTIONS_ARGS="--keep DIR" keeps the raw files.
+BENCH_INSTRUCTIONS_ARGS ?=
+bench-instructions: venv
+	$(PY) -m benchmarks.instructions $(BENCH_INSTRUCTIONS_ARGS)
 
 # The instrumented demo service, exporting to an embedded OTLP sink (or OTEL_EXPORTER_OTLP_ENDPOINT);
 # pass options with DEMO_ARGS="--duration 30 --workers 8". Only the demo extra is needed.

@@ -5,7 +5,8 @@ pipeline (``stock``: ``BatchSpanProcessor`` + ``OTLPSpanExporter``; ``ours``: ``
 produces SPANS spans with 5 attributes as fast as it can, flushes, and prints one JSON line with
 the wall time to flush and the process CPU time. ``exit CONFIG PROTOCOL ENDPOINT SPANS TIMEOUT``
 produces a few spans against a backend that is down, prints ``produced <epoch>`` and returns from
-``main`` without shutting anything down, so the interpreter's exit path does the work.
+``main`` without shutting anything down, so the interpreter's exit path does the work (CONFIG
+``idle``: the same imports and ``configure()`` with nothing to export, the exit baseline).
 ``flood - PROTOCOL ENDPOINT REQUESTS`` sends pre-encoded 512-span requests back to back, to
 measure how fast the sink absorbs.
 """
@@ -74,6 +75,9 @@ def _build(
     )
     if config == "stock":
         return _stock_provider(protocol, endpoint)
+    if config == "idle":  # the exit baseline: same imports, nothing to export
+        _stock_provider(protocol, endpoint)[0].shutdown()
+        os.environ["OTEL_TRACES_EXPORTER"] = "none"
     return _ours_provider(protocol, endpoint, shutdown_timeout, set_global)
 
 

@@ -71,6 +71,28 @@ class TestInstruments:
         with pytest.raises(ValueError, match="unit"):
             histogram("test.bad.unit", unit="µs")
 
+    @pytest.mark.parametrize(
+        ("unit", "code"),
+        [("milliseconds", "ms"), ("Seconds", "s"), ("bytes", "By"), ("percent", "%")],
+    )
+    def test_spelled_out_unit_names_its_ucum_code(self, unit, code):
+        """`unit="milliseconds"` is refused at once with the UCUM code to use instead."""
+        with pytest.raises(ValueError, match="not words") as raised:
+            histogram(f"test.word.{unit.lower()}", unit=unit)
+        assert str(raised.value) == (
+            f"Invalid unit {unit!r}: units are UCUM codes, not words; use {code!r} "
+            "(e.g. 's', 'ms', 'By', '1', '{request}')."
+        )
+
+    @pytest.mark.parametrize(
+        "unit", ["s", "ms", "us", "min", "h", "By", "kBy", "1", "{request}", "%"]
+    )
+    def test_ucum_codes_pass(self, unit):
+        """The UCUM codes themselves (some look like words) are accepted."""
+        assert (
+            histogram(f"test.ucum.{len(unit)}.{unit.strip('{}%') or 'pct'}", unit=unit).unit == unit
+        )
+
     def test_invalid_boundaries(self):
         """Unsorted boundaries are rejected."""
         with pytest.raises(ValueError, match="increasing"):

@@ -21,7 +21,8 @@ _DESIGN_NAMES = {
         "pool_health",
     ],
     "alert": ["fired", "resolved"],
-    "telemetry": ["handler.failure"],
+    # exporter.state_change: named by issue 15 (the exporter's backend-down breaker)
+    "telemetry": ["handler.failure", "exporter.state_change"],
     "agent": ["registered", "unregistered", "health_check"],
     "coordination": ["started", "message_sent", "message_received", "completed", "failed"],
 }

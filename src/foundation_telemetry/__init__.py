@@ -9,6 +9,7 @@ from ._config._configure import configure as configure
 from ._config._configure import current as current
 from ._config._configure import force_flush as force_flush
 from ._config._configure import shutdown as shutdown
+from ._config._harden import harden as harden
 from ._exports import fixup_module_metadata as _fixup_module_metadata
 from .correlation import caused_by as caused_by
 from .correlation import correlated as correlated
@@ -54,6 +55,7 @@ __all__ = [
     "force_flush",
     "gauge",
     "handlers",
+    "harden",
     "health",
     "histogram",
     "instrument",

@@ -41,6 +41,7 @@ __all__ = [
     "handlers",
     "ledger",
     "on_fork_in_child",
+    "otlp_encoding",
     "process",
     "proxies",
     "recording",
@@ -87,7 +88,14 @@ class _Proxies:
 class _Config:
     """What ``configure()`` built and the runtime-metrics binding (``_config``)."""
 
-    __slots__ = ("active", "active_lock", "runtime_metrics_lock", "runtime_metrics_provider")
+    __slots__ = (
+        "active",
+        "active_lock",
+        "rejected",
+        "rejected_lock",
+        "runtime_metrics_lock",
+        "runtime_metrics_provider",
+    )
 
     def __init__(self) -> None:
         self.active: Any = None
@@ -98,10 +106,18 @@ class _Config:
         """The ``MeterProvider`` the runtime-metrics instrumentor is bound to (weakly)."""
         self.runtime_metrics_lock = threading.Lock()
         """Serialises rebinding the runtime-metrics instrumentor."""
+        self.rejected: dict[tuple[str, str, int], int] = {}
+        """Exports an OTLP endpoint refused for good, by ``(signal, endpoint, HTTP status)``.
+
+        The first of each key was reported on stderr; ``health()["otlp_rejected"]`` shows them."""
+        self.rejected_lock = threading.Lock()
+        """Serialises :attr:`rejected` (export threads of every signal write it)."""
 
     def reset_in_child(self) -> None:
         self.active_lock = threading.Lock()
         self.runtime_metrics_lock = threading.Lock()
+        self.rejected_lock = threading.Lock()
+        self.rejected = {}
 
 
 @final
@@ -186,9 +202,12 @@ class _Ledger:
     """The skip ledger and the health report's parts (``defensive._ledger``)."""
 
     __slots__ = (
+        "breaker_listeners",
         "counts",
+        "last_dropped",
         "listeners",
         "lock",
+        "rejections",
         "shut_down",
         "skip_metric_providers",
         "sources",
@@ -202,6 +221,16 @@ class _Ledger:
         """Items not delivered, by ``(component, SkipReason)``; a child starts at zero."""
         self.listeners: tuple[Callable[..., None], ...] = ()
         """Called for every skip (debug logging); replaced as a whole, read without the lock."""
+        self.last_dropped = threading.local()
+        """Per thread, the last item dropped after shutdown (``.item``): the next wrapper on the
+        same provider, called with the same span or record, does not count it again."""
+        self.rejections = 0
+        """Exports a backend refused as misconfigured (a permanent OTLP error such as 404): the
+        exporter wrapper compares it around an export to count the loss as ``REJECTED`` and to
+        keep its backend-down breaker closed (the backend is there; retrying cannot help)."""
+        self.breaker_listeners: tuple[Callable[[str, str, str], None], ...] = ()
+        """Called with (component, from, to) when an exporter's backend-down breaker moves
+        (``events`` emits ``foundation.telemetry.exporter.state_change``); replaced as a whole."""
         self.states: dict[str, dict[str, Any]] = {}
         """Exporter states by component (``ok``, ``failing``...); a child starts empty."""
         self.sources: dict[str, Callable[[], Any]] = {}
@@ -246,6 +275,7 @@ class _Shutdown:
         "adopted",
         "components",
         "default_timeout",
+        "exit_deadline",
         "exit_hook_registered",
         "exit_telemetry",
         "exited",
@@ -253,6 +283,7 @@ class _Shutdown:
         "exporters",
         "lock",
         "pytest_sessions",
+        "telemetries",
     )
 
     def __init__(self) -> None:
@@ -274,6 +305,10 @@ class _Shutdown:
         """Whether the exit (or pytest-finish) sequence already ran."""
         self.exit_telemetry: weakref.ref[Any] | None = None
         """The ``Telemetry`` the exit sequence shuts down (weakly)."""
+        self.telemetries: weakref.WeakSet[Any] = weakref.WeakSet()
+        """Every live ``Telemetry`` (``configure()``, ``harden()``), each with its own budget."""
+        self.exit_deadline: Any = None
+        """Once the exit sequence started: the ``Deadline`` every later shutdown is capped by."""
         self.exiting = False
         """Whether the interpreter's exit sequence has started (classification reads it)."""
         self.pytest_sessions = 0
@@ -288,7 +323,7 @@ class _Shutdown:
 class _Recording:
     """The recording and expectation defaults (``recording``)."""
 
-    __slots__ = ("default_timeout", "session_recorders")
+    __slots__ = ("default_timeout", "full_failures", "session_recorders")
 
     def __init__(self) -> None:
         self.default_timeout: float | None = None
@@ -296,9 +331,32 @@ class _Recording:
         ``None``: ``recording._timeouts.DEFAULT_TIMEOUT``."""
         self.session_recorders: weakref.WeakSet[Any] = weakref.WeakSet()
         """The ``Recorder`` s that attach to the providers of every ``configure()``."""
+        self.full_failures = False
+        """Whether failure messages list every received record (``pytest -vv``) instead of a
+        capped, grouped summary."""
 
     def reset_in_child(self) -> None:
         """Keep everything: a child keeps its parent's defaults and session recorders."""
+
+
+@final
+class _OtlpEncoding:
+    """What the direct OTLP encoder did, per signal (``otlp._fallback``)."""
+
+    __slots__ = ("direct", "fallback", "last_fallback")
+
+    def __init__(self) -> None:
+        self.direct: collections.Counter[str] = collections.Counter()
+        """Batches the direct encoder wrote, by signal (``"traces"``...); a child starts at zero."""
+        self.fallback: collections.Counter[str] = collections.Counter()
+        """Batches handed to the stock encoder instead, by signal; a child starts at zero."""
+        self.last_fallback: str | None = None
+        """Why the most recent batch was handed over (the input the direct encoder refused)."""
+
+    def reset_in_child(self) -> None:
+        self.direct.clear()
+        self.fallback.clear()
+        self.last_fallback = None
 
 
 process: Final = _Process()
@@ -310,9 +368,21 @@ ledger: Final = _Ledger()
 debug: Final = _Debug()
 shutdown: Final = _Shutdown()
 recording: Final = _Recording()
+otlp_encoding: Final = _OtlpEncoding()
 
 # The reset order of a forked child: the process id first, then every holder.
-_HOLDERS: Final = (process, proxies, config, events, handlers, ledger, debug, shutdown, recording)
+_HOLDERS: Final = (
+    process,
+    proxies,
+    config,
+    events,
+    handlers,
+    ledger,
+    debug,
+    shutdown,
+    recording,
+    otlp_encoding,
+)
 _fork_callbacks: list[Callable[[], None]] = []
 
 

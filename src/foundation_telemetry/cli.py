@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
@@ -25,9 +26,21 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Subcommands whose dependencies come with an extra.
+_EXTRAS: dict[str, str] = {"demo": "demo", "sink": "sink"}
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("foundation-telemetry")
+    except importlib.metadata.PackageNotFoundError:  # running from a bare source tree
+        return "unknown (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = argparse.ArgumentParser(prog="foundation-telemetry")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = next(
         (arg for arg in (sys.argv[1:] if argv is None else argv) if not arg.startswith("-")), None
@@ -35,7 +48,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (module_name, help_text) in _SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text)
         if name == chosen:
-            module = importlib.import_module(module_name)
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError as error:
+                extra = _EXTRAS.get(name)
+                if extra is None:
+                    raise
+                print(
+                    f"foundation-telemetry {name} needs the {extra!r} extra: "
+                    f"pip install 'foundation-telemetry[{extra}]' ({error})",
+                    file=sys.stderr,
+                )
+                return 2
             module.add_arguments(sub)
             sub.set_defaults(run_subcommand=module.run)
     args = parser.parse_args(argv)

@@ -121,6 +121,31 @@ class Summary(Histogram):
     kind = "summary"
 
 
+# Spelled-out units (lower case, without a plural "s") and their UCUM codes: the usual mistake.
+_SPELLED_UNITS: Final = {
+    "nanosecond": "ns",
+    "microsecond": "us",
+    "millisecond": "ms",
+    "milli": "ms",
+    "second": "s",
+    "sec": "s",
+    "minute": "min",
+    "hour": "h",
+    "day": "d",
+    "byte": "By",
+    "kilobyte": "kBy",
+    "megabyte": "MBy",
+    "gigabyte": "GBy",
+    "bit": "bit",
+    "percent": "%",
+    "count": "1",
+    "request": "{request}",
+    "item": "{item}",
+}
+# UCUM codes that the spelled-out check would take for words ("s", "ms", "min", "h", ...).
+_UCUM_WORDS: Final = frozenset({"s", "ms", "us", "ns", "min", "h", "d", "bit", "By", "1", "%"})
+
+
 def _check(name: object, unit: object, description: object) -> None:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         msg = (
@@ -130,6 +155,14 @@ def _check(name: object, unit: object, description: object) -> None:
         raise ValueError(msg)
     if not isinstance(unit, str) or len(unit) > 63 or not unit.isascii():
         msg = f"Invalid unit {unit!r}: use an ASCII UCUM unit of at most 63 characters, e.g. 's', 'By', '1'."
+        raise ValueError(msg)
+    ucum = _SPELLED_UNITS.get(unit.lower().rstrip("s")) if unit not in _UCUM_WORDS else None
+    if ucum is not None or any(char.isspace() for char in unit):
+        suggestion = f"use {ucum!r}" if ucum is not None else "write it without spaces"
+        msg = (
+            f"Invalid unit {unit!r}: units are UCUM codes, not words; {suggestion} "
+            "(e.g. 's', 'ms', 'By', '1', '{request}')."
+        )
         raise ValueError(msg)
     if not isinstance(description, str):
         msg = f"`description` must be a str, got {description!r}."

@@ -55,6 +55,7 @@ __all__ = [
     "SERVICE_RESTARTED",
     "SERVICE_STARTED",
     "SERVICE_STOPPED",
+    "TELEMETRY_EXPORTER_STATE_CHANGE",
     "TELEMETRY_HANDLER_FAILURE",
     "Attr",
 ]
@@ -81,6 +82,7 @@ class Attr:
     CAPACITY: Final = "capacity"
     BREAKER_NAME: Final = "circuit_breaker.name"
     BREAKER_STATE: Final = "circuit_breaker.state"
+    COMPONENT: Final = "component"
     FROM_STATE: Final = "from_state"
     TO_STATE: Final = "to_state"
     FAILURE_COUNT: Final = "failure_count"
@@ -149,6 +151,7 @@ ALERT_FIRED: Final = "foundation.alert.fired"
 ALERT_RESOLVED: Final = "foundation.alert.resolved"
 # --- the telemetry layer itself ----------------------------------------------------------------
 TELEMETRY_HANDLER_FAILURE: Final = "foundation.telemetry.handler.failure"
+TELEMETRY_EXPORTER_STATE_CHANGE: Final = "foundation.telemetry.exporter.state_change"
 # --- multi-agent systems -----------------------------------------------------------------------
 AGENT_REGISTERED: Final = "foundation.agent.registered"
 AGENT_UNREGISTERED: Final = "foundation.agent.unregistered"
@@ -207,6 +210,7 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
         _A.ERROR_MESSAGE,
         _A.FAILURES,
     ),
+    TELEMETRY_EXPORTER_STATE_CHANGE: (_A.COMPONENT, _A.FROM_STATE, _A.TO_STATE),
     AGENT_REGISTERED: (_A.AGENT_ID, _A.AGENT_TYPE, _A.CAPABILITIES),
     AGENT_UNREGISTERED: (_A.AGENT_ID, _A.REASON),
     AGENT_HEALTH_CHECK: (_A.AGENT_ID, _A.STATUS),

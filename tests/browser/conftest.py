@@ -34,7 +34,10 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread
+# while it is open, and pytest-asyncio cannot run the next async test in a thread with a running
+# loop. Closing it with the module lets the worker go on with any other test.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = _chromium()
     try:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from foundation_telemetry._config._settings import parse_headers, resolve_settings
+from foundation_telemetry._config._settings import SIGNALS, parse_headers, resolve_settings
 
 
 def resolve(environ: dict[str, str] | None = None, **overrides: Any):
@@ -85,6 +85,21 @@ class TestPrecedence:
         settings = resolve({"OTEL_LOGS_EXPORTER": "console, otlp,console"})
         assert settings.logs.exporters == ("console", "otlp")
 
+    def test_exporter_list_argument_reads_like_the_environment(self):
+        """`exporter="otlp,memory"` means what OTEL_*_EXPORTER="otlp,memory" means."""
+        from_argument = resolve({}, exporter="otlp, memory")
+        from_environment = resolve(
+            {f"OTEL_{signal.upper()}_EXPORTER": "otlp,memory" for signal in SIGNALS}
+        )
+        for signal in SIGNALS:
+            assert from_argument.signal(signal).exporters == ("otlp", "memory")
+            assert from_environment.signal(signal).exporters == ("otlp", "memory")
+
+    def test_signal_specific_endpoint_keeps_its_path(self):
+        """The per-signal variable is the full URL, used as given (the spec's form)."""
+        settings = resolve({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"})
+        assert settings.traces.endpoint == "http://c:4318/v1/traces"
+
     def test_headers_and_timeout_from_environment(self):
         """Headers are URL-decoded and lower-cased; the timeout is read per signal first."""
         environ = {
@@ -124,9 +139,31 @@ class TestBadInput:
             ({"endpoint": "ftp://host:1"}, {}, "`endpoint` must be an http:// or https:// URL"),
             ({"endpoint": "http://"}, {}, "`endpoint` must be an http:// or https:// URL"),
             (
-                {"endpoint": "http://host:99999"},
+                {"endpoint": "http://localhost:99999"},
                 {},
-                "`endpoint` must be an http:// or https:// URL",
+                "`endpoint`: the port '99999' is out of range (1-65535); "
+                "got 'http://localhost:99999'.",
+            ),
+            (
+                {"endpoint": "http://127.0.0.1:4318/v1/traces"},
+                {},
+                "`endpoint` is the base URL of all three signals, but "
+                "'http://127.0.0.1:4318/v1/traces' already ends in the traces path (it would "
+                "become '.../v1/traces/v1/traces'). Pass 'http://127.0.0.1:4318' (/v1/traces, "
+                "/v1/metrics and /v1/logs are added), or set "
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT='http://127.0.0.1:4318/v1/traces' for that "
+                "signal alone.",
+            ),
+            (
+                {},
+                {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/v1/logs/"},
+                "OTEL_EXPORTER_OTLP_ENDPOINT is the base URL of all three signals, but "
+                "'http://collector:4318/v1/logs/' already ends in the logs path",
+            ),
+            (
+                {"exporter": "otlp,memroy"},
+                {},
+                "`exporter` must be one of 'otlp', 'console', 'memory', 'none', got 'memroy'.",
             ),
             (
                 {},

@@ -55,9 +55,8 @@ APP = textwrap.dedent(
 INSTRUMENT = Path(sys.executable).with_name("opentelemetry-instrument")
 
 
-def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
-    script = tmp_path / "app.py"
-    script.write_text(APP)
+def _zero_code_env(**extra_env: str) -> dict[str, str]:
+    """This environment without OTEL_* settings, plus our distro and configurator."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -66,6 +65,15 @@ def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.Complete
     env.update(
         OTEL_PYTHON_DISTRO="foundation_telemetry",
         OTEL_PYTHON_CONFIGURATOR="foundation_telemetry",
+        **extra_env,
+    )
+    return env
+
+
+def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    env = _zero_code_env(
         OTEL_SERVICE_NAME="zero-code-app",
         OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
@@ -119,3 +127,65 @@ class TestZeroCode:
         names = {event.name for event in sink.events()}
         assert "foundation.retry.attempt_start" not in names
         assert "foundation.circuit_breaker.call_success" in names
+
+    def test_a_typo_is_one_line_and_turns_off_only_its_signal(self, tmp_path, sink):
+        """OTEL_TRACES_EXPORTER=otpl: one stderr line, no traceback; events and instrumentors stay."""
+        result = _run(tmp_path, sink.http_endpoint, OTEL_TRACES_EXPORTER="otpl")
+
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.splitlines() == [
+            "foundation-telemetry: OTEL_TRACES_EXPORTER must be one of 'otlp', 'console', "
+            "'memory', 'none', got 'otpl'. Use 'otlp' for a Collector, 'console' to print, "
+            "'memory' for tests, 'none' to turn the signal off. Traces turned off; metrics, "
+            "logs and the instrumentation keep running."
+        ]
+        assert "instrumented: True True True" in result.stdout
+        names = {event.name for event in sink.events()}
+        assert "foundation.retry.attempt_start" in names
+        assert sink.spans() == []
+
+    def test_a_shared_mistake_turns_telemetry_off_in_one_line(self, tmp_path, sink):
+        """A mistake every signal shares leaves telemetry off, still in one line, app running."""
+        result = _run(tmp_path, "localhost")
+
+        assert result.returncode == 0, result.stderr
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith("foundation-telemetry: OTEL_EXPORTER_OTLP_ENDPOINT must be")
+        assert lines[0].endswith("Telemetry is off; the instrumentation keeps running.")
+        assert "instrumented: True True True" in result.stdout
+
+
+LOGGING_APP = textwrap.dedent(
+    """
+    import logging
+
+    logging.getLogger("flask.app").error("Exception on /checkout [POST]")
+    """
+)
+
+
+class TestZeroCodeLogging:
+    @pytest.mark.parametrize("enabled", ["true", "false"])
+    def test_logging_auto_instrumentation_variable(self, tmp_path: Path, enabled: str) -> None:
+        """OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true exports stdlib error logs."""
+        script = tmp_path / "app.py"
+        script.write_text(LOGGING_APP)
+        env = _zero_code_env(
+            OTEL_SERVICE_NAME="zero-code-logging",
+            OTEL_TRACES_EXPORTER="none",
+            OTEL_METRICS_EXPORTER="none",
+            OTEL_LOGS_EXPORTER="console",
+            OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=enabled,
+        )
+        result = subprocess.run(
+            [str(INSTRUMENT), sys.executable, str(script)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        exported = '"body": "Exception on /checkout [POST]"' in result.stdout
+        assert exported is (enabled == "true"), result.stdout

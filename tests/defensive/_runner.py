@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,8 +51,12 @@ def run_scenario(
     shutdown_timeout: float = 1.0,
     env: dict[str, str] | None = None,
     timeout: float = 120.0,
+    interrupt_on: str | None = None,
 ) -> Outcome:
-    """Run ``_scenarios.py MODE SCENARIO ARG`` and return its outcome."""
+    """Run ``_scenarios.py MODE SCENARIO ARG`` and return its outcome.
+
+    With *interrupt_on*, the process gets a real SIGINT (Ctrl-C) as soon as it prints that line.
+    """
     inherited = {k: v for k, v in os.environ.items() if k != "FOUNDATION_TELEMETRY_DEBUG"}
     environment = {
         **inherited,
@@ -59,17 +65,17 @@ def run_scenario(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
-    completed = subprocess.run(
-        [sys.executable, str(SCENARIOS), mode, scenario, arg],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=timeout,
-        check=False,
-    )
+    command = [sys.executable, str(SCENARIOS), mode, scenario, arg]
+    if interrupt_on is None:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, env=environment, timeout=timeout, check=False
+        )
+        returncode, stdout, stderr = completed.returncode, completed.stdout, completed.stderr
+    else:
+        returncode, stdout, stderr = _run_interrupting(command, environment, interrupt_on, timeout)
     finished = time.monotonic()
-    outcome = Outcome(completed.returncode, completed.stderr, float("nan"))
-    for line in completed.stdout.splitlines():
+    outcome = Outcome(returncode, stderr, float("nan"))
+    for line in stdout.splitlines():
         kind, _, payload = line.partition(" ")
         if kind == "RESULT":
             outcome.result = json.loads(payload)
@@ -78,6 +84,30 @@ def run_scenario(
         elif kind == "END":
             outcome.exit_seconds = finished - float(payload)
     return outcome
+
+
+def _run_interrupting(
+    command: list[str], env: dict[str, str], marker: str, timeout: float
+) -> tuple[int, str, str]:
+    """Run *command*; send SIGINT when it prints *marker*; return (code, stdout, stderr)."""
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env
+        )
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        lines = []
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if line.strip() == marker:
+                    process.send_signal(signal.SIGINT)
+            returncode = process.wait()
+        finally:
+            killer.cancel()
+        stderr.seek(0)
+        return returncode, "".join(lines), stderr.read()
 
 
 class BlackHoleServer:

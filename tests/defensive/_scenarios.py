@@ -432,8 +432,9 @@ def emit_all(p: Pipelines, tag: str, spans: int = SPANS, logs: int = LOGS) -> No
     attempt("counter", lambda: counter.add(1))
 
 
-def delivered(p: Pipelines) -> dict[str, Any]:
-    data = attempt("collect", p.metrics.get_metrics_data)
+def requests_of(reader: InMemoryMetricReader) -> float:
+    """The ``app.requests`` total *reader* collects (0 when collecting fails)."""
+    data = attempt("collect", reader.get_metrics_data)
     requests = 0
     if data is not None:
         for resource in data.resource_metrics:
@@ -441,10 +442,14 @@ def delivered(p: Pipelines) -> dict[str, Any]:
                 for metric in scope.metrics:
                     if metric.name == "app.requests":
                         requests = sum(point.value for point in metric.data.data_points)
+    return requests
+
+
+def delivered(p: Pipelines) -> dict[str, Any]:
     return {
         "spans": len(p.spans.get_finished_spans()),
         "logs": len(p.logs.get_finished_logs()),
-        "requests": requests,
+        "requests": requests_of(p.metrics),
     }
 
 
@@ -857,6 +862,256 @@ def scenario_configure(arg: str) -> None:
         attempt("span", lambda i=i: tracer.start_span(f"configure-{i}").end())
         attempt("counter", lambda: counter.add(1))
         attempt("log", lambda i=i: logger.warning("configured log %d", i))
+    report(None)
+
+
+def _otlp_span_exporter(protocol: str, endpoint: str) -> Any:
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=endpoint, insecure=True)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HTTPSpanExporter,
+    )
+
+    return HTTPSpanExporter(endpoint=f"{endpoint}/v1/traces")
+
+
+def scenario_simple_down(arg: str) -> None:
+    """A ``SimpleSpanProcessor`` around OTLP to a down collector, passed to ``configure()``."""
+    protocol, endpoint = arg.split(",", 1)
+    processor = SimpleSpanProcessor(_otlp_span_exporter(protocol, endpoint))
+    if DEFENSIVE:
+        import foundation_telemetry
+
+        timeout = os.environ.get("SCENARIO_EXPORT_TIMEOUT")
+        telemetry = foundation_telemetry.configure(
+            "scenario",
+            exporter="none",
+            set_global=False,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+            span_processors=[processor],
+            **({"export_timeout": float(timeout)} if timeout else {}),
+        )
+        provider: Any = telemetry.tracer_provider
+    else:
+        provider = TracerProvider()
+        provider.add_span_processor(processor)
+    tracer = provider.get_tracer("app")
+    costs = []
+    for i in range(SPANS):
+        started = time.perf_counter()
+        attempt("span", lambda i=i: tracer.start_span(f"simple-{i}").end())
+        costs.append(time.perf_counter() - started)
+    report(None, span_end_seconds=costs)
+
+
+def scenario_exit_budget(arg: str) -> None:
+    """``configure(shutdown_timeout=...)`` with a hanging exporter, global or not (ARG)."""
+    import foundation_telemetry
+
+    # A process default far above the Telemetry's own budget: the exit must use the latter.
+    d.set_shutdown_timeout(float(os.environ.get("SCENARIO_DEFAULT_TIMEOUT", "30")))
+    telemetry = foundation_telemetry.configure(
+        "scenario",
+        exporter="none",
+        set_global=arg == "global",
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        span_exporters=[HangingSpanExporter()],
+    )
+    _final_extra["telemetry"] = id(telemetry)
+    global _kept
+    _kept = telemetry
+    tracer = telemetry.tracer_provider.get_tracer("app")
+    for i in range(SPANS):
+        attempt("span", lambda i=i: tracer.start_span(f"budget-{i}").end())
+    report(None)
+
+
+def _hand_built(hooks: bool) -> tuple[Any, Any, Any]:
+    """Three providers with the SDK's own exit hooks (``shutdown_on_exit`` default)."""
+    return (
+        TracerProvider(shutdown_on_exit=hooks),
+        MeterProvider(shutdown_on_exit=hooks),
+        LoggerProvider(shutdown_on_exit=hooks),
+    )
+
+
+def scenario_providers(arg: str) -> None:
+    """N tracer providers left with ``shutdown_on_exit=True``, hanging exporters, then exit.
+
+    ARG is ``N,hand`` (each wrapped by hand) or ``N,harden`` (each passed to ``harden()``).
+    """
+    count, how = arg.split(",")
+    keep = []
+    for n in range(int(count)):
+        provider = TracerProvider()  # shutdown_on_exit=True, the SDK's default
+        if how == "harden":
+            import foundation_telemetry
+
+            provider.add_span_processor(
+                BatchSpanProcessor(HangingSpanExporter(), schedule_delay_millis=20)
+            )
+            foundation_telemetry.harden(tracer_provider=provider, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        else:
+            provider.add_span_processor(
+                sp(BatchSpanProcessor(se(HangingSpanExporter()), schedule_delay_millis=20))
+            )
+        tracer = provider.get_tracer("app")
+        attempt("span", lambda n=n, tracer=tracer: tracer.start_span(f"provider-{n}").end())
+        keep.append(provider)
+    _final_extra["providers"] = len(keep)
+    global _kept
+    _kept = keep
+    report(None)
+
+
+_kept: Any = None
+
+
+def scenario_harden(_: str) -> None:
+    """Stock providers built by hand, every component kind failing, then ``harden()``."""
+    import foundation_telemetry
+
+    fault = _raise_runtime
+    tracer_provider = TracerProvider()
+    logger_provider = LoggerProvider()
+    spans, logs, metrics_reader = (
+        InMemorySpanExporter(),
+        InMemoryLogRecordExporter(),
+        InMemoryMetricReader(),
+    )
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    for hook in SPAN_PROCESSOR_HOOKS:
+        tracer_provider.add_span_processor(FaultySpanProcessor(hook, fault))
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    for hook in EXPORTER_HOOKS:
+        logger_provider.add_log_record_processor(
+            SimpleLogRecordProcessor(FaultyLogExporter(hook, fault))
+        )
+    readers: list[Any] = [metrics_reader, FaultyReader("force_flush", fault)]
+    readers.append(
+        PeriodicExportingMetricReader(
+            FaultyMetricExporter("export", fault), export_interval_millis=60_000
+        )
+    )
+    meter_provider = MeterProvider(metric_readers=readers)
+    telemetry = foundation_telemetry.harden(
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        logger_provider=logger_provider,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
+    # Added after harden(): wrapped too.
+    for hook in EXPORTER_HOOKS:
+        tracer_provider.add_span_processor(SimpleSpanProcessor(FaultySpanExporter(hook, fault)))
+    for hook in LOG_PROCESSOR_HOOKS:
+        logger_provider.add_log_record_processor(FaultyLogProcessor(hook, fault))
+    handler = d.DefensiveLoggingHandler(logger_provider=logger_provider)
+    app_logger = logging.getLogger("app.harden")
+    app_logger.addHandler(handler)
+    app_logger.propagate = False
+    tracer = tracer_provider.get_tracer("app")
+    for i in range(SPANS):
+        attempt("span", lambda i=i: tracer.start_span(f"harden-{i}").end())
+    for i in range(LOGS):
+        attempt("log", lambda i=i: app_logger.warning("harden log %d", i))
+    counter = meter_provider.get_meter("app").create_counter("app.requests")
+    attempt("counter", lambda: counter.add(1))
+    attempt("meter_provider.force_flush", meter_provider.force_flush)
+    requests = requests_of(metrics_reader)
+    global _kept
+    late = LateProviderTracer(tracer_provider, app_logger)
+    late.self_cycle = late  # collected only at teardown
+    _kept = (telemetry, late)
+    report(
+        None,
+        delivered={
+            "spans": len(spans.get_finished_spans()),
+            "logs": len(logs.get_finished_logs()),
+            "requests": requests,
+        },
+    )
+
+
+class LateProviderTracer:
+    """Asks *provider* for a tracer for the first time in ``__del__``, at teardown."""
+
+    def __init__(self, provider: Any, logger: logging.Logger) -> None:
+        self.provider, self.logger = provider, logger
+        self.self_cycle: Any = None
+
+    def __del__(self) -> None:
+        self.logger.warning("collected at teardown")
+        with self.provider.get_tracer("teardown").start_as_current_span("late"):
+            pass
+
+
+class LateTracer:
+    """Asks the *global* tracer provider for a tracer for the first time in ``__del__``."""
+
+    def __init__(self) -> None:
+        from opentelemetry import trace
+
+        self.get_tracer = trace.get_tracer  # module globals may be gone at teardown
+        self.self_cycle: Any = None
+
+    def __del__(self) -> None:
+        with self.get_tracer("teardown").start_as_current_span("late"):
+            pass
+
+
+def scenario_proxy_del(_: str) -> None:
+    """A tracer from our global proxies first obtained and used in ``__del__`` at teardown."""
+    import foundation_telemetry
+
+    foundation_telemetry.configure("scenario", exporter="none", shutdown_timeout=SHUTDOWN_TIMEOUT)
+    global _late
+    _late = LateTracer()
+    _late.self_cycle = _late  # collected only at teardown
+    report(None)
+
+
+_late: Any = None
+
+
+class StuckAtExitExporter(SpanExporter):
+    """Hangs in ``export``; says so on stdout, so the parent can interrupt the exit."""
+
+    def export(self, spans: Any) -> SpanExportResult:
+        sys.stdout.write("STUCK\n")
+        sys.stdout.flush()
+        threading.Event().wait()
+        return SpanExportResult.SUCCESS
+
+
+def scenario_interrupt_exit(_: str) -> None:
+    """Spans wait in a batch processor whose final export hangs; the parent sends SIGINT then."""
+    p = Pipelines()
+    p.tracer_provider.add_span_processor(
+        sp(
+            BatchSpanProcessor(se(StuckAtExitExporter(), "stuck"), schedule_delay_millis=60_000),
+            "stuck-batch",
+        )
+    )
+    p.build_meter_provider()
+    p.register_exit()
+    emit_all(p, "interrupt")
+    report(p)
+
+
+def scenario_after_shutdown(_: str) -> None:
+    """Three wrapped processors on one provider; a span ends after shutdown: counted once."""
+    p = Pipelines()
+    for n in range(2):
+        p.tracer_provider.add_span_processor(sp(CountingProcessor(), f"extra-{n}"))
+    p.build_meter_provider()
+    p.register_exit()
+    tracer = p.tracer_provider.get_tracer("app")
+    span = tracer.start_span("late")
+    d.shutdown_all(p.tracer_provider, p.meter_provider, p.logger_provider, SHUTDOWN_TIMEOUT)
+    attempt("span", span.end)
+    attempt("span", lambda: tracer.start_span("after").end())
     report(None)
 
 

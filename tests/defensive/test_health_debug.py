@@ -8,10 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from foundation_telemetry import defensive as d
-from foundation_telemetry.defensive import _debug
+from foundation_telemetry.defensive import _breaker, _debug
 from foundation_telemetry.defensive._ledger import SkipReason, count_skip, mark_shutdown
 
 from .test_wrappers import tracer_with, unique
@@ -83,8 +82,10 @@ class TestHealth:
         assert report["skipped"][name] == {"timeout": 2}
         assert report["skipped_total"] >= 2
 
-    def test_available_follows_exporter_state(self) -> None:
+    def test_available_follows_exporter_state(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """available() is False while an exporter fails and True again after a success."""
+        now = [1000.0]
+        monkeypatch.setattr(_breaker, "clock", lambda: now[0])
         inner = Switchable()
         exporter = d.DefensiveSpanExporter(inner, name=unique("switch"))
         mark_shutdown(False)
@@ -93,6 +94,7 @@ class TestHealth:
         exporter.export([span])  # type: ignore[list-item]
         assert d.available() is False
         inner.fail = False
+        now[0] += _breaker.FIRST_BACKOFF  # the breaker lets the next export probe the backend
         exporter.export([span])  # type: ignore[list-item]
         assert exporter.state == "ok"
         assert d.health()["components"][exporter.component_name]["state"] == "ok"
@@ -166,11 +168,12 @@ class TestDebug:
             d.set_debug(1)  # type: ignore[arg-type]
 
     def test_sdk_diagnostics_are_routed(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """The SDK's own warnings no longer reach lastResort; in debug mode they print once."""
-        d.DefensiveSpanExporter(InMemorySpanExporter())  # installs the routing
+        """Once ours, SDK warnings no longer reach lastResort; in debug mode they print once."""
+        _debug.guard_sdk_diagnostics()  # what configure() and the exit registration do
         sdk_logger = logging.getLogger("opentelemetry.sdk.trace.export")
-        assert logging.getLogger("opentelemetry.sdk").propagate is False
-        assert logging.getLogger("opentelemetry.exporter").propagate is False
+        # They still propagate: the application's handlers (and caplog) see them.
+        assert logging.getLogger("opentelemetry.sdk").propagate is True
+        assert logging.getLogger("opentelemetry.exporter").propagate is True
         d.set_debug(False)
         sdk_logger.warning("Queue full, dropping %s.", "span")
         assert capsys.readouterr().err == ""

@@ -272,6 +272,93 @@ class TestProviders:
             assert _internals.metric_readers_of(meter_provider) == (reader,)
 
 
+class TestRewiringProviders:
+    """The touches ``harden()`` uses to put wrappers into providers a user built."""
+
+    def test_replace_exporter(self) -> None:
+        """Each stock processor and the periodic reader export through a replaced exporter."""
+        spans, logs = InMemorySpanExporter(), InMemoryLogRecordExporter()
+        components: list[Any] = [
+            SimpleSpanProcessor(InMemorySpanExporter()),
+            BatchSpanProcessor(InMemorySpanExporter()),
+            SimpleLogRecordProcessor(InMemoryLogRecordExporter()),
+            BatchLogRecordProcessor(InMemoryLogRecordExporter()),
+            PeriodicExportingMetricReader(MetricSink(), export_interval_millis=60_000),
+        ]
+        replacements: list[Any] = [spans, spans, logs, logs, MetricSink()]
+        with canary(
+            "replace_exporter", "SimpleLogRecordProcessor._exporter / BatchProcessor._exporter"
+        ):
+            try:
+                for component, replacement in zip(components, replacements, strict=True):
+                    assert _internals.replace_exporter(component, replacement)
+                    assert _internals.exporter_of(component) is replacement
+                assert not _internals.replace_exporter(object(), spans)
+            finally:
+                for component in components[1:]:
+                    if not isinstance(component, SimpleLogRecordProcessor):
+                        component.shutdown()
+
+    def test_set_processors(self) -> None:
+        """A provider's span and log record processors can be replaced as a whole."""
+        tracer_provider = TracerProvider(shutdown_on_exit=False)
+        tracer_provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+        spans = InMemorySpanExporter()
+        span_processor = SimpleSpanProcessor(spans)
+        logger_provider = LoggerProvider(shutdown_on_exit=False)
+        logs = InMemoryLogRecordExporter()
+        log_processor = SimpleLogRecordProcessor(logs)
+        with canary("set_span_processors", "SynchronousMultiSpanProcessor._span_processors"):
+            _internals.set_span_processors(tracer_provider, (span_processor,))
+            tracer_provider.get_tracer("t").start_span("x").end()
+            assert len(spans.get_finished_spans()) == 1
+        with canary("set_log_record_processors", "MultiLogRecordProcessor._log_record_processors"):
+            _internals.set_log_record_processors(logger_provider, (log_processor,))
+            logger_provider.get_logger("t").emit(body="x")
+            assert len(logs.get_finished_logs()) == 1
+
+    def test_swap_metric_reader(self) -> None:
+        """A registered reader's place (and aggregated data) goes to a reader wrapping it."""
+        inner = InMemoryMetricReader()
+        provider = MeterProvider(metric_readers=[inner], shutdown_on_exit=False)
+        counter = provider.get_meter("m").create_counter("c")
+        counter.add(2)
+        wrapper = Delegating(inner)
+        with canary("swap_metric_reader", "MeterProvider._metric_readers / _reader_storages"):
+            _internals.swap_metric_reader(provider, inner, wrapper)
+            counter.add(1)
+            assert _internals.metric_readers_of(provider) == (wrapper,)
+            assert [point.value for point in _points(inner)["c"]] == [3]
+            assert provider.shutdown() is None
+
+    def test_remove_exit_hook(self) -> None:
+        """The atexit hook of each provider built with shutdown_on_exit=True can be removed."""
+        providers = (TracerProvider(), MeterProvider(), LoggerProvider())
+        with canary("remove_exit_hook", "_atexit_handler / LoggerProvider._at_exit_handler"):
+            assert [_internals.remove_exit_hook(p) for p in providers] == [True, True, True]
+            assert [_internals.remove_exit_hook(p) for p in providers] == [False, False, False]
+
+    @pytest.mark.parametrize("protocol", ["grpc", "http"])
+    def test_end_exporter_retries(self, protocol: str) -> None:
+        """An OTLP exporter's back-off event can be set without shutting it down."""
+        if protocol == "grpc":
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+            exporter: Any = OTLPSpanExporter(endpoint="http://127.0.0.1:1", insecure=True)
+        else:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+                OTLPSpanExporter as HTTPSpanExporter,
+            )
+
+            exporter = HTTPSpanExporter(endpoint="http://127.0.0.1:1/v1/traces")
+        with canary("end_exporter_retries", "OTLP exporter back-off event"):
+            try:
+                assert _internals.end_exporter_retries(exporter)
+                assert not _internals.end_exporter_retries(InMemorySpanExporter())
+            finally:
+                exporter.shutdown()
+
+
 class Delegating(_internals.ProviderAwareReader):
     """A reader that registers an inner reader through the accessors, as the wrapper does."""
 
@@ -461,3 +548,74 @@ class TestMeasurementHook:
         counter = MeterProvider(shutdown_on_exit=False).get_meter("t").create_counter("c")
         with canary("SDKInstrument", "sdk.metrics._internal.instrument._Instrument"):
             assert isinstance(counter, _internals.SDKInstrument)
+
+
+class TestOtlpEncoding:
+    def test_plain_attributes(self) -> None:
+        """``BoundedAttributes`` keeps its entries, in order, in the ``_dict`` the accessor reads."""
+        from opentelemetry.attributes import BoundedAttributes
+
+        with canary("plain_attributes", "BoundedAttributes._dict"):
+            bounded = BoundedAttributes(maxlen=2, attributes={"a": 1, "b": "x", "c": True})
+            plain = _internals.plain_attributes(bounded)
+            assert type(plain) is not BoundedAttributes
+            assert list(plain.items()) == list(bounded.items())
+            assert _internals.plain_attributes({"k": 1}) == {"k": 1}
+
+    def test_span_fields(self) -> None:
+        """A finished span's private fields hold what its public properties return."""
+        from opentelemetry.sdk.trace import SpanLimits
+        from opentelemetry.trace import Link
+
+        with canary("span_fields", "ReadableSpan._attributes / _events / _links, BoundedList._dq"):
+            limits = SpanLimits(max_attributes=2, max_events=1, max_links=1)
+            provider = TracerProvider(shutdown_on_exit=False, span_limits=limits)
+            tracer = provider.get_tracer("t")
+            other = tracer.start_span("other")
+            links = [Link(other.get_span_context()), Link(other.get_span_context(), {"k": 1})]
+            span = tracer.start_span("s", attributes={"a": 1, "b": [1, 2]}, links=links)
+            span.set_attribute("c", "z")
+            span.add_event("one")
+            span.add_event("two")
+            span.end()
+            attributes, events, found_links, *dropped = _internals.span_fields(span)
+            assert list(attributes.items()) == list(span.attributes.items())
+            assert tuple(events) == span.events
+            assert tuple(found_links) == span.links
+            assert dropped == [span.dropped_attributes, span.dropped_events, span.dropped_links]
+            assert dropped == [1, 1, 1]
+
+    @pytest.mark.parametrize("signal", ["traces", "logs"])
+    def test_encoded_http_exporter(self, signal: str) -> None:
+        """The stock HTTP exporter serialises what its module's ``encode_*`` returns."""
+        import importlib
+
+        module = importlib.import_module(
+            "opentelemetry.exporter.otlp.proto.http."
+            + ("trace_exporter" if signal == "traces" else "_log_exporter")
+        )
+        name = "encode_spans" if signal == "traces" else "encode_logs"
+        with canary("encoded_http_exporter", f"the HTTP exporter module's global {name}"):
+            exporter = _internals.encoded_http_exporter(
+                signal, lambda batch: b"", endpoint="http://127.0.0.1:9/v1/x"
+            )
+            dispatcher = getattr(module, name)
+            assert dispatcher.__wrapped__.__module__.startswith(
+                "opentelemetry.exporter.otlp.proto.common"
+            )
+            assert name in inspect.getsource(type(exporter).__mro__[1].export)
+            exporter.shutdown()
+
+    @pytest.mark.parametrize("signal", ["traces", "logs", "metrics"])
+    def test_encoded_grpc_exporter(self, signal: str) -> None:
+        """The gRPC mixin builds its stub and request through the two hooks the subclass overrides."""
+        with canary("encoded_grpc_exporter", "OTLPExporterMixin._translate_data / _client"):
+            exporter = _internals.encoded_grpc_exporter(
+                signal, lambda batch: b"request", endpoint="127.0.0.1:9", insecure=True
+            )
+            assert type(exporter._client).__name__ == "_EncodedStub"
+            assert exporter._translate_data([]) == b"request"
+            source = inspect.getsource(type(exporter).__mro__[1]._export)
+            assert "self._client.Export(" in source
+            assert "self._translate_data(" in source
+            exporter.shutdown()

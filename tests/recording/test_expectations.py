@@ -112,7 +112,10 @@ class TestAssertTelemetryEvent:
         assert message.startswith(
             "No event matched within 0.05s: event 'checkout' with {'order_id': 42}"
         )
-        assert "Received 2 record(s) since the expectation began:" in message
+        assert (
+            "Received 2 record(s) since the expectation began, by name (the last of each):"
+            in message
+        )
         assert "[MainThread] event 'checkout' {'order_id': 41}" in message
         assert "[MainThread] event 'cart.viewed' {'items': 3}" in message
         assert "Closest candidates:\n- event 'checkout' at +" in message

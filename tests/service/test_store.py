@@ -22,7 +22,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from foundation_telemetry.defensive import SkipReason, skipped
 from foundation_telemetry.service import TelemetryService
-from foundation_telemetry.service._store import MetricStore
+from foundation_telemetry.service._store import MetricStore, _cut, slot_of
 
 from .conftest import FakeClock, make_service
 
@@ -131,12 +131,17 @@ class TestBounds:
         assert [(s.n, s.total) for s in samples] == [(3, 15), (1, 5)]
 
     def test_retention_drops_old_samples_and_series(self) -> None:
-        """Samples older than the retention go, and so does a series that stopped reporting."""
+        """A quiet series keeps its level for one retention, then goes with its last sample."""
         store = MetricStore(retention=30, resolution=10, max_series=10)
         store.ingest(data(counter(5, temporality=DELTA, route="old")), since=0, now=10)
         store.ingest(data(counter(5, temporality=DELTA, route="new")), since=10, now=35)
         assert len(store) == 2
+        assert store.window("c", {"route": "old"}, 10, now=35)[1][-1].value == 5
+        # Quiet for more than a retention: no level carried any more...
         store.ingest(data(counter(5, temporality=DELTA, route="new")), since=35, now=41)
+        assert store.window("c", {"route": "old"}, 1, now=41)[1] == []
+        # ... and once its last (carried) sample is older than the retention, it is forgotten.
+        store.ingest(data(counter(5, temporality=DELTA, route="new")), since=41, now=66)
         assert len(store) == 1
         assert [s.attributes for s in store] == [{"route": "new"}]
 
@@ -232,9 +237,12 @@ class TestSlotCache:
                 slots: dict[int, list] = {}
                 for series in store.matching("c", None):
                     for sample in series.samples:
-                        slots.setdefault(math.floor(sample.end / 10), []).append(sample)
+                        slots.setdefault(slot_of(sample.end, 10), []).append(sample)
                 naive = [merge_across(slots[k], "counter") for k in sorted(slots)]
-                expected = [(s.end, s.total, s.value) for s in naive if s.end > horizon]
+                naive = [s for s in naive if s.end > horizon]
+                if naive and naive[0].start < horizon:
+                    naive[0] = _cut(naive[0], horizon, "counter")
+                expected = [(s.end, s.total, s.value) for s in naive]
                 assert [(s.end, s.total, s.value) for s in cached] == expected
 
 

@@ -25,6 +25,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 import foundation_telemetry as ft
+from foundation_telemetry.defensive import _breaker
 from foundation_telemetry.sink import Sink
 
 PROTOCOLS = ["grpc", "http/protobuf"]
@@ -174,7 +175,13 @@ class TestRecovery:
     def test_outage_longer_than_the_export_timeout_is_counted(
         self, protocol: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Spans whose export gives up are counted as skipped; the identity still holds."""
+        """Spans whose export gives up are counted as skipped; the identity still holds.
+
+        The failed export opens the exporter's backend-down breaker; once its back-off has passed
+        (a fake clock here) the next export is the probe, succeeds and closes it again.
+        """
+        now = [1000.0]
+        monkeypatch.setattr(_breaker, "clock", lambda: now[0])
         with Sink() as sink:
             telemetry = _configure(sink, protocol, monkeypatch, "1.5")
             try:
@@ -183,6 +190,7 @@ class TestRecovery:
                 pipeline.produce(300, "lost")
                 pipeline.flush()
                 sink.faults.clear()
+                now[0] += _breaker.MAX_BACKOFF
                 pipeline.produce(100, "after")
                 pipeline.flush()
             finally:

@@ -6,6 +6,7 @@ import json
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -158,3 +159,26 @@ def test_sink_runs_without_pytest_installed() -> None:
         check=False,
     )
     assert (result.returncode, result.stdout.strip()) == (0, "True"), result.stderr
+
+
+@pytest.mark.parametrize("flag", ["--grpc-port", "--http-port"])
+def test_a_busy_port_is_one_clear_line(flag):
+    """A port already taken: exit status 2 and only our line on stderr (no gRPC C-core log)."""
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        other = "--http-port" if flag == "--grpc-port" else "--grpc-port"
+        result = subprocess.run(
+            [sys.executable, "-m", "foundation_telemetry.cli", "sink", flag, port, other, "0"],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("foundation-telemetry sink: ")
+    assert port in lines[0]
+    assert "in use" in lines[0]

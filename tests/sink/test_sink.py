@@ -16,11 +16,16 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
 import foundation_telemetry.sink as sink_module
-from foundation_telemetry._otel._compat import ATTRIBUTES_KEEP_BYTES
+from foundation_telemetry._otel._compat import (
+    ATTRIBUTES_KEEP_BYTES,
+    LoggerProvider,
+    SimpleLogRecordProcessor,
+    otlp_log_exporter,
+)
 from foundation_telemetry.recording._records import SpanRecord
 from foundation_telemetry.sink import Sink, read_store
 
-from ._helpers import post
+from ._helpers import get_json, post
 from .test_http import _traces_request
 
 
@@ -220,3 +225,25 @@ class TestStorage:
             sink._sqlite.close()
             assert post(sink, "/v1/traces", _traces_request(2))[0] == 200
             assert (len(sink.spans()), sink.store_errors) == (2, 1)
+
+
+class TestPlainLogs:
+    def test_plain_logs_stay_logs_in_the_store_and_the_api(self, tmp_path: Path) -> None:
+        """A log record without an event name is a `log` in SQLite and under /api/logs."""
+        path = tmp_path / "run.db"
+        with Sink(store=path) as sink:
+            provider = LoggerProvider()
+            exporter = otlp_log_exporter(
+                "http/protobuf", endpoint=f"{sink.http_endpoint}/v1/logs", timeout=10
+            )
+            provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
+            logger = provider.get_logger("t")
+            logger.emit(body="disk almost full")
+            logger.emit(event_name="order.placed", attributes={"order": 1})
+            provider.shutdown()
+            _, logs = get_json(sink, "/api/logs")
+            _, events = get_json(sink, "/api/events")
+        assert [item["name"] for item in logs["items"]] == ["disk almost full", "order.placed"]
+        assert [item["name"] for item in events["items"]] == ["disk almost full", "order.placed"]
+        assert [record.name for record in read_store(path, "log")] == ["disk almost full"]
+        assert [record.name for record in read_store(path, "event")] == ["order.placed"]

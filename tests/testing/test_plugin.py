@@ -63,11 +63,12 @@ class TestFailureWording:
             [
                 "E       foundation_telemetry.testing.TelemetryAssertionError: "
                 "No event matched within 0.1s: event 'checkout' with {'order': 42}",
-                "E       Received 1 record(s) since the expectation began:",
-                "E       - +*ms [[]MainThread[]] event 'checkout' {'order': 41}",
                 "E       Closest candidates:",
                 "E       - event 'checkout' at +*ms:",
                 "E           attributes['order']: 41 != 42",
+                "E       Received 1 record(s) since the expectation began, by name (the last of "
+                "each):",
+                "E       - +*ms [[]MainThread[]] event 'checkout' {'order': 41}",
             ],
             consecutive=True,
         )

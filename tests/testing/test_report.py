@@ -117,3 +117,54 @@ def test_file_names_are_safe():
 
 def test_assets_can_be_inlined():
     assert "</script" not in asset("waterfall.js").lower()
+
+
+class TestOverflow:
+    def test_a_full_ring_warns_and_names_the_setting(self, pytester):
+        pytester.makeini("[pytest]\ntelemetry_buffer_size = 20\n")
+        pytester.makepyfile(
+            """
+            import foundation_telemetry as ft
+
+            def test_busy(telemetry):
+                for i in range(50):
+                    ft.emit("tick", i=i)
+                assert len(telemetry.events("tick")) == 20
+                assert telemetry.dropped() == 30
+
+            def test_next_starts_empty(telemetry):
+                ft.emit("tick")
+                assert telemetry.dropped() == 0
+
+            def test_fails_after_overflow(telemetry):
+                for i in range(30):
+                    ft.emit("tick", i=i)
+                assert False
+            """
+        )
+        result = run(pytester, "-p", "no:randomly")
+        result.assert_outcomes(passed=2, failed=1, warnings=2)
+        text = result.stdout.str()
+        assert "TelemetryOverflowWarning: this test recorded more than the telemetry" in text
+        assert "the oldest 30 were dropped" in text
+        assert "telemetry_buffer_size = 80" in text
+        assert "the oldest 10 record(s) of this test were dropped" in text
+
+    def test_overflow_as_error(self, pytester):
+        pytester.makeini("[pytest]\ntelemetry_buffer_size = 5\n")
+        pytester.makepyfile(
+            "import foundation_telemetry as ft\n\n"
+            "def test_busy(telemetry):\n"
+            "    for i in range(10):\n"
+            "        ft.emit('tick')\n"
+        )
+        result = run(pytester, "-W", "error::foundation_telemetry.testing.TelemetryOverflowWarning")
+        result.assert_outcomes(passed=1, errors=1)
+
+    def test_a_bad_size_is_refused_with_the_rule(self, pytester):
+        pytester.makeini("[pytest]\ntelemetry_buffer_size = lots\n")
+        pytester.makepyfile("def test_x(telemetry):\n    pass\n")
+        result = run(pytester)
+        assert "telemetry_buffer_size must be a positive whole number of records, got 'lots'" in (
+            result.stdout.str() + result.stderr.str()
+        )

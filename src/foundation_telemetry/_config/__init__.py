@@ -12,5 +12,6 @@ from ._configure import configure as configure
 from ._configure import current as current
 from ._configure import force_flush as force_flush
 from ._configure import shutdown as shutdown
+from ._harden import harden as harden
 
-__all__ = ["Telemetry", "configure", "current", "force_flush", "shutdown"]
+__all__ = ["Telemetry", "configure", "current", "force_flush", "harden", "shutdown"]

@@ -35,7 +35,9 @@ from ..defensive import (
     set_debug,
     shutdown_all,
 )
-from ..defensive._shutdown import adopt_components
+from ..defensive._debug import guard_sdk_diagnostics
+from ..defensive._shutdown import adopt_components, register_telemetry
+from ..defensive._skip_metric import PipelineSkips, install_skip_metric, set_global_pipeline
 from ..recording._metric_tap import capture_through_readers
 from ..recording._recorder import Recorder, notify_configured
 from . import _globals, _pipelines
@@ -148,6 +150,7 @@ def configure(
     debug: bool | None = None,
     set_global: bool = True,
     shutdown_timeout: float = 3.0,
+    export_timeout: float | None = None,
     span_processors: Iterable[SpanProcessor] = (),
     span_exporters: Iterable[Any] = (),
     metric_readers: Iterable[MetricReader] = (),
@@ -178,7 +181,13 @@ def configure(
         set_global: make these the OpenTelemetry global providers. A later call replaces them:
             the previous providers are shut down and every tracer, meter and logger obtained
             earlier follows the new ones. ``False`` leaves the globals untouched.
-        shutdown_timeout: the total time budget, in seconds, of ``shutdown()`` for all signals.
+        shutdown_timeout: the total time budget, in seconds, of ``shutdown()`` for all signals,
+            and of the exit sequence for these providers (with ``set_global=False`` too).
+        export_timeout: the most seconds one export may take, for every exporter, including
+            those inside ``span_processors``, ``log_processors`` and ``metric_readers`` (each is
+            put behind its defensive wrapper and its losses are counted). Default:
+            ``OTEL_EXPORTER_OTLP_[SIGNAL_]TIMEOUT``, else 10 s. OTLP exporters also get it as
+            their own ``timeout``.
         span_processors: extra span processors, added as given (each behind the defensive layer).
         span_exporters: extra span exporters, each behind its own batch processor.
         metric_readers: extra metric readers, such as a ``TelemetryService``.
@@ -208,6 +217,7 @@ def configure(
         resource_attributes=resource_attributes,
         debug=debug,
         shutdown_timeout=shutdown_timeout,
+        export_timeout=export_timeout,
     )
     set_debug(settings.debug)  # configure(debug=False) also turns off a mode the variable set
     if set_global:
@@ -256,6 +266,11 @@ def configure(
     for log_processor in built_log_processors:
         logger_provider.add_log_record_processor(log_processor)
     adopt_components(logger_provider, built_log_processors)
+    # Our diagnostics and the skip metric belong to this pipeline, not to every wrapped provider.
+    guard_sdk_diagnostics()
+    skips = PipelineSkips()
+    skips.adopt([*built_span_processors, *built_readers, *built_log_processors])
+    install_skip_metric(meter_provider, skips)
 
     logging_handler: logging.Handler | None = None
     if logging_bridge:
@@ -274,10 +289,12 @@ def configure(
     if recorder is not None and "memory" in settings.metrics.exporters:
         recorder.attach(meter_provider=meter_provider)
     notify_configured(telemetry)  # session recorders (the test fixture) follow along
+    register_telemetry(telemetry)  # the exit sequence honours its shutdown_timeout
     if set_global:
         with _CONFIG.active_lock:
             previous, _CONFIG.active = current(), telemetry
         _globals.rebind(tracer_provider, meter_provider, logger_provider)
+        set_global_pipeline(skips)
         register_for_exit(telemetry)
         if previous is not None:
             telemetry.replaced = previous

@@ -26,6 +26,7 @@ from opentelemetry.util.types import Attributes
 from .. import _state
 from .._otel import _compat, _internals
 from .._otel._compat import APILogger, APILoggerProvider, NoOpLoggerProvider
+from ..defensive._policy import contain
 from ._rebinding_meter import RebindingMeter
 
 __all__ = [
@@ -40,11 +41,13 @@ __all__ = [
 class _Generation:
     """A provider slot that proxies re-resolve against when its generation changes."""
 
-    __slots__ = ("delegate", "number")
+    __slots__ = ("delegate", "number", "tracers")
 
     def __init__(self, delegate: Any) -> None:
         self.delegate = delegate
         self.number = 0
+        self.tracers: weakref.WeakSet[_RebindingTracer] = weakref.WeakSet()
+        """Every tracer handed out: each forgets its resolved methods on a rebind."""
 
 
 class RebindingTracerProvider(TracerProvider):
@@ -60,8 +63,11 @@ class RebindingTracerProvider(TracerProvider):
 
     def set_delegate(self, provider: TracerProvider) -> None:
         """Point every tracer handed out so far (and later) at *provider*."""
-        self._slot.delegate = provider
-        self._slot.number += 1
+        slot = self._slot
+        slot.delegate = provider
+        slot.number += 1
+        for tracer in list(slot.tracers):
+            tracer.forget()
 
     def get_tracer(
         self,
@@ -78,28 +84,67 @@ class RebindingTracerProvider(TracerProvider):
 
 
 class _RebindingTracer(Tracer):
-    __slots__ = ("_args", "_number", "_slot", "_tracer")
+    """A tracer that starts spans on the current provider's tracer.
+
+    The first call after a (re)bind resolves the real tracer and stores its bound ``start_span``
+    and ``start_as_current_span`` on the instance, where they shadow the methods below: later
+    calls go straight to the real tracer, with no proxy frame, until the next rebind makes the
+    instance forget them. (No ``__slots__``: the instance dictionary is what shadows.)
+    """
 
     def __init__(self, slot: _Generation, args: tuple[Any, ...]) -> None:
         self._slot = slot
         self._args = args
         self._number = -1
         self._tracer: Tracer = trace.NoOpTracer()
+        slot.tracers.add(self)
 
     def _real(self) -> Tracer:
         slot = self._slot
-        if self._number != slot.number:
-            self._tracer = slot.delegate.get_tracer(*self._args)
-            self._number = slot.number
+        number = slot.number
+        if self._number != number:
+            tracer = slot.delegate.get_tracer(*self._args)
+            self._tracer = tracer
+            self._number = number
+            self.__dict__["start_span"] = tracer.start_span
+            self.__dict__["start_as_current_span"] = tracer.start_as_current_span
+            if slot.number != number:  # rebound meanwhile: its forget() may have run before ours
+                self.forget()
         return self._tracer
 
+    def forget(self) -> None:
+        """Drop the resolved methods: the next call resolves against the new delegate."""
+        self.__dict__.pop("start_span", None)
+        self.__dict__.pop("start_as_current_span", None)
+
     def start_span(self, *args: Any, **kwargs: Any) -> Span:
-        """Start a span on the current real tracer."""
-        return self._real().start_span(*args, **kwargs)
+        """Start a span on the current real tracer (a non-recording one if that fails)."""
+        try:
+            return self._real().start_span(*args, **kwargs)
+        except BaseException as error:
+            if contain(_TRACER_COMPONENT, error, item=_span_name(args, kwargs)):
+                raise
+            return trace.INVALID_SPAN
 
     def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
-        """Start a current span on the current real tracer."""
-        return self._real().start_as_current_span(*args, **kwargs)
+        """Start a current span on the current real tracer (a no-op one if that fails)."""
+        try:
+            return self._real().start_as_current_span(*args, **kwargs)
+        except BaseException as error:
+            if contain(_TRACER_COMPONENT, error, item=_span_name(args, kwargs)):
+                raise
+            return _NO_OP_TRACER.start_as_current_span(*args, **kwargs)
+
+
+# At interpreter teardown the real tracer can fail to resolve or start ("sys.meta_path is None"):
+# the span is dropped and counted under this name instead of a traceback from ``__del__``.
+_TRACER_COMPONENT: Final = "GlobalTracer"
+_LOGGER_COMPONENT: Final = "GlobalLogger"
+_NO_OP_TRACER: Final = trace.NoOpTracer()
+
+
+def _span_name(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    return str(args[0] if args else kwargs.get("name", "?"))
 
 
 class RebindingMeterProvider(MeterProvider):
@@ -152,8 +197,11 @@ class RebindingLoggerProvider(APILoggerProvider):
 
     def set_delegate(self, provider: APILoggerProvider) -> None:
         """Point every logger handed out so far (and later) at *provider*."""
-        self._slot.delegate = provider
-        self._slot.number += 1
+        slot = self._slot
+        slot.delegate = provider
+        slot.number += 1
+        for tracer in list(slot.tracers):
+            tracer.forget()
 
     def get_logger(
         self,
@@ -182,12 +230,21 @@ class _RebindingLogger(APILogger):
         return self._logger
 
     def emit(self, *args: Any, **kwargs: Any) -> None:
-        """Emit on the current real logger."""
-        self._real().emit(*args, **kwargs)
+        """Emit on the current real logger (dropped and counted if that fails at teardown)."""
+        try:
+            self._real().emit(*args, **kwargs)
+        except BaseException as error:
+            if contain(_LOGGER_COMPONENT, error, item="emit"):
+                raise
 
     def enabled(self, *args: Any, **kwargs: Any) -> bool:
         """Ask the current real logger whether it would record."""
-        return _compat.log_enabled(self._real(), *args, **kwargs)
+        try:
+            return _compat.log_enabled(self._real(), *args, **kwargs)
+        except BaseException as error:
+            if contain(_LOGGER_COMPONENT, error, item="enabled"):
+                raise
+            return False
 
 
 class GlobalProxies:

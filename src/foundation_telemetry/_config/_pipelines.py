@@ -32,6 +32,7 @@ from ..defensive import (
     DefensiveSpanExporter,
     DefensiveSpanProcessor,
 )
+from ..defensive._adopt import guard_processor, guard_reader
 from ..defensive._batch import BatchLogRecordProcessor, BatchSpanProcessor
 from ._exporters import build_exporters
 from ._settings import BatchSettings, Settings, SignalSettings
@@ -47,7 +48,7 @@ class _Kit:
     """The four constructors that differ between the span and the log pipeline."""
 
     guard: Callable[[Any], Any]
-    guard_exporter: Callable[[Any], Any]
+    guard_exporter: Callable[..., Any]
     simple: Callable[[Any], Any]
     batch: Callable[..., Any]
 
@@ -76,15 +77,17 @@ def _batch(kit: _Kit, batch: BatchSettings, exporter: Any) -> Any:
 def _assemble(
     kit: _Kit, settings: SignalSettings, processors: Iterable[Any], exporters: Iterable[Any]
 ) -> list[Any]:
-    built = [kit.guard(processor) for processor in processors]
+    timeout = settings.export_timeout
+    built = [guard_processor(processor, timeout) for processor in processors]
     for name, exporter in build_exporters(settings):
-        guarded = kit.guard_exporter(exporter)
+        guarded = kit.guard_exporter(exporter, export_timeout=timeout)
         if name == "console":
             built.append(kit.guard(kit.simple(guarded)))
         else:
             built.append(kit.guard(_batch(kit, settings.batch, guarded)))
     for exporter in exporters:
-        built.append(kit.guard(_batch(kit, settings.batch, kit.guard_exporter(exporter))))
+        guarded = kit.guard_exporter(exporter, export_timeout=timeout)
+        built.append(kit.guard(_batch(kit, settings.batch, guarded)))
     return built
 
 
@@ -118,11 +121,13 @@ def metric_readers(
     settings: Settings, readers: Iterable[MetricReader], exporters: Iterable[Any]
 ) -> list[MetricReader]:
     """Build the guarded metric readers; every exporter behind its own periodic reader."""
-    built: list[MetricReader] = [DefensiveMetricReader(reader) for reader in readers]
+    timeout = settings.metrics.export_timeout
+    built: list[MetricReader] = [guard_reader(reader, timeout) for reader in readers]
     every_exporter = [exporter for _, exporter in build_exporters(settings.metrics)]
     every_exporter.extend(exporters)
     for exporter in every_exporter:
-        periodic = PeriodicExportingMetricReader(DefensiveMetricExporter(exporter))
+        guarded = DefensiveMetricExporter(exporter, export_timeout=timeout)
+        periodic = PeriodicExportingMetricReader(guarded)
         built.append(DefensiveMetricReader(periodic))
     if "memory" in settings.metrics.exporters and not built:
         # The SDK hands measurements to the Recorder's capture hook only while some reader

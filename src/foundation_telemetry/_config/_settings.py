@@ -17,6 +17,7 @@ from typing import Final, Literal
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
+    "DEFAULT_EXPORT_TIMEOUT",
     "EXPORTERS",
     "PROTOCOLS",
     "SIGNALS",
@@ -52,6 +53,10 @@ _NON_NEGATIVE_INT_VARIABLES: Final = (
 )
 
 
+DEFAULT_EXPORT_TIMEOUT: Final = 10.0
+"""Seconds an export may take when neither ``export_timeout`` nor ``OTEL_EXPORTER_OTLP_*TIMEOUT``
+says otherwise: the specification's OTLP default."""
+
 # The SDK's defaults for its batch processors: schedule delay, batch size, queue size, timeout.
 _BATCH_DEFAULTS: Final = {"BSP": (5000, 512, 2048, 30000), "BLRP": (1000, 512, 2048, 30000)}
 
@@ -84,6 +89,7 @@ class SignalSettings:
     endpoint: str
     headers: Mapping[str, str]
     timeout: float | None
+    export_timeout: float  # the bound on each export: configure(export_timeout=), timeout, 10 s
     batch: BatchSettings  # traces: OTEL_BSP_*, logs: OTEL_BLRP_* (metrics: unused)
 
 
@@ -135,13 +141,18 @@ def _resolve_exporters(
         if not isinstance(exporter, str):
             msg = f"`exporter` must be a string, got {type(exporter).__name__}."
             raise TypeError(msg)
-        return _check_exporter_names((exporter.strip().lower(),), "`exporter`")
+        return _check_exporter_names(_exporter_list(exporter), "`exporter`")
     variable = f"OTEL_{signal.upper()}_EXPORTER"
     raw = _env(variable, environ)
     if raw is None:
         return ("otlp",)
-    names = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
-    return _check_exporter_names(names, variable)
+    return _check_exporter_names(_exporter_list(raw), variable)
+
+
+def _exporter_list(value: str) -> tuple[str, ...]:
+    """Split a comma-separated exporter list, the same for the argument and the env vars."""
+    names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    return names or (value.strip().lower(),)
 
 
 def _resolve_protocol(protocol: str | None, signal: Signal, environ: Mapping[str, str]) -> str:
@@ -178,6 +189,10 @@ def _check_endpoint(endpoint: str, setting: str, protocol: str) -> str:
         port_ok = parts.port is None or 0 < parts.port < 65536
     except ValueError:
         port_ok = False
+    if scheme_ok and parts.hostname and not port_ok:
+        port = parts.netloc.rpartition(":")[2]
+        msg = f"{setting}: the port {port!r} is out of range (1-65535); got {endpoint!r}."
+        raise ValueError(msg)
     if not (scheme_ok and parts.hostname and port_ok):
         msg = (
             f"{setting} must be an http:// or https:// URL with a host, such as "
@@ -193,17 +208,36 @@ def _resolve_endpoint(
 ) -> str:
     if endpoint is not None:
         base = _check_endpoint(endpoint, "`endpoint`", protocol)
-        return _signal_url(base, signal, protocol)
+        return _signal_url(_check_base(base, "`endpoint`", protocol), signal, protocol)
     specific = f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT"
     value = _env(specific, environ)
     if value is not None:  # a signal-specific endpoint is used exactly as given
         return _check_endpoint(value, specific, protocol)
     value = _env("OTEL_EXPORTER_OTLP_ENDPOINT", environ)
     if value is not None:
+        base = _check_endpoint(value, "OTEL_EXPORTER_OTLP_ENDPOINT", protocol)
         return _signal_url(
-            _check_endpoint(value, "OTEL_EXPORTER_OTLP_ENDPOINT", protocol), signal, protocol
+            _check_base(base, "OTEL_EXPORTER_OTLP_ENDPOINT", protocol), signal, protocol
         )
     return _signal_url(_DEFAULT_ENDPOINTS[protocol], signal, protocol)
+
+
+def _check_base(base: str, setting: str, protocol: str) -> str:
+    """Refuse a base URL that already ends in a signal path (it would get a second one)."""
+    if protocol == "grpc":
+        return base
+    path = urlsplit(base).path.rstrip("/")
+    for name in SIGNALS:
+        if path.endswith(f"/v1/{name}"):
+            root = base.rstrip("/")[: -len(f"/v1/{name}")]
+            msg = (
+                f"{setting} is the base URL of all three signals, but {base!r} already ends in "
+                f"the {name} path (it would become '.../v1/{name}/v1/{name}'). Pass {root!r} "
+                "(/v1/traces, /v1/metrics and /v1/logs are added), or set "
+                f"OTEL_EXPORTER_OTLP_{name.upper()}_ENDPOINT={base!r} for that signal alone."
+            )
+            raise ValueError(msg)
+    return base
 
 
 def _signal_url(base: str, signal: Signal, protocol: str) -> str:
@@ -275,6 +309,19 @@ def _resolve_timeout(signal: Signal, environ: Mapping[str, str]) -> float | None
     return None
 
 
+def _check_seconds(value: object, argument: str, *, optional: bool = False) -> None:
+    """Check a positive, finite number of seconds (or ``None`` when *optional*)."""
+    if value is None and optional:
+        return
+    accepted = "a number of seconds or None" if optional else "a number of seconds"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        msg = f"`{argument}` must be {accepted}, got {value!r}."
+        raise TypeError(msg)
+    if not math.isfinite(value) or value <= 0:
+        msg = f"`{argument}` must be > 0 seconds{' or None' if optional else ''}, got {value!r}."
+        raise ValueError(msg)
+
+
 def _check_sdk_variables(environ: Mapping[str, str]) -> None:
     for variable in _NON_NEGATIVE_INT_VARIABLES:
         value = _env(variable, environ)
@@ -339,6 +386,7 @@ def resolve_settings(
     resource_attributes: Mapping[str, object] | None,
     debug: bool | None,
     shutdown_timeout: float,
+    export_timeout: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge arguments with the environment and validate everything.
@@ -351,24 +399,37 @@ def resolve_settings(
     if service_name is not None and (not isinstance(service_name, str) or not service_name.strip()):
         msg = f"`service_name` must be a non-empty string, got {service_name!r}."
         raise ValueError(msg)
-    if isinstance(shutdown_timeout, bool) or not isinstance(shutdown_timeout, int | float):
-        msg = f"`shutdown_timeout` must be a number of seconds, got {shutdown_timeout!r}."
-        raise TypeError(msg)
-    if not math.isfinite(shutdown_timeout) or shutdown_timeout <= 0:
-        msg = f"`shutdown_timeout` must be > 0 seconds, got {shutdown_timeout!r}."
-        raise ValueError(msg)
+    _check_seconds(shutdown_timeout, "shutdown_timeout")
+    _check_seconds(export_timeout, "export_timeout", optional=True)
     _check_sdk_variables(env)
 
     def signal_settings(signal: Signal) -> SignalSettings:
+        exporters = _resolve_exporters(exporter, signal, env)
+        batch = _resolve_batch("BLRP" if signal == "logs" else "BSP", env)
+        if "otlp" not in exporters and (endpoint, protocol, headers) == (None, None, None):
+            # Like the SDK, the OTEL_EXPORTER_OTLP_* variables are read only by the OTLP exporter.
+            chosen_protocol = DEFAULT_PROTOCOL
+            return SignalSettings(
+                signal=signal,
+                exporters=exporters,
+                protocol=chosen_protocol,
+                endpoint=_signal_url(_DEFAULT_ENDPOINTS[chosen_protocol], signal, chosen_protocol),
+                headers={},
+                timeout=None,
+                export_timeout=float(export_timeout or DEFAULT_EXPORT_TIMEOUT),
+                batch=batch,
+            )
         chosen_protocol = _resolve_protocol(protocol, signal, env)
+        timeout = _resolve_timeout(signal, env)
         return SignalSettings(
             signal=signal,
-            exporters=_resolve_exporters(exporter, signal, env),
+            exporters=exporters,
             protocol=chosen_protocol,
             endpoint=_resolve_endpoint(endpoint, signal, chosen_protocol, env),
             headers=_resolve_headers(headers, signal, env),
-            timeout=_resolve_timeout(signal, env),
-            batch=_resolve_batch("BLRP" if signal == "logs" else "BSP", env),
+            timeout=timeout,
+            export_timeout=float(export_timeout or timeout or DEFAULT_EXPORT_TIMEOUT),
+            batch=batch,
         )
 
     return Settings(

@@ -9,9 +9,10 @@ answer (a class that moved, a method that appeared) live in :mod:`._compat` inst
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import threading
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Sequence, Sized
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
@@ -19,6 +20,7 @@ from opentelemetry import context as _context
 from opentelemetry import metrics as _metrics
 from opentelemetry._logs import LoggerProvider as _APILoggerProvider
 from opentelemetry._logs._internal import ProxyLoggerProvider as _ProxyLoggerProvider
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk._configuration import _BaseConfigurator
@@ -34,8 +36,9 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.metrics.view import Aggregation, View
-from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.util import BoundedList
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics._internal.aggregation import _Aggregation
@@ -54,6 +57,9 @@ __all__ = [
     "SDKInstrument",
     "bind_reader_reservoirs",
     "copy_reader_preferences",
+    "encoded_grpc_exporter",
+    "encoded_http_exporter",
+    "end_exporter_retries",
     "exporter_of",
     "exporter_preferences",
     "hand_collect_callback",
@@ -66,15 +72,22 @@ __all__ = [
     "on_ending",
     "periodic_reader_exporter",
     "periodic_reader_thread_alive",
+    "plain_attributes",
     "reader_is_registered",
     "receive_metrics",
+    "remove_exit_hook",
+    "replace_exporter",
     "replace_periodic_reader_exporter",
     "reset_reader_storage",
+    "set_log_record_processors",
+    "set_span_processors",
+    "span_fields",
     "span_processors_of",
     "stock_batch_capacity",
     "stock_batch_queue",
     "stock_batch_queued",
     "stock_batch_worker_alive",
+    "swap_metric_reader",
 ]
 
 SDK_VERSION: Final = metadata.version("opentelemetry-sdk")
@@ -127,6 +140,88 @@ def exporter_of(component: object) -> object | None:
     if isinstance(component, PeriodicExportingMetricReader):
         return periodic_reader_exporter(component)
     return None
+
+
+def replace_exporter(component: object, exporter: object) -> bool:
+    """Make a stock SDK processor or periodic reader export through *exporter*; ``False`` if not one.
+
+    Used to put the defensive wrapper around the exporter inside a component a user built.
+    """
+    if isinstance(component, SimpleSpanProcessor):
+        component.span_exporter = exporter  # type: ignore[assignment]
+    elif isinstance(component, SimpleLogRecordProcessor):
+        component._exporter = exporter  # type: ignore[assignment]  # noqa: SLF001 - the log processors expose no setter
+    elif isinstance(component, BatchSpanProcessor | BatchLogRecordProcessor):
+        component._batch_processor._exporter = exporter  # type: ignore[assignment]  # noqa: SLF001 - as above
+    elif isinstance(component, PeriodicExportingMetricReader):
+        replace_periodic_reader_exporter(component, exporter)  # type: ignore[arg-type]
+    else:
+        return False
+    return True
+
+
+def end_exporter_retries(exporter: object) -> bool:
+    """Make a stock OTLP exporter give up after its current attempt instead of retrying.
+
+    Sets the event its retry loop waits on for back-off (the one its ``shutdown()`` sets), without
+    marking it shut down: an export still makes one attempt. Returns whether *exporter* had one.
+    """
+    event = getattr(exporter, "_shutdown_in_progress", None)  # gRPC exporters
+    if event is None:  # HTTP exporters keep it on their client
+        event = getattr(getattr(exporter, "_client", None), "_shutdown_event", None)
+    if not isinstance(event, threading.Event):
+        return False
+    event.set()
+    return True
+
+
+def remove_exit_hook(provider: object) -> bool:
+    """Unregister the ``atexit`` hook a provider built with ``shutdown_on_exit=True`` added."""
+    # Tracer and meter providers name it _atexit_handler, the logger provider _at_exit_handler.
+    for attribute in ("_atexit_handler", "_at_exit_handler"):
+        handler = getattr(provider, attribute, None)
+        if handler is not None:
+            atexit.unregister(handler)
+            setattr(provider, attribute, None)  # what the provider's own shutdown() does
+            return True
+    return False
+
+
+def set_span_processors(provider: TracerProvider, processors: tuple[SpanProcessor, ...]) -> None:
+    """Replace the span processors of *provider* (the multi-processor keeps a tuple)."""
+    multi = provider._active_span_processor  # noqa: SLF001 - no public way to replace processors
+    with multi._lock:  # noqa: SLF001 - the lock add_span_processor takes
+        multi._span_processors = processors  # noqa: SLF001 - as above
+
+
+def set_log_record_processors(
+    provider: LoggerProvider, processors: tuple[LogRecordProcessor, ...]
+) -> None:
+    """Replace the log record processors of *provider*."""
+    multi = provider._multi_log_record_processor  # noqa: SLF001 - no public way to replace them
+    with multi._lock:  # noqa: SLF001 - the lock add_log_record_processor takes
+        multi._log_record_processors = processors  # noqa: SLF001 - as above
+
+
+def swap_metric_reader(provider: SDKMeterProvider, reader: MetricReader, wrapper: Any) -> None:
+    """Put *wrapper* in the place of *reader*, already registered with *provider*.
+
+    The provider lists its readers (shutdown and force_flush iterate the list) and its
+    measurement consumer keys each reader's aggregation storage by the reader; both are re-pointed
+    at *wrapper* (the mapping is replaced, never mutated, as the SDK itself does), and *wrapper*
+    is handed the collect callback and the provider as if the provider had registered it.
+    """
+    consumer = provider._measurement_consumer  # noqa: SLF001 - no public way to replace a reader
+    with consumer._lock:  # noqa: SLF001 - the lock the SDK's own add/remove take
+        storages = consumer._reader_storages  # noqa: SLF001 - as above
+        consumer._reader_storages = {  # noqa: SLF001 - as above
+            (wrapper if key is reader else key): value for key, value in storages.items()
+        }
+    readers = provider._metric_readers  # noqa: SLF001 - as above
+    provider._metric_readers = tuple(wrapper if r is reader else r for r in readers)  # noqa: SLF001 - as above
+    wrapper._set_collect_callback(consumer.collect)  # noqa: SLF001 - what the provider calls
+    if hasattr(wrapper, "_set_meter_provider"):
+        wrapper._set_meter_provider(provider)  # noqa: SLF001 - as above (SDK 1.41+)
 
 
 def _stock_batch(processor: object) -> Any:
@@ -400,3 +495,216 @@ def measurement_hook_view(sink_for: Callable[[SDKInstrument], MeasurementSink]) 
     aggregation per instrument and reader. ``sink_for`` and the sinks must never raise.
     """
     return View(instrument_name="*", aggregation=_MeasurementHook(sink_for), attribute_keys=set())
+
+
+# --- OTLP encoding -------------------------------------------------------------------------------
+
+
+def plain_attributes(attributes: Any) -> Any:
+    """Return the plain dictionary behind SDK ``BoundedAttributes`` (*attributes* otherwise).
+
+    ``BoundedAttributes.items()`` walks the ``collections.abc`` mixins in Python, a call per
+    item; the direct OTLP encoder reads the same entries, in the same order, from the dictionary.
+    """
+    if type(attributes) is BoundedAttributes:
+        return attributes._dict  # noqa: SLF001 - read-only, the entries items() yields
+    return attributes
+
+
+def span_fields(span: ReadableSpan) -> tuple[Any, Sequence[Any], Sequence[Any], int, int, int]:
+    """Return a span's attributes, events, links and their dropped counts, in one call.
+
+    The values of ``ReadableSpan.attributes`` (as the plain dictionary, not the read-only proxy
+    the property builds), ``events``, ``links``, ``dropped_attributes``, ``dropped_events`` and
+    ``dropped_links``, which are six Python calls through the properties.
+    """
+    attributes = span._attributes  # noqa: SLF001 - read-only, what the properties return
+    events = span._events  # noqa: SLF001 - as above
+    links = span._links  # noqa: SLF001 - as above
+    dropped_attributes = dropped_events = dropped_links = 0
+    if isinstance(attributes, BoundedAttributes):
+        dropped_attributes = attributes.dropped
+        attributes = plain_attributes(attributes)
+    if isinstance(events, BoundedList):
+        dropped_events = events.dropped
+        events = tuple(events._dq)  # type: ignore[attr-defined]  # noqa: SLF001 - the span has ended
+    if isinstance(links, BoundedList):
+        dropped_links = links.dropped
+        links = tuple(links._dq)  # type: ignore[attr-defined]  # noqa: SLF001 - as above
+    return attributes, events or (), links or (), dropped_attributes, dropped_events, dropped_links
+
+
+class _Deferred:
+    """Stands in for the request message the stock HTTP exporters serialise: our bytes instead.
+
+    The stock ``export`` takes ``len(batch)`` for its own metrics, calls the module's
+    ``encode_*`` function (which :func:`_dispatching` makes return this object unchanged) and
+    serialises the result inside its own error handling, so the direct encoder runs there.
+    """
+
+    __slots__ = ("_batch", "_encode")
+
+    def __init__(self, batch: Any, encode: Callable[[Any], bytes]) -> None:
+        self._batch = batch
+        self._encode = encode
+
+    def __len__(self) -> int:
+        return len(self._batch)
+
+    def SerializeToString(self) -> bytes:
+        return self._encode(self._batch)
+
+    SerializePartialToString = SerializeToString
+
+
+def _dispatching(module: Any, name: str) -> None:
+    """Make ``module.name`` (a stock ``encode_*``) pass a :class:`_Deferred` through unchanged.
+
+    Every other argument reaches the stock function as before, so stock exporters in the same
+    process encode exactly as they did. Idempotent.
+    """
+    stock = getattr(module, name)
+    if stock in _DISPATCHERS:
+        return
+
+    def encode(batch: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(batch) is _Deferred:
+            return batch
+        return stock(batch, *args, **kwargs)
+
+    encode.__wrapped__ = stock  # type: ignore[attr-defined]
+    _DISPATCHERS.add(encode)
+    setattr(module, name, encode)
+
+
+_DISPATCHERS: Final[set[Callable[..., Any]]] = set()
+
+
+_ENCODED_CLASSES: dict[type, type] = {}
+
+
+def _encoded_http_class(base: type) -> type:
+    """Subclass a stock OTLP/HTTP exporter so that its ``export`` sends the direct encoder's bytes."""
+
+    class EncodedHTTPExporter(base):  # type: ignore[misc]
+        def __init__(self, encode: Callable[[Any], bytes], **kwargs: Any) -> None:
+            self._foundation_telemetry_encode = encode
+            super().__init__(**kwargs)
+
+        def export(self, batch: Any, *args: Any, **kwargs: Any) -> Any:
+            return super().export(
+                _Deferred(batch, self._foundation_telemetry_encode), *args, **kwargs
+            )
+
+    # The stock name: health(), skip counts and debug logs name components by class.
+    EncodedHTTPExporter.__name__ = EncodedHTTPExporter.__qualname__ = base.__name__
+    return EncodedHTTPExporter
+
+
+class _EncodedStub:
+    """A gRPC ``Export`` stub that sends request bytes as they are (identity serialiser)."""
+
+    def __init__(self, channel: Any, method: str, response_type: Any) -> None:
+        self.Export = channel.unary_unary(
+            method, request_serializer=None, response_deserializer=response_type.FromString
+        )
+
+
+def _encoded_grpc_class(base: type) -> type:
+    """Subclass a stock OTLP/gRPC exporter so that it sends the direct encoder's bytes.
+
+    The stock mixin's ``_export`` keeps its retries, backoff, deadline and reconnection; only
+    the request (``_translate_data``) and the stub (``_initialize_channel_and_stub``, also
+    called when the mixin reconnects) change.
+    """
+
+    class EncodedGrpcExporter(base):  # type: ignore[misc]
+        def __init__(
+            self, encode: Callable[[Any], bytes], method: str, response_type: Any, **kwargs: Any
+        ) -> None:
+            self._foundation_telemetry_encode = encode
+            self._foundation_telemetry_method = method
+            self._foundation_telemetry_response = response_type
+            super().__init__(**kwargs)
+
+        def _translate_data(self, data: Any) -> bytes:
+            return self._foundation_telemetry_encode(data)
+
+        def _initialize_channel_and_stub(self) -> None:
+            super()._initialize_channel_and_stub()
+            self._client = _EncodedStub(
+                self._channel,
+                self._foundation_telemetry_method,
+                self._foundation_telemetry_response,
+            )
+
+    # The stock name: health(), skip counts and debug logs name components by class.
+    EncodedGrpcExporter.__name__ = EncodedGrpcExporter.__qualname__ = base.__name__
+    return EncodedGrpcExporter
+
+
+def _encoded_class(base: type, build: Callable[[type], type]) -> type:
+    cls = _ENCODED_CLASSES.get(base)
+    if cls is None:
+        cls = _ENCODED_CLASSES[base] = build(base)
+    return cls
+
+
+def _grpc_parts(signal: str) -> tuple[type, Any]:
+    if signal == "traces":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+            ExportTraceServiceResponse,
+        )
+
+        return OTLPSpanExporter, ExportTraceServiceResponse
+    if signal == "metrics":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+        from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+            ExportMetricsServiceResponse,
+        )
+
+        return OTLPMetricExporter, ExportMetricsServiceResponse
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+
+    return OTLPLogExporter, ExportLogsServiceResponse
+
+
+def encoded_grpc_exporter(signal: str, encode: Callable[[Any], bytes], **kwargs: Any) -> Any:
+    """Build the stock OTLP/gRPC exporter of *signal*, sending ``encode(batch)`` as the request.
+
+    Args:
+        signal: ``"traces"``, ``"metrics"`` or ``"logs"``.
+        encode: Turns what the exporter is given (spans, ``MetricsData``, log records) into the
+            serialised ``Export*ServiceRequest``.
+        **kwargs: The stock exporter's own arguments (endpoint, headers, timeout...).
+    """
+    base, response_type = _grpc_parts(signal)
+    service = response_type.DESCRIPTOR.file.services_by_name
+    (name,) = (full.full_name for full in service.values())
+    cls = _encoded_class(base, _encoded_grpc_class)
+    return cls(encode=encode, method=f"/{name}/Export", response_type=response_type, **kwargs)
+
+
+def encoded_http_exporter(signal: str, encode: Callable[[Any], bytes], **kwargs: Any) -> Any:
+    """Build the stock OTLP/HTTP exporter of *signal*, posting ``encode(batch)`` as the body.
+
+    Traces and logs only: the stock metric exporter counts and splits the request message
+    itself, so *signal* ``"metrics"`` returns the stock exporter, encoding as it always does.
+    """
+    if signal == "metrics":
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        return OTLPMetricExporter(**kwargs)
+    if signal == "traces":
+        from opentelemetry.exporter.otlp.proto.http import trace_exporter
+
+        base: type = trace_exporter.OTLPSpanExporter
+        _dispatching(trace_exporter, "encode_spans")
+    else:
+        from opentelemetry.exporter.otlp.proto.http import _log_exporter
+
+        base = _log_exporter.OTLPLogExporter
+        _dispatching(_log_exporter, "encode_logs")
+    return _encoded_class(base, _encoded_http_class)(encode=encode, **kwargs)

@@ -15,7 +15,7 @@ from typing import Final
 from .. import _state
 from ._ledger import SkipReason
 
-__all__ = ["classify", "process_exiting", "set_exiting"]
+__all__ = ["classify", "exit_sequence_ran", "process_exiting", "set_exiting"]
 
 _SHUTDOWN: Final = _state.shutdown  # its ``exiting`` field: the exit sequence has started
 
@@ -47,6 +47,15 @@ def set_exiting(value: bool = True) -> None:
 def process_exiting() -> bool:
     """Return whether the process is in its exit sequence or finalizing."""
     return _SHUTDOWN.exiting or sys.is_finalizing()
+
+
+def exit_sequence_ran() -> bool:
+    """Whether the exit (or pytest session-finish) shutdown ran, or the process is exiting.
+
+    Components it shut down drop what still arrives (counted); a component shut down by anyone
+    else keeps handing items to the SDK, which has its own "already shut down" handling.
+    """
+    return _SHUTDOWN.exited or _SHUTDOWN.exiting or sys.is_finalizing()
 
 
 def classify(error: BaseException) -> SkipReason:

@@ -3,9 +3,10 @@
 Silent unless debug mode is on (``FOUNDATION_TELEMETRY_DEBUG=1`` or :func:`set_debug`). Messages go
 to the ``foundation_telemetry.defensive`` logger, which never propagates to the root logger (where
 an OpenTelemetry ``LoggingHandler`` may feed the very pipeline that is failing) and writes to the
-*current* ``sys.stderr`` only when it is open and the interpreter is not finalizing. The SDK's own
-diagnostics (``opentelemetry.sdk``/``opentelemetry.exporter`` loggers) are routed the same way by
-:func:`guard_sdk_diagnostics`, so they neither reach ``lastResort`` nor re-enter the log pipeline.
+*current* ``sys.stderr`` only when it is open and the interpreter is not finalizing. For the
+pipelines ``configure()`` builds, the SDK's own diagnostics (``opentelemetry.sdk``/
+``opentelemetry.exporter`` loggers) also go this way (:func:`guard_sdk_diagnostics`), so they never
+reach ``lastResort``; they still propagate to the application's handlers.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from ._ledger import SkipReason, count_skip, subscribe_skips
 
 __all__ = [
     "LOGGER_NAME",
+    "SDK_LOGGERS",
     "debug_enabled",
     "guard_sdk_diagnostics",
     "set_debug",
 ]
 
 LOGGER_NAME = "foundation_telemetry.defensive"
-_SDK_LOGGERS = ("opentelemetry.sdk", "opentelemetry.exporter")
+SDK_LOGGERS = ("opentelemetry.sdk", "opentelemetry.exporter")
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 
 # Debug mode and the pairs already logged are _state.debug's fields (a fork resets them there).
@@ -151,17 +153,18 @@ _sdk_handler = _SdkDiagnosticsHandler()
 
 
 def guard_sdk_diagnostics() -> None:
-    """Route the SDK's and exporters' own loggers through the debug path (idempotent).
+    """Route the SDK's and exporters' own loggers through the debug path too (idempotent).
 
-    They stop propagating to the root logger: without a handler there they would print through
-    ``logging.lastResort`` (the stderr noise at exit), and with an OpenTelemetry ``LoggingHandler``
-    there they would re-enter the log pipeline that produced them.
+    ``configure()`` calls it for the pipeline it builds; wrapping a component alone never does.
+    The loggers keep propagating (``caplog``, ``assertLogs`` and the application's handlers see
+    every SDK warning); having a handler of their own means a warning with no handler on the root
+    logger no longer prints through ``logging.lastResort`` (the stderr noise at exit). That the
+    records do not re-enter the log pipeline through our ``LoggingHandler`` is the handler's job.
     """
-    for name in _SDK_LOGGERS:
+    for name in SDK_LOGGERS:
         logger = logging.getLogger(name)
         if _sdk_handler not in logger.handlers:
             logger.addHandler(_sdk_handler)
-        logger.propagate = False
 
 
 subscribe_skips(_on_skip)

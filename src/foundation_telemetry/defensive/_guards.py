@@ -16,35 +16,94 @@ from typing import Any, Generic, TypeVar
 
 from opentelemetry import context as otel_context
 
+from .. import _state
 from .._otel import _internals
 from . import _shutdown
 from ._batch import Batching
-from ._bounded import BoundedCall, Deadline
-from ._debug import guard_sdk_diagnostics
+from ._bounded import BoundedCall, CallWorker, Deadline
+from ._breaker import Breaker
+from ._classify import classify, exit_sequence_ran
 from ._ledger import SkipReason, count_skip, mark_shutdown, set_component_state
 from ._policy import contain
+from ._skip_metric import ComponentName
 
-__all__ = ["GuardedComponent", "GuardedExporter", "component_name"]
+__all__ = [
+    "GuardedComponent",
+    "GuardedExporter",
+    "Transparent",
+    "component_name",
+    "require_methods",
+]
 
 R = TypeVar("R")
 _COUNTED: Any = object()  # a bounded export that timed out and was already counted
 _SUPPRESS_KEY = _internals.SUPPRESS_INSTRUMENTATION_KEY
+_LEDGER = _state.ledger  # its ``last_dropped`` and ``rejections`` fields
+# Failures that say the backend is not there (they open the breaker); others say nothing of it.
+_UNAVAILABLE = frozenset({SkipReason.BACKEND_UNAVAILABLE, SkipReason.TIMEOUT})
 
 
 def component_name(inner: object, name: str | None) -> str:
-    """Return *name*, or a readable default derived from the wrapped object's class."""
+    """Return *name*, or a readable default derived from the wrapped object's class.
+
+    The name belongs to no pipeline until ``configure()`` adopts the wrapper (its skips then
+    count in that pipeline's ``foundation.telemetry.skipped`` metric).
+    """
     if name is not None:
         if not isinstance(name, str) or not name:
             msg = f"`name` must be a non-empty string, got {name!r}."
             raise ValueError(msg)
-        return name
-    return type(inner).__name__
+        return ComponentName(name)
+    return ComponentName(type(inner).__name__)
+
+
+def require_methods(inner: object, argument: str, kind: str, methods: tuple[str, ...]) -> None:
+    """Accept any object with *kind*'s methods (the SDK duck-types its components too).
+
+    Raises:
+        TypeError: *inner* lacks one of *methods*; the message names the argument and them.
+    """
+    missing = [m for m in methods if not callable(getattr(inner, m, None))]
+    if inner is None or missing:
+        needs = f" (an object with {', '.join(methods)})" if methods else ""
+        lacks = f" without {', '.join(missing)}" if missing else ""
+        msg = f"`{argument}` must be a {kind}{needs}, got {type(inner).__name__}{lacks}."
+        raise TypeError(msg)
+
+
+class Transparent:
+    """What makes a wrapper stand in for the wrapped component wherever the SDK or a user looks.
+
+    Attributes the wrapper does not define are read from the wrapped object
+    (``reader.exporter``, ``processor.span_exporter``); ``isinstance`` sees the wrapped class as
+    well as the wrapper's own.
+    """
+
+    _inner_obj: object
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        inner = self.__dict__.get("_inner_obj")
+        return type(self) if inner is None else type(inner)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names the wrapper lacks; dunders and our own fields never forward.
+        if name.startswith("__") or name == "_inner_obj":
+            raise AttributeError(name)
+        return getattr(self._inner_obj, name)
 
 
 def _deadline(timeout_millis: float | None = None) -> Deadline:
-    """Return the budget for one flush or shutdown, capped by a coordinated deadline."""
+    """Return the budget for one flush or shutdown, capped by a coordinated deadline.
+
+    Without *timeout_millis*, a coordinated shutdown's own deadline is the budget; once the exit
+    sequence ran, nothing waits past its deadline.
+    """
+    active = _shutdown.active_deadline()
+    if timeout_millis is None and active is not None:
+        return active
     budget = _shutdown.default_timeout() if timeout_millis is None else timeout_millis / 1000
-    return Deadline(budget).earliest(_shutdown.active_deadline())
+    return Deadline(budget).earliest(active).earliest(_shutdown.exit_deadline())
 
 
 def _exporter_of(inner: object) -> object:
@@ -67,8 +126,12 @@ def _worker_outlived_shutdown(inner: object) -> bool:
     )
 
 
-class GuardedComponent:
+class GuardedComponent(Transparent):
     """Shutdown and flush handling shared by the processor and reader wrappers."""
+
+    # Whether shutting down delivers something of its own (a reader's final collection), lost
+    # when the shutdown is abandoned even though nothing was queued.
+    _final_delivery = False
 
     def _init_guard(self, inner: object, name: str | None) -> None:
         self._name = component_name(inner, name)
@@ -80,10 +143,11 @@ class GuardedComponent:
         self._stock_queue = _internals.stock_batch_queue(inner)
         self._queue_max = _internals.stock_batch_capacity(inner) or 0
         self._closed = False
+        self._drop_late = False
         self._guard_lock = threading.Lock()
         self._shutdown_call: BoundedCall[Any] | None = None
         self._timeout_noted = False
-        guard_sdk_diagnostics()
+        self._settled = False  # a shutdown was waited for to its end: never wait again
         mark_shutdown(False)
         _shutdown.register_component(self)
 
@@ -92,14 +156,31 @@ class GuardedComponent:
         """Name used for this component in skip counts and ``health()``."""
         return self._name
 
+    def held_exporter(self) -> object:
+        """Return the exporter the wrapped processor or reader holds (``None`` when unknown)."""
+        return _exporter_of(self._inner_obj)
+
     def _inner_shutdown(self, timeout_millis: float) -> None:
         raise NotImplementedError
 
     def _inner_flush(self, timeout_millis: float) -> bool:
         raise NotImplementedError
 
-    def _dropped(self, item: str | None, count: int = 1) -> None:
-        """Count an item arriving after shutdown."""
+    def _drops_late_items(self) -> bool:
+        """Whether an item arriving now is dropped: shut down by our coordinator or at exit."""
+        return self._closed and (self._drop_late or exit_sequence_ran())
+
+    def _dropped(self, item: str | None, count: int = 1, *, source: object = None) -> None:
+        """Count an item arriving after shutdown, once however many wrappers see *source*.
+
+        A provider hands the same span (or log record) to each of its processors in turn on
+        the same thread; the first wrapper counts it, the others recognise it.
+        """
+        if source is not None:
+            last = _LEDGER.last_dropped
+            if getattr(last, "item", None) is source:
+                return
+            last.item = source
         count_skip(self._name, SkipReason.SHUTDOWN, count, item=item)
 
     def _stock_queue_full(self) -> bool:
@@ -116,24 +197,48 @@ class GuardedComponent:
         """Whether shutdown was already started (by anyone)."""
         return self._shutdown_call is not None
 
-    def start_shutdown(self) -> BoundedCall[Any]:
-        """Start (once) the wrapped component's shutdown on a helper thread and return the call."""
+    @property
+    def shutdown_call(self) -> BoundedCall[Any] | None:
+        """The shutdown started (by anyone), if one was."""
+        return self._shutdown_call
+
+    def start_shutdown(self, *, coordinated: bool = True) -> BoundedCall[Any]:
+        """Start (once) the wrapped component's shutdown on a helper thread and return the call.
+
+        Args:
+            coordinated: ``True`` (our shutdown coordinator): items arriving later are dropped
+                and counted. ``False`` (the SDK or the user called ``shutdown()``): they still
+                go to the wrapped component, as they would without the wrapper.
+        """
         with self._guard_lock:
             if self._shutdown_call is None:
                 self._closed = True
+                self._drop_late = coordinated
                 budget = _deadline().remaining() or 0.0
+                exporter = _exporter_of(self._inner_obj)
+                if isinstance(exporter, GuardedExporter):
+                    exporter.final_attempt()  # one attempt for the final export, no back-off
 
                 def run() -> None:
                     with _suppressed():
                         self._inner_shutdown(budget * 1000)
 
-                self._shutdown_call = BoundedCall(run, f"{self._name}-shutdown").start()
+                # Stored before it starts: an interrupt inside start() (Thread.start waits for
+                # the thread) must still find the call, to count what it abandons.
+                self._shutdown_call = BoundedCall(run, f"{self._name}-shutdown")
+                self._shutdown_call.start()
             return self._shutdown_call
 
     def start_flush(self, deadline: Deadline) -> BoundedCall[Any] | None:
-        """Start a flush on a helper thread; ``None`` once shut down."""
+        """Start a flush on a helper thread; ``None`` once shut down.
+
+        A flush asks for delivery now: an open breaker lets its next export probe at once.
+        """
         if self._closed:
             return None
+        exporter = _exporter_of(self._inner_obj)
+        if isinstance(exporter, GuardedExporter):
+            exporter.probe_now()
         millis = (deadline.remaining() or 0.0) * 1000
 
         def run() -> bool:
@@ -154,8 +259,12 @@ class GuardedComponent:
             return True
         return call.error is None and _worker_outlived_shutdown(self._inner_obj)
 
-    def note_timeout(self, call: BoundedCall[Any]) -> None:
-        """Count (once) the items an abandoned shutdown leaves in the component."""
+    def mark_settled(self) -> None:
+        """Record that a shutdown was waited for (finished or abandoned): later calls return."""
+        self._settled = True
+
+    def note_timeout(self, call: BoundedCall[Any], reason: SkipReason = SkipReason.TIMEOUT) -> None:
+        """Count (once) the items an abandoned shutdown leaves in the component, as *reason*."""
         with self._guard_lock:
             if self._timeout_noted:
                 return
@@ -165,7 +274,7 @@ class GuardedComponent:
             # Our own processor hands over exactly what it gives up on, once.
             lost = inner.abandon()
             if lost:
-                count_skip(self._name, SkipReason.TIMEOUT, lost, item="shutdown")
+                count_skip(self._name, reason, lost, item="shutdown")
             return
         queued = _internals.stock_batch_queued(inner)
         exporter = _exporter_of(inner)
@@ -174,10 +283,10 @@ class GuardedComponent:
             lost = (queued or 0) + exporter.claim_inflight()
         else:
             lost = max(queued or 0, 1)  # unknown contents: at least what it was holding
-        if not lost and queued is None:
-            lost = 1  # no queue to inspect (a reader's final collection): one lost delivery
+        if not lost and queued is None and self._final_delivery:
+            lost = 1  # a reader's final collection, not exported: one lost delivery
         if lost:
-            count_skip(self._name, SkipReason.TIMEOUT, lost, item="shutdown")
+            count_skip(self._name, reason, lost, item="shutdown")
 
     def abort_exporters(self) -> None:
         """Shut down the wrapped component's own defensive exporter now (ends retry back-off)."""
@@ -186,9 +295,21 @@ class GuardedComponent:
             exporter.abort()
 
     def _bounded_shutdown(self, timeout_millis: float | None = None) -> None:
-        """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising."""
+        """``shutdown()`` for the SDK: start or join the shutdown, bounded, never raising.
+
+        A shutdown already waited for (by the coordinator or an earlier call) is not waited for
+        again. Called at exit before our own exit hook ran (an SDK ``shutdown_on_exit`` hook
+        registered later than ours), it runs the whole exit sequence first, so every provider
+        shuts down at once within one deadline instead of one full budget after another.
+        """
+        if self._settled:
+            return
         try:
-            call = self.start_shutdown()
+            if _shutdown.exit_started() and not _shutdown.exit_sequence_ran():
+                _shutdown.run_exit_sequence()
+                if self._settled:
+                    return
+            call = self.start_shutdown(coordinated=False)
             # Never longer than the configured shutdown budget, whatever the SDK caller passes.
             deadline = _deadline(timeout_millis).earliest(_deadline())
             budget = deadline.remaining() or 0.0
@@ -201,6 +322,8 @@ class GuardedComponent:
                 self.note_timeout(call)
         except BaseException as error:  # noqa: BLE001 - shutdown never raises
             contain(self._name, error, item="shutdown")
+        finally:
+            self._settled = True
 
     def _bounded_flush(self, timeout_millis: float | None) -> bool:
         """``force_flush()`` for the SDK: bounded by *timeout_millis*, never raising."""
@@ -231,7 +354,7 @@ class _suppressed:
         otel_context.detach(self._token)
 
 
-class GuardedExporter(Generic[R]):
+class GuardedExporter(Transparent, Generic[R]):
     """Export, shutdown and flush handling shared by the three exporter wrappers."""
 
     def _init_guard(
@@ -257,16 +380,18 @@ class GuardedExporter(Generic[R]):
         self._closed = False
         self._aborted = False
         self._state = "idle"
-        self._inflight: BoundedCall[Any] | None = None
+        self._hung: BoundedCall[Any] | None = None  # an export abandoned at its deadline
         self._inflight_batch: Any = None
         self._claimed: Any = None  # the in-flight batch an abandoned shutdown counted
+        self._claim_lock = threading.Lock()  # a batch is counted by the processor or by us
         # Open, unbounded and healthy ("ok"): a success needs no bookkeeping at all.
         self._fast = False
         self._inner_export: Callable[[Any], R] = self._export_inner
         self._stop_lock = threading.Lock()
         self._stop_call: BoundedCall[Any] | None = None
+        self._breaker = Breaker(self._name)
+        self._worker = CallWorker(f"{self._name}-export")  # bounded exports run there
         set_component_state(self._name, "idle")
-        guard_sdk_diagnostics()
         _shutdown.register_exporter(self)
 
     @property
@@ -282,7 +407,10 @@ class GuardedExporter(Generic[R]):
     def _after_fork(self) -> None:
         """Forget the parent's locks and in-flight exports (called in a forked child)."""
         self._stop_lock = threading.Lock()
-        self._inflight = None
+        self._claim_lock = threading.Lock()
+        self._hung = None
+        self._worker.reinit_after_fork()
+        self._breaker.reinit_after_fork()
         if self._state == "hung":
             self._set_state("idle")
 
@@ -320,11 +448,37 @@ class GuardedExporter(Generic[R]):
             return result
         return self._export_result(batch, result)
 
+    @property
+    def breaker_state(self) -> str:
+        """The backend-down breaker: ``closed``, ``open`` or ``half_open`` (one probe running)."""
+        return self._breaker.state
+
+    def probe_now(self) -> None:
+        """Let the next export reach the backend even while the breaker waits out its back-off."""
+        self._breaker.probe_now()
+
+    def final_attempt(self) -> None:
+        """Let the exports still to come make one attempt each, without retry back-off.
+
+        Called when the processor or reader holding this exporter starts shutting down, so a
+        final flush against a backend that refuses connections ends at once instead of retrying.
+        """
+        self._breaker.quiet = True  # the events would only arrive after their pipeline closed
+        _internals.end_exporter_retries(self._inner_obj)
+
     def _export_slow(self, batch: Any) -> R:
         if self._closed:
             self._skip(SkipReason.TIMEOUT if self._aborted else SkipReason.SHUTDOWN, batch)
             return self._failure
+        hung = self._hung
+        if hung is not None and not hung.done:  # an abandoned export still hangs
+            self._skip(SkipReason.TIMEOUT, batch)
+            return self._failure
+        if not self._breaker.admit():
+            self._skip(SkipReason.BACKEND_UNAVAILABLE, batch)
+            return self._failure
         self._inflight_batch = batch
+        rejections = _LEDGER.rejections
         try:
             if self._export_timeout is None:
                 result = self._inner_export(batch)
@@ -333,11 +487,21 @@ class GuardedExporter(Generic[R]):
         except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
             return self._export_raised(batch, error)
         self._inflight_batch = None
+        if result is not self._success and _LEDGER.rejections != rejections:
+            return self._export_rejected(batch, result)
         return self._export_result(batch, result)
+
+    def _export_rejected(self, batch: Any, result: R) -> R:
+        """Count a batch the backend refused as misconfigured; the breaker stays closed."""
+        self._breaker.record(available=True)
+        self._set_state("failing")
+        self._skip(SkipReason.REJECTED, batch)
+        return result
 
     def _export_raised(self, batch: Any, error: BaseException) -> R:
         """Count a batch lost to *error*; re-raise only under the interrupt policy."""
         self._inflight_batch = None
+        self._breaker.record(available=classify(error) not in _UNAVAILABLE)
         self._set_state("failing", error)
         if self._claimed is batch:  # an abandoned shutdown already counted this batch
             return self._failure
@@ -353,27 +517,37 @@ class GuardedExporter(Generic[R]):
     def _export_result(self, batch: Any, result: Any) -> R:
         """Handle anything but a success from a healthy exporter: state, counts, the result."""
         if result is self._success:
+            self._breaker.record(available=True)
             self._set_state("ok")
             return result
-        if result is _COUNTED or self._claimed is batch:
+        if result is _COUNTED:
+            self._breaker.record(available=False)
             return self._failure
-        if not isinstance(result, type(self._failure)):  # e.g. None: not an export result
-            self._set_state("failing")
-            self._skip(SkipReason.CONTRACT_VIOLATION, batch)
+        if self._claimed is batch:
             return self._failure
+        if not isinstance(result, type(self._failure)):
+            # Not an export result (None, True, a mock): handed back as is, like the SDK does;
+            # only an explicit False says the batch was lost.
+            self._breaker.record(available=True)
+            if result is False:
+                self._set_state("failing")
+                self._skip(SkipReason.CONTRACT_VIOLATION, batch)
+            return result  # type: ignore[no-any-return]
         reason = SkipReason.TIMEOUT if self._aborted else SkipReason.BACKEND_UNAVAILABLE
         if self._closed and not self._aborted:
             reason = SkipReason.SHUTDOWN
+        self._breaker.record(available=False)
         self._set_state("failing")
         self._skip(reason, batch)
         return result
 
     def claim_inflight(self) -> int:
         """Return the size of the batch being exported now, which its caller counts instead."""
-        batch = self._inflight_batch
-        if batch is None:
-            return 0
-        self._claimed = batch
+        with self._claim_lock:
+            batch = self._inflight_batch
+            if batch is None:
+                return 0
+            self._claimed = batch
         return int(self._safe(self._count, batch, 1))
 
     def _skip(self, reason: SkipReason, batch: Any) -> None:
@@ -389,16 +563,27 @@ class GuardedExporter(Generic[R]):
             return default
 
     def _export_bounded(self, batch: Any) -> Any:
-        inflight = self._inflight
-        if inflight is not None and not inflight.done:
+        """Export on the worker thread, waited for until the export deadline.
+
+        Concurrent exports (a ``SimpleSpanProcessor`` on several threads) queue behind each
+        other; only while an export abandoned at its deadline still hangs are new ones counted
+        instead of queued behind it.
+        """
+        hung = self._hung
+        if hung is not None and not hung.done:
             self._skip(SkipReason.TIMEOUT, batch)
             return _COUNTED
-        call = BoundedCall(lambda: self._inner_export(batch), f"{self._name}-export").start()
-        self._inflight = call
+        call = self._worker.submit(lambda: self._inner_export(batch))
         deadline = Deadline(self._export_timeout).earliest(_shutdown.active_deadline())
         if not call.wait(deadline):
+            call.cancel()  # still queued behind another export: it never runs
+            self._hung = call
             self._set_state("hung")
-            self._skip(SkipReason.TIMEOUT, batch)
+            with self._claim_lock:  # unless an abandoning processor counted it already
+                claimed = self._claimed is batch
+                self._inflight_batch = None
+            if not claimed:
+                self._skip(SkipReason.TIMEOUT, batch)
             return _COUNTED
         if call.error is not None:
             raise call.error
@@ -416,6 +601,8 @@ class GuardedExporter(Generic[R]):
                 return None
             self._closed = True
             self._fast = False
+            self._breaker.quiet = True
+            self._worker.close()
             self._stop_call = BoundedCall(self._inner_shutdown, f"{self._name}-shutdown").start()
             return self._stop_call
 

@@ -36,6 +36,7 @@ class SkipReason(enum.Enum):
     """Why a telemetry item was not delivered."""
 
     BACKEND_UNAVAILABLE = "backend_unavailable"
+    REJECTED = "rejected"
     SHUTDOWN = "shutdown"
     INTERPRETER_FINALIZING = "interpreter_finalizing"
     RESOURCE_CLOSED = "resource_closed"

@@ -4,7 +4,9 @@ The SDK's ``LoggingHandler.emit`` has no ``try``/``except`` (an error anywhere i
 the pipeline propagates out of the application's ``logging.warning()``, even from ``__del__`` at
 teardown), and its ``flush`` starts a thread on every call, which fails with a traceback when
 ``logging.shutdown()`` flushes during interpreter finalization on some Python releases.
-:class:`DefensiveLoggingHandler` contains and counts emit failures and never flushes at exit.
+:class:`DefensiveLoggingHandler` contains and counts emit failures and never flushes at exit. It
+leaves out the SDK's and our own diagnostic loggers, which propagate to the root logger it sits on:
+a warning about a failing log pipeline must not be fed back into that pipeline.
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ from typing import Any, final
 from .._otel._compat import LoggingHandler
 from ._bounded import BoundedCall
 from ._classify import process_exiting
+from ._debug import LOGGER_NAME, SDK_LOGGERS
 from ._ledger import SkipReason, count_skip
 from ._policy import contain
 
 __all__ = ["DefensiveLoggingHandler"]
 
 _COMPONENT = "LoggingHandler"
+_DIAGNOSTIC_LOGGERS = (*SDK_LOGGERS, LOGGER_NAME)
+
+
+def _is_diagnostic(name: str) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in _DIAGNOSTIC_LOGGERS)
 
 
 @final
@@ -37,6 +45,8 @@ class DefensiveLoggingHandler(LoggingHandler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Bridge *record* into the log pipeline; count and swallow any failure."""
+        if _is_diagnostic(record.name):
+            return
         if process_exiting():
             count_skip(_COMPONENT, SkipReason.INTERPRETER_FINALIZING, item=record.name)
             return

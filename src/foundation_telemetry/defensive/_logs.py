@@ -20,7 +20,7 @@ from .._otel._compat import (
     log_enabled,
 )
 from ._batch import Batching
-from ._guards import GuardedComponent, GuardedExporter
+from ._guards import GuardedComponent, GuardedExporter, require_methods
 from ._ledger import SkipReason, count_skip
 from ._policy import contain
 
@@ -45,9 +45,9 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
     """
 
     def __init__(self, processor: LogRecordProcessor, *, name: str | None = None) -> None:
-        if not isinstance(processor, LogRecordProcessor):
-            msg = f"`processor` must be a LogRecordProcessor, got {type(processor).__name__}."
-            raise TypeError(msg)
+        require_methods(
+            processor, "processor", "LogRecordProcessor", ("on_emit", "shutdown", "force_flush")
+        )
         self._processor = processor
         self._init_guard(processor, name)
         if self._stock_queue is not None:  # only stock batch processors pay for the watch
@@ -59,9 +59,13 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
         return self._processor
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
-        """Forward ``on_emit``; count and swallow any failure; after shutdown, count the drop."""
-        if self._closed:
-            self._dropped(_safe_describe(log_record))
+        """Forward ``on_emit``; count and swallow any failure.
+
+        After shutdown the record goes on to the processor or is dropped and counted, as for
+        spans (:meth:`DefensiveSpanProcessor.on_end`).
+        """
+        if self._drops_late_items():
+            self._dropped(_safe_describe(log_record), source=log_record)
             return
         try:
             self._processor.on_emit(log_record)
@@ -127,9 +131,7 @@ class DefensiveLogExporter(GuardedExporter[LogRecordExportResult], LogRecordExpo
         name: str | None = None,
         export_timeout: float | None = None,
     ) -> None:
-        if not isinstance(exporter, LogRecordExporter):
-            msg = f"`exporter` must be a LogRecordExporter, got {type(exporter).__name__}."
-            raise TypeError(msg)
+        require_methods(exporter, "exporter", "LogRecordExporter", ())
         self._exporter = exporter
         self._init_guard(
             exporter,
@@ -138,7 +140,8 @@ class DefensiveLogExporter(GuardedExporter[LogRecordExportResult], LogRecordExpo
             LogRecordExportResult.SUCCESS,
             LogRecordExportResult.FAILURE,
         )
-        self._inner_export = exporter.export  # no extra frame on the hot path
+        # No extra frame on the hot path; an exporter without export() fails (counted) on use.
+        self._inner_export = getattr(exporter, "export", self._export_inner)
 
     @property
     def wrapped(self) -> LogRecordExporter:

@@ -3,14 +3,14 @@
 The reader wrapper is a real ``MetricReader`` registered with the ``MeterProvider`` in place of
 the wrapped one; it hands the wrapped reader a guarded collect callback, so an observable callback
 raising anything (even ``SystemExit``) is counted and the reader's thread survives. It also wraps
-a ``PeriodicExportingMetricReader``'s exporter, installs ``foundation.telemetry.skipped`` on its
-provider, and after ``fork()`` gives the child fresh aggregation state instead of the parent's
+a ``PeriodicExportingMetricReader``'s exporter, and after ``fork()`` gives the child fresh aggregation state instead of the parent's
 (without touching the SDK's locks). The SDK's reader hooks it needs are in ``_otel._internals``.
 """
 
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any, Final, final
 
@@ -35,16 +35,17 @@ from .._otel._internals import (
     reset_reader_storage,
 )
 from ._bounded import BoundedCall, Deadline
-from ._guards import GuardedComponent, GuardedExporter
+from ._guards import GuardedComponent, GuardedExporter, require_methods
 from ._ledger import SkipReason, count_skip
 from ._policy import contain
-from ._skip_metric import install_skip_metric
 
 __all__ = ["DefensiveMetricExporter", "DefensiveMetricReader"]
 
 CollectCallback = Callable[..., "MetricsData | None"]
 # How long a forked child waits for its fresh metric storage (microseconds unless a lock is stuck).
 _FORK_RESET_BUDGET: Final = 0.5
+# Which wrapper registered each wrapped reader with a provider.
+_REGISTERED: Final[weakref.WeakKeyDictionary[Any, Any]] = weakref.WeakKeyDictionary()
 
 
 def _data_points(data: MetricsData) -> int:
@@ -156,10 +157,10 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
         name: Component name in skip counts; default: the reader's class name.
     """
 
+    _final_delivery = True
+
     def __init__(self, reader: MetricReader, *, name: str | None = None) -> None:
-        if not isinstance(reader, MetricReader):
-            msg = f"`reader` must be a MetricReader, got {type(reader).__name__}."
-            raise TypeError(msg)
+        require_methods(reader, "reader", "MetricReader", ("collect", "shutdown", "force_flush"))
         super().__init__()
         self._reader = reader
         copy_reader_preferences(reader, self)
@@ -176,17 +177,35 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
         return self._reader
 
     def collect_callback_set(self, func: CollectCallback | None) -> None:
-        """Hand the wrapped reader a guarded version of the provider's collect callback."""
+        """Hand the wrapped reader a guarded version of the provider's collect callback.
+
+        Raises:
+            Exception: the wrapped reader is registered already through another open wrapper
+                of the user's (the SDK refuses a bare reader given to two providers the same way).
+        """
+        if func is not None:
+            other = _REGISTERED.get(self._reader)
+            # configure() may move a reader to the pipeline that replaces its own: allowed.
+            if other is not None and other is not self and other.refuses_second_registration():
+                msg = (
+                    f"MetricReader {self._reader} has been registered already in other "
+                    "MeterProvider instance"
+                )
+                raise Exception(msg)  # the SDK's own exception type and text
+            _REGISTERED[self._reader] = self
         self._provider_collect = func
         hand_collect_callback(self._reader, None if func is None else self._guarded_collect)
 
+    def refuses_second_registration(self) -> bool:
+        """Whether the reader this wrapper registered is still taken (open, not configure()'s)."""
+        return not self._closed and getattr(self._name, "pipeline", None) is None
+
     def meter_provider_set(self, meter_provider: MeterProvider) -> None:
-        """Tell the wrapped reader its provider; install the skip metric on the provider."""
+        """Tell the wrapped reader its provider."""
         try:
             hand_meter_provider(self._reader, meter_provider)
         except Exception as error:  # noqa: BLE001 - internal metrics are optional
             contain(self._name, error, item="set_meter_provider")
-        install_skip_metric(meter_provider)
 
     def _guarded_collect(self, reader: Any, timeout_millis: float = 10_000) -> MetricsData | None:
         func = self._provider_collect

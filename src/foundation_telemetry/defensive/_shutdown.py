@@ -12,6 +12,8 @@ non-daemon threads were joined.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import threading
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Protocol, cast
@@ -24,7 +26,8 @@ from .._otel import _internals
 from .._otel._compat import LoggerProvider
 from ._bounded import BoundedCall, Deadline
 from ._classify import set_exiting
-from ._ledger import mark_shutdown
+from ._debug import guard_sdk_diagnostics
+from ._ledger import SkipReason, mark_shutdown
 from ._policy import contain
 
 __all__ = [
@@ -37,11 +40,16 @@ __all__ = [
     "adopt_components",
     "default_timeout",
     "ensure_exit_hook",
+    "exit_deadline",
+    "exit_sequence_ran",
+    "exit_started",
     "flush_all",
     "has_components",
     "register_component",
     "register_exporter",
     "register_for_exit",
+    "register_telemetry",
+    "run_exit_sequence",
     "set_shutdown_timeout",
     "shutdown_all",
     "shutdown_registered",
@@ -63,6 +71,10 @@ class Coordinated(Protocol):
     def shutdown_started(self) -> bool:
         """Whether shutdown was already started (by anyone)."""
 
+    @property
+    def shutdown_call(self) -> BoundedCall[Any] | None:
+        """The shutdown started (by anyone), if one was."""
+
     def start_shutdown(self) -> BoundedCall[Any]:
         """Start (or return the already started) shutdown of the wrapped component."""
 
@@ -72,8 +84,8 @@ class Coordinated(Protocol):
     def abandoned(self, call: BoundedCall[Any]) -> bool:
         """Whether the shutdown *call* gave up on work (unfinished, or its worker still stuck)."""
 
-    def note_timeout(self, call: BoundedCall[Any]) -> None:
-        """Count what *call* (an abandoned shutdown) leaves behind."""
+    def note_timeout(self, call: BoundedCall[Any], reason: SkipReason = ...) -> None:
+        """Count what *call* (an abandoned shutdown) leaves behind, as *reason*."""
 
 
 class Abortable(Protocol):
@@ -170,7 +182,8 @@ def _start_all(
     for owner, start in starts:
         try:
             call = start()
-        except BaseException:  # noqa: BLE001 - a broken component must not stop the others
+        except Exception:  # noqa: BLE001 - a broken component must not stop the others (an
+            # interrupt does stop the starting: the coordinator counts what was started)
             continue
         if call is not None:
             calls.append((owner, call))
@@ -215,13 +228,6 @@ def abort_point(deadline: Deadline, budget: float) -> Deadline:
     return deadline.minus(min(ABORT_GRACE, budget * 0.2))
 
 
-def _flush_starter(component: Any, deadline: Deadline) -> Callable[[], BoundedCall[Any] | None]:
-    def start() -> BoundedCall[Any] | None:
-        return component.start_flush(deadline)  # type: ignore[no-any-return]
-
-    return start
-
-
 def _provider_shutdown_starter(provider: Any) -> Callable[[], BoundedCall[Any] | None]:
     def start() -> BoundedCall[Any] | None:
         return BoundedCall(provider.shutdown, "provider-shutdown").start()
@@ -229,41 +235,108 @@ def _provider_shutdown_starter(provider: Any) -> Callable[[], BoundedCall[Any] |
     return start
 
 
-def _coordinate(
-    components: list[Any],
-    providers: list[Any],
-    timeout: float | None,
-    *,
-    flush: bool,
-    shutdown: bool,
-) -> bool:
-    budget = _SHUTDOWN.default_timeout if timeout is None else timeout
-    deadline = Deadline(budget)
-    previous, _SHUTDOWN.active_deadline = _SHUTDOWN.active_deadline, deadline
+# One group of a coordinated shutdown: its components, its providers and its budget in seconds.
+_Group = tuple[list[Any], list[Any], float]
+_Entry = tuple[Any, BoundedCall[Any], Deadline, float]
+
+
+def _start_groups(groups: list[_Group], entries: list[_Entry]) -> None:
+    """Start every group's shutdowns at once (into *entries*); each sees its group's deadline."""
+    for components, providers, budget in groups:
+        deadline = Deadline(budget).earliest(exit_deadline())
+        _SHUTDOWN.active_deadline = deadline
+        starts: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]] = [
+            (c, c.start_shutdown) for c in components if not c.shutdown_started
+        ]
+        starts += [(p, _provider_shutdown_starter(p)) for p in providers if p is not None]
+        entries += [(owner, call, deadline, budget) for owner, call in _start_all(starts)]
+
+
+def _latest(entries: list[_Entry]) -> Deadline:
+    latest = Deadline(0.0)
+    for _, _, deadline, _ in entries:
+        if deadline.at is None or (latest.at is not None and deadline.at > latest.at):
+            latest = deadline
+    return latest
+
+
+def _wait_groups(entries: list[_Entry], *, exiting: bool) -> BaseException | None:
+    """Wait for each group until its deadline, aborting its exporters a little before it.
+
+    Returns the interrupt (Ctrl-C) that stopped the waiting, if one did.
+    """
+    deadlines = sorted({id(e[2]): (e[2], e[3]) for e in entries}.values(), key=_deadline_key)
     try:
-        unfinished: list[tuple[Any, BoundedCall[Any]]] = []
-        if flush:
-            flushes = _start_all([(c, _flush_starter(c, deadline)) for c in components])
-            _wait_all(flushes, deadline)
-            unfinished += _settle(flushes)
-        if shutdown:
-            starts: list[tuple[Any, Callable[[], BoundedCall[Any] | None]]] = [
-                (c, c.start_shutdown) for c in components if not c.shutdown_started
-            ]
-            starts += [(p, _provider_shutdown_starter(p)) for p in providers if p is not None]
-            calls = _start_all(starts)
+        for index, (deadline, budget) in enumerate(deadlines):
+            calls = [(owner, call) for owner, call, d, _ in entries if d is deadline]
             # Abort a little before the deadline so that exports stuck in retry back-off end,
             # their processors finish, and everything still happens within the budget.
-            if not _wait_all(calls, abort_point(deadline, budget)):
-                abort_all_exporters()
-                _wait_all(calls, deadline)
-            left = _settle(calls, shutdown=True)
-            for owner, call in left:
-                note = getattr(owner, "note_timeout", None)
-                if note is not None:  # providers hold no items of their own: not counted
-                    note(call)
-            unfinished += left
-        return not unfinished
+            if _wait_all(calls, abort_point(deadline, budget)):
+                continue
+            for owner, call in calls:
+                abort = getattr(owner, "abort_exporters", None)
+                if abort is not None and not call.done:
+                    abort()
+            if exiting and index == len(deadlines) - 1:
+                abort_all_exporters()  # exporters no wrapped component holds, too
+            _wait_all(calls, deadline)
+    except BaseException as interrupt:  # noqa: BLE001 - Ctrl-C during shutdown: stop waiting
+        return interrupt
+    return None
+
+
+# After an interrupt, how long the shutdowns already running get to finish before what they
+# still hold is counted: those that were about to finish (most of them) lose nothing.
+_INTERRUPT_GRACE = 0.05
+
+
+def _grace(calls: list[tuple[Any, BoundedCall[Any]]]) -> None:
+    with contextlib.suppress(BaseException):  # a second Ctrl-C ends the grace, nothing else
+        _wait_all(calls, Deadline(_INTERRUPT_GRACE))
+
+
+def _deadline_key(item: tuple[Deadline, float]) -> float:
+    at = item[0].at
+    return float("inf") if at is None else at
+
+
+def _coordinate(groups: list[_Group], *, exiting: bool = False) -> bool:
+    """Shut every group down at once, each within its own budget, all from one start."""
+    previous = _SHUTDOWN.active_deadline
+    entries: list[_Entry] = []
+    try:
+        try:
+            _start_groups(groups, entries)
+            latest = _latest(entries)
+            if exiting:
+                _SHUTDOWN.exit_deadline = latest
+            _SHUTDOWN.active_deadline = latest
+            interrupt = _wait_groups(entries, exiting=exiting)
+        except BaseException as error:  # noqa: BLE001 - Ctrl-C before the waiting began
+            interrupt = error
+        calls = [(owner, call) for owner, call, _, _ in entries]
+        if interrupt is not None:  # a shutdown started just before the interrupt is counted too
+            listed = {id(owner) for owner, _ in calls}
+            calls += [
+                (c, c.shutdown_call)
+                for components, _, _ in groups
+                for c in components
+                if id(c) not in listed and c.shutdown_call is not None
+            ]
+            _grace(calls)
+            if exiting:  # nothing else waits at this exit: Ctrl-C means now
+                _SHUTDOWN.exit_deadline = Deadline(0.0)
+        left = _settle(calls, shutdown=True)
+        reason = SkipReason.TIMEOUT if interrupt is None else SkipReason.INTERRUPTED
+        for owner, call in left:
+            note = getattr(owner, "note_timeout", None)
+            if note is not None:  # providers hold no items of their own: not counted
+                note(call, reason)
+        for owner, _ in calls:
+            settled = getattr(owner, "mark_settled", None)
+            if settled is not None:
+                settled()
+        return not left and interrupt is None
     finally:
         _SHUTDOWN.active_deadline = previous
 
@@ -279,8 +352,9 @@ def shutdown_all(
     Every wrapped processor and reader of the providers is shut down (which exports what it still
     holds: batch processors drain their queue, periodic readers collect once more), each on its
     own helper thread, all at once; the providers' own ``shutdown()`` runs alongside. When the
-    budget is spent, waiting stops, what was left is counted as ``TIMEOUT`` and every open
-    exporter is shut down to interrupt retry back-off. Idempotent; never raises.
+    budget is spent, waiting stops, what was left is counted as ``TIMEOUT`` and the exporters of
+    the components left are shut down to interrupt retry back-off. Once the exit sequence ran, it
+    waits no longer than the exit deadline. Idempotent; never raises.
 
     Args:
         tracer_provider: An SDK ``TracerProvider`` (or ``None``).
@@ -294,7 +368,8 @@ def shutdown_all(
     providers = [tracer_provider, meter_provider, logger_provider]
     try:
         components = _providers_components(p for p in providers if p is not None)
-        return _coordinate(components, providers, timeout, flush=False, shutdown=True)
+        budget = _SHUTDOWN.default_timeout if timeout is None else timeout
+        return _coordinate([(components, providers, budget)])
     except BaseException:  # noqa: BLE001 - shutdown never raises into the application
         return False
     finally:
@@ -328,45 +403,113 @@ def flush_all(
         return False
 
 
+def register_telemetry(telemetry: Any) -> None:
+    """Have the exit sequence shut *telemetry*'s providers down within its own budget.
+
+    Every ``Telemetry`` registers (``configure()`` with or without ``set_global``, ``harden()``);
+    at exit each one's components get ``telemetry.settings.shutdown_timeout`` seconds, all
+    counted from the same start, so the exit takes as long as the largest budget, not their sum.
+    """
+    with _SHUTDOWN.lock:
+        _SHUTDOWN.telemetries.add(telemetry)
+    ensure_exit_hook()
+
+
 def register_for_exit(telemetry: Any) -> None:
     """Make *telemetry* (a ``Telemetry``) the one the exit sequence shuts down, with its budget.
 
-    The exit sequence then shuts down its three providers together with every other live wrapped
-    component, within ``telemetry.settings.shutdown_timeout`` seconds in total.
+    Its ``settings.shutdown_timeout`` also becomes the budget of wrapped components that no
+    registered ``Telemetry`` holds (:func:`set_shutdown_timeout`). The SDK's diagnostics become
+    ours too from here (``configure()``/``harden()`` pipelines only).
     """
+    guard_sdk_diagnostics()
     timeout = getattr(getattr(telemetry, "settings", None), "shutdown_timeout", None)
     if timeout is not None:
         set_shutdown_timeout(timeout)
     _SHUTDOWN.exit_telemetry = weakref.ref(telemetry)
-    ensure_exit_hook()
+    register_telemetry(telemetry)
+
+
+def exit_started() -> bool:
+    """Whether the interpreter's exit sequence has begun (``atexit`` hooks are running).
+
+    ``threading`` marks the main thread stopped before it runs the ``atexit`` hooks (on the main
+    thread), so this is also true inside the SDK's own exit hooks that run before ours. Other
+    threads still running while the interpreter joins them do not count as the exit.
+    """
+    if _SHUTDOWN.exiting:
+        return True
+    main = threading.main_thread()
+    return threading.current_thread() is main and not main.is_alive()
+
+
+def exit_sequence_ran() -> bool:
+    """Whether the exit (or pytest-finish) sequence already ran."""
+    return _SHUTDOWN.exited
+
+
+def exit_deadline() -> Deadline | None:
+    """Return the exit sequence's deadline once it started (later shutdowns wait no longer)."""
+    return cast("Deadline | None", _SHUTDOWN.exit_deadline)
+
+
+def _exit_groups(components: list[Any], timeout: float | None) -> list[_Group]:
+    """One group per live ``Telemetry`` with its own budget; the rest with the default one."""
+    exit_telemetry = _SHUTDOWN.exit_telemetry
+    with _SHUTDOWN.lock:
+        telemetries = list(_SHUTDOWN.telemetries)
+    first = exit_telemetry() if exit_telemetry is not None else None
+    if first is not None and first in telemetries:
+        telemetries.remove(first)
+        telemetries.insert(0, first)
+    groups: list[_Group] = []
+    claimed: set[int] = set()
+    for telemetry in telemetries:
+        if getattr(telemetry, "is_shut_down", False):
+            continue
+        providers = [
+            getattr(telemetry, name, None)
+            for name in ("tracer_provider", "meter_provider", "logger_provider")
+        ]
+        owned = [c for c in _providers_components(p for p in providers if p is not None)]
+        owned = [c for c in owned if id(c) not in claimed]
+        claimed.update(id(c) for c in owned)
+        budget = telemetry.settings.shutdown_timeout if timeout is None else timeout
+        groups.append((owned, providers, budget))
+    rest = [c for c in components if id(c) not in claimed]
+    if rest:
+        groups.append((rest, [], _SHUTDOWN.default_timeout if timeout is None else timeout))
+    return groups
 
 
 def shutdown_registered(timeout: float | None = None) -> bool:
-    """Shut down every live wrapped component (the exit and pytest-finish sequence)."""
+    """Shut down every live wrapped component (the exit and pytest-finish sequence).
+
+    Each registered ``Telemetry`` gets its own ``shutdown_timeout`` and the remaining components
+    the default budget, all from one start; afterwards every shutdown waits no longer than that
+    one exit deadline, so a repeated ``shutdown()`` (an SDK exit hook, a user's) returns at once.
+    """
     with _SHUTDOWN.lock:
         if _SHUTDOWN.exited:
             return True
         _SHUTDOWN.exited = True
         components = list(_SHUTDOWN.components)
-    exit_telemetry = _SHUTDOWN.exit_telemetry
-    telemetry = exit_telemetry() if exit_telemetry is not None else None
-    providers = [
-        getattr(telemetry, name, None)
-        for name in ("tracer_provider", "meter_provider", "logger_provider")
-    ]
-    if getattr(telemetry, "is_shut_down", False):
-        providers = []
     try:
-        return _coordinate(components, providers, timeout, flush=False, shutdown=True)
+        return _coordinate(_exit_groups(components, timeout), exiting=True)
     except BaseException:  # noqa: BLE001 - runs at exit
         return False
     finally:
         mark_shutdown()
 
 
-def _at_exit() -> None:
+def run_exit_sequence() -> None:
+    """Run the exit sequence: what the ``atexit`` hook runs (also when an SDK hook runs first)."""
     set_exiting(True)
     shutdown_registered()
+
+
+def _at_exit() -> None:
+    run_exit_sequence()
 
 
 def ensure_exit_hook() -> None:

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from .._otel._internals import on_ending
 from ._batch import Batching
-from ._guards import GuardedComponent, GuardedExporter
+from ._guards import GuardedComponent, GuardedExporter, require_methods
 from ._ledger import SkipReason, count_skip
 from ._policy import contain
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["DefensiveSpanExporter", "DefensiveSpanProcessor"]
 
 _SUCCESS = SpanExportResult.SUCCESS
+_PROCESSOR_METHODS = ("on_start", "on_end", "shutdown", "force_flush")
 
 
 @final
@@ -38,9 +39,7 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
     """
 
     def __init__(self, processor: SpanProcessor, *, name: str | None = None) -> None:
-        if not isinstance(processor, SpanProcessor):
-            msg = f"`processor` must be a SpanProcessor, got {type(processor).__name__}."
-            raise TypeError(msg)
+        require_methods(processor, "processor", "SpanProcessor", _PROCESSOR_METHODS)
         self._processor = processor
         self._init_guard(processor, name)
         if self._stock_queue is not None:  # only stock batch processors pay for the watch
@@ -52,17 +51,17 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         return self._processor
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        """Forward ``on_start``; count and swallow any failure."""
-        if self._closed:
+        """Forward ``on_start`` (``parent_context`` by keyword, as the SDK passes it)."""
+        if self._drops_late_items():
             return
         try:
-            self._processor.on_start(span, parent_context)
+            self._processor.on_start(span, parent_context=parent_context)
         except BaseException as error:
             if contain(self._name, error, item=span.name):
                 raise
 
     def _on_ending(self, span: Span) -> None:
-        if self._closed:
+        if self._drops_late_items():
             return
         try:
             on_ending(self._processor, span)
@@ -71,9 +70,14 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
                 raise
 
     def on_end(self, span: ReadableSpan) -> None:
-        """Forward ``on_end``; count and swallow any failure; after shutdown, count the drop."""
-        if self._closed:
-            self._dropped(span.name)
+        """Forward ``on_end``; count and swallow any failure.
+
+        After a shutdown by the SDK or the user the span still goes to the processor (its own
+        "already shut down" handling is the SDK's behaviour); after our coordinator or the exit
+        sequence shut it down, the span is dropped and counted (once for all processors).
+        """
+        if self._drops_late_items():
+            self._dropped(span.name, source=span)
             return
         try:
             self._processor.on_end(span)
@@ -125,14 +129,13 @@ class DefensiveSpanExporter(GuardedExporter[SpanExportResult], SpanExporter):
         name: str | None = None,
         export_timeout: float | None = None,
     ) -> None:
-        if not isinstance(exporter, SpanExporter):
-            msg = f"`exporter` must be a SpanExporter, got {type(exporter).__name__}."
-            raise TypeError(msg)
+        require_methods(exporter, "exporter", "SpanExporter", ())
         self._exporter = exporter
         self._init_guard(
             exporter, name, export_timeout, SpanExportResult.SUCCESS, SpanExportResult.FAILURE
         )
-        self._inner_export = exporter.export  # no extra frame on the hot path
+        # No extra frame on the hot path; an exporter without export() fails (counted) on use.
+        self._inner_export = getattr(exporter, "export", self._export_inner)
 
     @property
     def wrapped(self) -> SpanExporter:

@@ -14,6 +14,7 @@ implementation is in ``_emit`` and ``_spans``.
 from __future__ import annotations
 
 from .._exports import fixup_module_metadata as _fixup_module_metadata
+from . import _exporter_state as _exporter_state  # emits the exporter breaker's moves
 from ._emit import HOST_NAME, PROCESS_PID, emit
 from ._spans import SpanScope, instrument, span
 

@@ -22,7 +22,14 @@ from opentelemetry import metrics
 
 from .. import taxonomy
 from ..events import emit
-from ._common import Patches, PatchingInstrumentor, error_type, guarded
+from ._extras import missing_extra
+
+try:
+    from ._common import Patches, PatchingInstrumentor, error_type, guarded
+except ImportError as error:  # opentelemetry-instrumentation, which the extra installs
+    raise missing_extra(
+        "pybreaker", "PyBreakerInstrumentor", "opentelemetry-instrumentation", error
+    ) from error
 
 __all__ = ["BREAKER_STATES", "UNNAMED", "PyBreakerInstrumentor"]
 

@@ -24,7 +24,14 @@ from opentelemetry.trace import Span, Status, StatusCode
 
 from .. import taxonomy
 from ..events import emit
-from ._common import Patches, PatchingInstrumentor, error_type, guarded
+from ._extras import missing_extra
+
+try:
+    from ._common import Patches, PatchingInstrumentor, error_type, guarded
+except ImportError as error:  # opentelemetry-instrumentation, which the extra installs
+    raise missing_extra(
+        "tenacity", "TenacityInstrumentor", "opentelemetry-instrumentation", error
+    ) from error
 
 __all__ = ["REJECTED_RESULT", "TenacityInstrumentor"]
 

@@ -96,7 +96,7 @@ class Sample:
         vmin: float,
         vmax: float,
         bounds: tuple[float, ...] | None = None,
-        counts: tuple[int, ...] | None = None,
+        counts: tuple[float, ...] | None = None,
     ) -> None:
         self.start = start
         self.end = end
@@ -152,7 +152,7 @@ def add_buckets(target: Sample, other: Sample) -> None:
     elif target.bounds == other.bounds:
         target.counts = tuple(map(operator.add, target.counts, other.counts))
     else:
-        merged: dict[float, int] = dict(zip(target.bounds, target.counts, strict=True))
+        merged: dict[float, float] = dict(zip(target.bounds, target.counts, strict=True))
         for bound, count in zip(other.bounds, other.counts, strict=True):
             merged[bound] = merged.get(bound, 0) + count
         ordered = sorted(merged)
@@ -235,7 +235,7 @@ def exact_quantile(ordered: Sequence[float], q: float) -> float:
 
 
 def _bucket_quantile(
-    bounds: Sequence[float], counts: Sequence[int], q: float, lo: float, hi: float
+    bounds: Sequence[float], counts: Sequence[float], q: float, lo: float, hi: float
 ) -> float:
     total = sum(counts)
     if total <= 0:

@@ -10,15 +10,16 @@ never blocks the event loop. Records from earlier tests never count (they are re
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Final, final
+from typing import Any, Final, NoReturn, Self, final
 
 from ._failures import Report, format_record
 from ._matchers import Record, RecordMatcher
 from ._source import TelemetrySource, resolve_timeout
 from ._timeouts import check_timeout
-from ._waits import BaseWait
+from ._waits import BaseWait, caller_location, format_location
 from ._watch import Waitable, Watch, run_async, run_sync
 
 __all__ = [
@@ -46,13 +47,54 @@ def check_count(count: object) -> int:
 
 
 class Expectation(Waitable):
-    """Base of the context managers: deadline at enter, wait at exit, errors pass through."""
+    """Base of the context managers: deadline at enter, wait at exit, errors pass through.
+
+    An expectation handed out by the query API is *tracked*: one that is never entered checked
+    nothing, so the pytest fixture fails the test at teardown (elsewhere it warns when it is
+    collected), and asking its truth value (``assert telemetry.expect_span(...)``) raises.
+    """
+
+    # Until track() there is nothing to report (see __del__).
+    _call: str | None = None
+    _reported = True
+    _entered = True
 
     def __init__(self, source: TelemetrySource, timeout: float | None) -> None:
         self._source = source
         self.timeout = resolve_timeout(source, timeout)
         self._deadline = 0.0
         self._entered = False
+
+    def track(self, call: str) -> Self:
+        """Remember the user's call and line, and have the source report it if never entered."""
+        self._call = call
+        self._location = caller_location()
+        self._reported = self._source._telemetry_track(self)
+        return self
+
+    def pending(self) -> str | None:
+        """Return ``path:line: call`` while the expectation was never entered, else ``None``."""
+        if self._call is None or self._entered:
+            return None
+        return f"{format_location(self._location)}: {self._call}"
+
+    def __bool__(self) -> NoReturn:
+        msg = (
+            f"An expectation ({self._call or type(self).__name__}) is not a check by itself: "
+            "use `with` / `async with` around the action that emits the telemetry."
+        )
+        raise TypeError(msg)
+
+    def __del__(self) -> None:
+        if self._entered or self._reported or self._call is None:
+            return
+        warnings.warn(
+            f"{self._call} (created at {format_location(self._location)}) was never entered, "
+            "so it checked nothing: use `with` / `async with` around the action.",
+            ResourceWarning,
+            stacklevel=2,
+            source=self,
+        )
 
     def _start(self) -> None:
         if self._entered:
@@ -205,7 +247,11 @@ class RefuteExpectation(Expectation):
         )
         details = [f"- {_line(self.watch, r)}" for r in self.records]
         return self.watch.report(
-            headline, details=details, matchers=[self.matcher], show_closest=False
+            headline,
+            look_back=False,
+            details=details,
+            matchers=[self.matcher],
+            show_closest=False,
         )
 
 
@@ -352,6 +398,7 @@ class Collector(BaseWait[Any]):
     ) -> None:
         self._matching = _Matching(source, matcher, count, None)
         self._matching.watch = Watch(source)
+        self._matching.watch.began = "the collector was attached"
         self._detached = False
         super().__init__(source, self._matching, call)
 

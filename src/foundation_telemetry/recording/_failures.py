@@ -9,15 +9,16 @@ whether the recorder's ring buffer overflowed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Final, final
 
 from ._matchers import Record, RecordMatcher, SpanIndex, kind_label
+from ._received import common_attributes, did_you_mean, received_lines
 
 __all__ = ["Report", "TelemetryAssertionError", "format_record", "record_time_ns"]
 
-_MAX_RECEIVED: Final = 25
 _MAX_CLOSEST: Final = 3
 _MAX_KEY_ATTRIBUTES: Final = 4
 _MAX_VALUE_CHARS: Final = 60
@@ -57,10 +58,10 @@ def _short(value: object) -> str:
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
 
 
-def _key_attributes(record: Record, preferred: Sequence[str]) -> str:
+def _key_attributes(record: Record, preferred: Sequence[str], hidden: Collection[str]) -> str:
     attributes = record.attributes
     keys = [key for key in preferred if key in attributes]
-    keys += [key for key in attributes if key not in keys]
+    keys += [key for key in attributes if key not in keys and key not in hidden]
     shown = keys[:_MAX_KEY_ATTRIBUTES]
     text = ", ".join(f"{key!r}: {_short(attributes[key])}" for key in shown)
     more = len(keys) - len(shown)
@@ -69,16 +70,43 @@ def _key_attributes(record: Record, preferred: Sequence[str]) -> str:
     return "{" + text + "}"
 
 
-def format_record(record: Record, begin_ns: int, preferred: Sequence[str] = ()) -> str:
-    """One line for a record: relative time, thread, kind, name, key attributes."""
+def format_record(
+    record: Record,
+    begin_ns: int,
+    preferred: Sequence[str] = (),
+    hidden: Collection[str] = (),
+) -> str:
+    """One line for a record: relative time, thread, kind, name, key attributes.
+
+    Keys in *hidden* (fields the same on every listed record) are left out unless preferred.
+    """
     offset_ms = (record_time_ns(record) - begin_ns) / 1e6
     thread = record.thread or "?"
     line = f"{offset_ms:+.1f}ms [{thread}] {kind_label(record)} {record.name!r}"
-    line += f" {_key_attributes(record, preferred)}"
+    line += f" {_key_attributes(record, preferred, hidden)}"
     value = getattr(record, "value", None)
     if value is not None:
         line += f" value={value!r}"
     return line
+
+
+_PATH_KEYS: Final = ("code.file.path", "code.filepath")
+_LINE_KEYS: Final = ("code.line.number", "code.lineno")
+
+
+def _emitted_at(record: Record) -> str:
+    """Return `` (emitted at path:line)`` when the record carries its code location."""
+    attributes = record.attributes
+    path = next((attributes[key] for key in _PATH_KEYS if key in attributes), None)
+    if path is None:
+        return ""
+    line = next((attributes[key] for key in _LINE_KEYS if key in attributes), None)
+    try:
+        relative = os.path.relpath(str(path))
+    except ValueError:  # another drive on Windows
+        relative = str(path)
+    shown = path if relative.startswith("..") else relative
+    return f" (emitted at {shown}{'' if line is None else f':{line}'})"
 
 
 @dataclass
@@ -98,17 +126,29 @@ class Report:
     capacity: int = 0
     details: Sequence[str] = ()
     show_closest: bool = True
+    before: Sequence[Record] = ()
+    began: str = "the expectation began"
 
     def render(self) -> str:
-        """Return the full message."""
+        """Return the full message: the answer first (cause, closest, did-you-mean), then the rest."""
         preferred = [key for matcher in self.matchers for key in matcher.attributes]
-        lines = [self.headline, *self.details]
-        lines += self._received(preferred)
+        hidden = common_attributes(self.received, preferred)
+        lines = [self.headline, *self.details, *self._before()]
         if self.show_closest:
             lines += self._closest()
+            lines += did_you_mean(self.matchers, self.received)
+        lines += received_lines(
+            self.received,
+            self.received_total or len(self.received),
+            self.began,
+            lambda record: format_record(record, self.begin_ns, preferred, hidden),
+        )
+        if hidden:
+            shown = ", ".join(f"{key!r}: {_short(value)}" for key, value in hidden.items())
+            lines.append(f"Same on every record, so not shown above: {{{shown}}}")
         if self.late:
             lines.append("Matched just after the timeout (raise `timeout` if this is expected):")
-            lines += [f"- {format_record(r, self.begin_ns, preferred)}" for r in self.late]
+            lines += [f"- {format_record(r, self.begin_ns, preferred, hidden)}" for r in self.late]
         if self.foreign_total:
             lines.append(
                 f"Excluded {self.foreign_total} record(s) that belong to an earlier test "
@@ -116,7 +156,8 @@ class Report:
                 + (", of which these matched (late arrivals):" if self.foreign_matches else ".")
             )
             lines += [
-                f"- {format_record(r, self.begin_ns, preferred)}" for r in self.foreign_matches
+                f"- {format_record(r, self.begin_ns, preferred, hidden)}"
+                for r in self.foreign_matches
             ]
         if self.dropped:
             lines.append(
@@ -126,17 +167,20 @@ class Report:
             )
         return "\n".join(lines)
 
-    def _received(self, preferred: Sequence[str]) -> list[str]:
-        total = self.received_total or len(self.received)
-        if not total:
-            return ["Received nothing since the expectation began."]
-        lines = [f"Received {total} record(s) since the expectation began:"]
-        shown = list(self.received)[-_MAX_RECEIVED:]
-        hidden = total - len(shown)
-        if hidden > 0:
-            lines.append(f"- ... {hidden} earlier record(s) not shown")
-        lines += [f"- {format_record(r, self.begin_ns, preferred)}" for r in shown]
-        return lines
+    def _before(self) -> list[str]:
+        if not self.before:
+            return []
+        record = self.before[-1]
+        ago_ms = (self.begin_ns - record_time_ns(record)) / 1e6
+        where = _emitted_at(record)
+        more = len(self.before) - 1
+        return [
+            f"A matching {kind_label(record)} {record.name!r} arrived {ago_ms:.1f}ms BEFORE "
+            f"{self.began}{where}"
+            + (f" (and {more} more before it)" if more else "")
+            + ": attach before the action (put the action inside the `with` block, or call "
+            "attach_collector() before it and .wait() after)."
+        ]
 
     def _closest(self) -> list[str]:
         scored = []

@@ -129,6 +129,11 @@ ROOT: Final = _Root()
 """Pass as ``expect_span(..., parent=ROOT)`` to require a root span."""
 
 
+def article(word: str) -> str:
+    """Return "An" or "A" for *word* ("An event name", "A span name")."""
+    return "An" if word[:1] in "aeiou" else "A"
+
+
 def value_matches(expected: Any, actual: Any) -> bool:
     """Return whether *actual* satisfies *expected* (see the module docstring)."""
     if isinstance(expected, _Combinator):
@@ -221,7 +226,7 @@ class RecordMatcher:
         if name is not None and not (
             isinstance(name, str | re.Pattern | _Combinator) or callable(name)
         ):
-            msg = f"A {what} name must be a str, glob, re.Pattern or matcher, got {name!r}."
+            msg = f"{article(what)} {what} name must be a str, glob, re.Pattern or matcher, got {name!r}."
             raise TypeError(msg)
         if attributes is not None and not isinstance(attributes, Mapping):
             msg = f"`attributes` must be a mapping of attribute name to value, got {attributes!r}."

@@ -20,6 +20,7 @@ from typing import Any, Final, TypeVar, cast, final
 
 from . import _domain
 from ._aggregates import Aggregate
+from ._arguments import check_action, check_flag, check_parent, check_status, check_threshold
 from ._expectations import (
     AnyExpectation,
     Collector,
@@ -30,6 +31,7 @@ from ._expectations import (
 from ._matchers import (
     Record,
     RecordMatcher,
+    article,
     is_ended_span,
     is_event,
     is_log,
@@ -64,7 +66,8 @@ def _event_matcher(
 def _require_name(name: Any, what: str) -> None:
     if name is None or name == "":
         msg = (
-            f"A {what} name is required: an expectation with nothing to match would pass vacuously."
+            f"{article(what)} {what} name is required: an expectation with nothing to match "
+            "would pass vacuously."
         )
         raise ValueError(msg)
 
@@ -194,6 +197,7 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
     ) -> EventRecord:
         """Attach a collector, run *action()*, wait for the event and return it."""
         __tracebackhide__ = True
+        check_action(action)
         collector = self.attach_collector(name, attributes=attributes, **attrs)
         with collector:
             action()
@@ -213,7 +217,18 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
         The deadline starts when the block is entered. The yielded object's ``.record`` (first
         match) and ``.records`` are filled on exit.
         """
-        return EventExpectation(self, _event_matcher(name, attributes, attrs), count, timeout)
+        return EventExpectation(
+            self, _event_matcher(name, attributes, attrs), count, timeout
+        ).track(
+            describe_call(
+                "assert_telemetry_event",
+                name,
+                count=None if count == 1 else count,
+                timeout=timeout,
+                attributes=attributes,
+                **attrs,
+            )
+        )
 
     def refute_telemetry_event(
         self,
@@ -224,7 +239,11 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
         **attrs: Any,
     ) -> RefuteExpectation:
         """Expect no event named *name* from entering the block until *within* seconds later."""
-        return RefuteExpectation(self, _event_matcher(name, attributes, attrs), within)
+        return RefuteExpectation(self, _event_matcher(name, attributes, attrs), within).track(
+            describe_call(
+                "refute_telemetry_event", name, within=within, attributes=attributes, **attrs
+            )
+        )
 
     def assert_telemetry_sequence(
         self, steps: Sequence[Any], *, strict: bool = False, timeout: float | None = None
@@ -233,13 +252,20 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
 
         Other events may come between steps unless *strict*. ``.records`` holds the matches.
         """
-        return SequenceExpectation(self, step_matchers(steps), strict, timeout)
+        check_flag(strict, "strict")
+        return SequenceExpectation(self, step_matchers(steps), strict, timeout).track(
+            describe_call(
+                "assert_telemetry_sequence", steps, strict=strict or None, timeout=timeout
+            )
+        )
 
     def assert_telemetry_any(
         self, steps: Sequence[Any], *, timeout: float | None = None
     ) -> AnyExpectation:
         """Expect at least one of these events; ``.record`` and ``.index`` say which came."""
-        return AnyExpectation(self, step_matchers(steps), timeout)
+        return AnyExpectation(self, step_matchers(steps), timeout).track(
+            describe_call("assert_telemetry_any", steps, timeout=timeout)
+        )
 
     def expect_span(
         self,
@@ -258,21 +284,37 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
         *status* is ``"OK"``, ``"ERROR"``, ``"UNSET"`` or a matcher.
         """
         _require_name(name, "span")
-        fields = (
-            {}
-            if status is None
-            else {"status": status.upper() if isinstance(status, str) else status}
-        )
+        wanted = check_status(status)
+        fields = {} if wanted is None else {"status": wanted}
         matcher = RecordMatcher(
-            "span", is_ended_span, name, merge_attributes(attributes, attrs), fields, parent
+            "span",
+            is_ended_span,
+            name,
+            merge_attributes(attributes, attrs),
+            fields,
+            check_parent(parent),
         )
-        return EventExpectation(self, matcher, count, timeout)
+        return EventExpectation(self, matcher, count, timeout).track(
+            describe_call(
+                "expect_span",
+                name,
+                parent=parent,
+                status=status,
+                count=None if count == 1 else count,
+                timeout=timeout,
+                attributes=attributes,
+                **attrs,
+            )
+        )
 
     def expect_trace(
         self, shape: Any, *, ordered: bool = False, timeout: float | None = None
     ) -> TraceExpectation:
         """Expect a span tree of this shape among the spans ended by the end of the block."""
-        return TraceExpectation(self, shape, ordered, timeout)
+        check_flag(ordered, "ordered")
+        return TraceExpectation(self, shape, ordered, timeout).track(
+            describe_call("expect_trace", shape, ordered=ordered or None, timeout=timeout)
+        )
 
     @contextlib.contextmanager
     def capture_telemetry(self) -> Iterator[Captured]:
@@ -309,8 +351,8 @@ class TelemetryQueries(RecordQueries, TelemetrySource):
         _require_name(name, "metric")
         wait = MetricThresholdWait(
             self,
-            metric_matcher(name, dict(attributes or {})),
-            threshold,
+            metric_matcher(name, merge_attributes(attributes, {})),
+            check_threshold(threshold),
             aggregate,
             resolve_timeout(self, timeout),
         )

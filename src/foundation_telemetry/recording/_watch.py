@@ -28,6 +28,7 @@ from ._views import entry_records
 __all__ = ["Waitable", "Watch", "run_async", "run_sync"]
 
 _KEEP_RECEIVED: Final = 2_000
+_LOOK_BACK: Final = 2_000
 
 
 class Watch:
@@ -41,6 +42,9 @@ class Watch:
         self.buffer = source._telemetry_buffer()
         self.scope = source._telemetry_scope()
         self.cursor = self.buffer.next_seq if since is None else since
+        self.start = self.cursor
+        self.began = "the expectation began"
+        self.origin = min(source._telemetry_origin(), self.start)
         self.begin_ns = time.time_ns()
         self.received: deque[Entry] = deque(maxlen=_KEEP_RECEIVED)
         self.received_total = 0
@@ -75,8 +79,33 @@ class Watch:
                     self.spans[record.span_id] = record
                 yield record, foreign
 
-    def report(self, headline: str, **fields: object) -> Report:
-        """Start a failure report with what this watch saw."""
+    def earlier(self, matchers: Sequence[RecordMatcher]) -> list[Record]:
+        """Return this view's records matching any of *matchers* from before the watch began.
+
+        Read back to the source's origin (the start of the test), at most ``_LOOK_BACK``
+        entries: the seed of the usual mistake, an action run before the expectation attached.
+        """
+        if not matchers or self.start <= self.origin:
+            return []
+        first, entries, _ = self.buffer.read(max(self.origin, self.start - _LOOK_BACK))
+        found: list[Record] = []
+        for offset, entry in enumerate(entries):
+            if first + offset >= self.start:
+                break
+            if self.scope is not None and entry[2] != self.scope:
+                continue
+            found += [
+                record
+                for record in entry_records(entry)
+                if any(matcher.matches(record) for matcher in matchers)
+            ]
+        return found
+
+    def report(self, headline: str, look_back: bool = True, **fields: object) -> Report:
+        """Start a failure report with what this watch saw.
+
+        With *look_back*, matches from before the watch began are reported as the likely cause.
+        """
         records = [record for entry in self.received for record in entry_records(entry)]
         spans = {r.span_id: r for r in records if isinstance(r, SpanRecord) and not r.ended}
         spans.update({r.span_id: r for r in records if isinstance(r, SpanRecord) and r.ended})
@@ -101,6 +130,8 @@ class Watch:
             foreign_total=self.foreign_total,
             dropped=self.dropped,
             capacity=self.buffer.capacity,
+            before=self.earlier(fields.get("matchers", ())) if look_back else (),  # type: ignore[arg-type]
+            began=self.began,
             **fields,  # type: ignore[arg-type]
         )
 

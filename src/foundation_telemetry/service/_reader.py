@@ -54,21 +54,25 @@ _EMPTY = MetricsData(resource_metrics=[])
 
 _DELTA = AggregationTemporality.DELTA
 _CUMULATIVE = AggregationTemporality.CUMULATIVE
-_LEVELS: dict[type, AggregationTemporality] = {
-    UpDownCounter: _CUMULATIVE,
+# What the reader asks the SDK for, whatever `temporality` says: a histogram's min and max are
+# only known per interval under delta (cumulative ones are since start), and an observable
+# counter's callback reports a total, so a drop is a restart only a cumulative reading shows
+# (under delta the SDK would report it as a negative increase).
+_FIXED: dict[type, AggregationTemporality] = {
+    Histogram: _DELTA,
+    ObservableCounter: _CUMULATIVE,
     ObservableUpDownCounter: _CUMULATIVE,
 }
 
 
 def _temporality(choice: str | None) -> dict[type, AggregationTemporality]:
     if choice is None:
-        return {Counter: _DELTA, ObservableCounter: _DELTA, Histogram: _DELTA, **_LEVELS}
+        return {Counter: _DELTA, UpDownCounter: _CUMULATIVE, **_FIXED}
     if choice not in ("delta", "cumulative"):
         msg = f"`temporality` must be 'delta', 'cumulative' or None, got {choice!r}."
         raise ValueError(msg)
     chosen = _DELTA if choice == "delta" else _CUMULATIVE
-    kinds: tuple[type, ...] = (Counter, ObservableCounter, Histogram, *_LEVELS)
-    return dict.fromkeys(kinds, chosen)
+    return {Counter: chosen, UpDownCounter: chosen, **_FIXED}
 
 
 _instances: weakref.WeakSet[TelemetryService] = weakref.WeakSet()
@@ -94,8 +98,11 @@ class TelemetryService(ProviderAwareReader):
             fake one in tests.
         interval: collect (and evaluate rules) every *interval* seconds on a daemon thread once
             the reader is registered; ``None`` (default): only on ``force_flush()``/``collect()``.
-        temporality: ``"delta"`` or ``"cumulative"`` for every instrument, or ``None``: delta for
-            counters and histograms, cumulative for up-down counters. Both are read correctly.
+        temporality: what to ask the SDK for synchronous counters and up-down counters:
+            ``"delta"``, ``"cumulative"``, or ``None`` (delta for counters, cumulative for
+            up-down counters). Every query gives the same answer either way. Histograms are
+            always read as delta (the only way to know an interval's min and max) and
+            observable counters as cumulative (a reading that drops is a restart).
         ewma_alpha: the smoothing factor of ``Stats.ewma`` (``0 < alpha <= 1``).
         max_series: the series cap; points of further series are skipped and counted.
         notify_attempts: deliveries per notification before a failing notifier gives up.

@@ -4,9 +4,13 @@ Collected SDK points are normalised here into :class:`~._stats.Sample` intervals
 point is differenced against the series' previous one (a new start time or a counter that went
 down is a restart, and the whole value is then the increase), a delta point is taken as is, and
 both end up as "what happened since the previous collection". Samples are downsampled into slots
-of ``resolution`` seconds (several collections in one slot are merged) and dropped after
-``retention`` seconds; a series that reports nothing for a whole retention period is forgotten.
-The number of series is capped; points of series over the cap are counted as skips.
+of ``resolution`` seconds, ``(k * resolution, (k + 1) * resolution]`` (a collection belongs to the
+slot its time falls in; several in one slot are merged), and dropped after ``retention`` seconds.
+A counter, up-down counter or gauge series that is quiet in a slot keeps its level there (a carry
+sample: nothing happened, the level stands) until it reports again or has been quiet for a whole
+retention; a series with no sample left is then forgotten. A window cuts the sample it starts
+in, counting the part of its increase (and measurements) that falls inside, pro rata. The number
+of series is capped; points of series over the cap are counted as skips.
 """
 
 from __future__ import annotations
@@ -48,6 +52,11 @@ def attr_key(attributes: Mapping[str, Any] | None) -> AttrKey:
     if not attributes:
         return frozenset()
     return frozenset((k, _freeze(v)) for k, v in attributes.items())
+
+
+def slot_of(at: float, resolution: float) -> int:
+    """Return the index of the slot ``(k * resolution, (k + 1) * resolution]`` holding *at*."""
+    return math.ceil(at / resolution) - 1
 
 
 def _exponential_buckets(point: ExponentialHistogramDataPoint) -> dict[float, int]:
@@ -93,9 +102,10 @@ class Series:
             value = float(point.value)
             if self.kind == "gauge":
                 return Sample(start, end, 1, value, value, value, value)
+            first = self.prev_start < 0
             if cumulative:
                 restarted = (
-                    self.prev_start < 0
+                    first
                     or point.start_time_unix_nano != self.prev_start
                     or (self.kind == "counter" and value < self.level)
                 )
@@ -106,7 +116,10 @@ class Series:
                 level = self.level + value
             self.level = level
             self.prev_start = point.start_time_unix_nano
-            return Sample(start, end, 1, increase, level, level, level)
+            # A point counts when the level moved: a cumulative reader reports every series at
+            # every collection, a delta one only those that changed, and `count` must not tell.
+            moved = 1 if first or increase != 0 else 0
+            return Sample(start, end, moved, increase, level, level, level)
         if isinstance(point, HistogramDataPoint | ExponentialHistogramDataPoint):
             return self._histogram_sample(point, cumulative, start, end)
         return None
@@ -157,19 +170,34 @@ class Series:
             count_skip(_COMPONENT, SkipReason.CONTRACT_VIOLATION, item=self.name)
             return
         self.last_seen = now
-        if self.samples and math.floor(self.samples[-1].end / resolution) == math.floor(
-            now / resolution
-        ):
+        if self.samples and slot_of(self.samples[-1].end, resolution) == slot_of(now, resolution):
             merge_into(self.samples[-1], sample, self.kind)
         else:
             self.samples.append(sample)
+
+    def carry(self, since: float, now: float, resolution: float, retention: float) -> None:
+        """Record that a series reported nothing in the collection at *now* (since *since*).
+
+        Its sample in the slot of *now* then reaches *now*; a counter, up-down counter or gauge
+        that has none there yet gets one keeping its level (unless it has been quiet for a whole
+        retention).
+        """
+        samples = self.samples
+        if not samples or self.last_seen == now:
+            return
+        last = samples[-1]
+        if slot_of(last.end, resolution) == slot_of(now, resolution):
+            last.end = max(last.end, now)
+        elif self.kind != "histogram" and now - self.last_seen <= retention:
+            level = last.value
+            samples.append(Sample(min(since, now), now, 0, 0.0, level, level, level))
 
 
 def _difference(current: Sample, previous: Sample) -> Sample:
     """Return the interval between two cumulative histogram points (min/max: docs/service.md)."""
     count = current.n - previous.n
     total = current.total - previous.total
-    counts: tuple[int, ...] | None = None
+    counts: tuple[float, ...] | None = None
     if current.bounds == previous.bounds and current.counts and previous.counts:
         counts = tuple(a - b for a, b in zip(current.counts, previous.counts, strict=True))
     if not count:
@@ -187,6 +215,25 @@ def _difference(current: Sample, previous: Sample) -> Sample:
     return Sample(
         current.start, current.end, count, total, _NAN, vmin, vmax, current.bounds, counts
     )
+
+
+def _cut(sample: Sample, horizon: float, kind: Kind) -> Sample:
+    """Return the part of *sample* after *horizon*: its increase and measurements pro rata.
+
+    Levels, values and extremes are kept whole (they are states, not amounts), as are a gauge's
+    observations.
+    """
+    part = sample.copy()
+    part.start = horizon
+    if kind == "gauge":
+        return part
+    share = (sample.end - horizon) / (sample.end - sample.start)
+    part.total *= share
+    if kind == "histogram":
+        part.n *= share
+        if part.counts is not None:
+            part.counts = tuple(count * share for count in part.counts)
+    return part
 
 
 def _kind_of(data: Any) -> tuple[Kind, bool] | None:
@@ -249,6 +296,9 @@ class MetricStore:
                     series = self._series_for(metric.name, point.attributes, kind)
                     if series is not None:
                         series.add(point, cumulative, since, now, self.resolution)
+            for by_attrs in self._series.values():
+                for series in by_attrs.values():
+                    series.carry(since, now, self.resolution, self.retention)
             self.evict(now)
 
     def _series_for(
@@ -317,9 +367,15 @@ class MetricStore:
             if not series:
                 return None, []
             kind = series[0].kind
-            if len(series) == 1:
-                return kind, [s for s in series[0].samples if s.end > horizon]
-            return kind, [s for s in self._merged(name, attributes, series, now) if s.end > horizon]
+            stored = (
+                series[0].samples
+                if len(series) == 1
+                else self._merged(name, attributes, series, now)
+            )
+            inside = [s for s in stored if s.end > horizon]
+        if inside and inside[0].start < horizon:
+            inside[0] = _cut(inside[0], horizon, kind)
+        return kind, inside
 
     def _merged(
         self, name: str, attributes: Mapping[str, Any] | None, series: list[Series], now: float
@@ -335,11 +391,11 @@ class MetricStore:
                 self._cache.clear()
             cache = self._cache[key] = _SlotCache()
         resolution, kind = self.resolution, series[0].kind
-        current = math.floor(now / resolution)
+        current = slot_of(now, resolution)
         fresh: dict[int, list[Sample]] = {}
         for one in series:
             for sample in reversed(one.samples):
-                slot = math.floor(sample.end / resolution)
+                slot = slot_of(sample.end, resolution)
                 if slot <= cache.closed:
                     break
                 fresh.setdefault(slot, []).append(sample)
@@ -369,7 +425,7 @@ class MetricStore:
         present: list[Sample] = []
         for one in series:
             for sample in one.samples:
-                slot = math.floor(sample.end / self.resolution)
+                slot = slot_of(sample.end, self.resolution)
                 if slot > first:
                     break
                 if slot == first:

@@ -8,6 +8,7 @@ before our code runs). Everything after parsing is `Ingest`'s job.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from concurrent import futures
 from typing import Any
@@ -51,6 +52,20 @@ def _export(ingest: Ingest, signal: Signal, body: bytes, context: grpc.ServicerC
         context.abort(grpc.StatusCode.UNAVAILABLE, outcome.message)
     context.abort(grpc.StatusCode.INVALID_ARGUMENT, outcome.message)
     raise AssertionError  # pragma: no cover - abort always raises
+
+
+def _check_free(host: str, port: int, target: str) -> None:
+    """Raise our ``OSError`` if *port* is taken, before gRPC's C core logs its own error line."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds
+            probe.bind(address)
+    except OSError as error:
+        msg = f"the OTLP/gRPC sink could not listen on {target}: {error.strerror or error}"
+        raise OSError(msg) from error
 
 
 class _TraceServicer(trace_service_pb2_grpc.TraceServiceServicer):
@@ -113,6 +128,8 @@ class GrpcReceiver:
             )
         )
         target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        if port:
+            _check_free(host, port, target)
         try:
             self.port = self._server.add_insecure_port(target)
         except RuntimeError:  # grpcio >= 1.5x raises instead of returning 0

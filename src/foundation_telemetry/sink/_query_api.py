@@ -1,6 +1,7 @@
 """The sink's small JSON query API, served on its HTTP port next to the OTLP endpoints.
 
-``GET /api/spans``, ``/api/events`` (log records, events and span events) and ``/api/metrics`` answer ``{"count": N, "items": [...]}``
+``GET /api/spans``, ``/api/events`` (log records, events and span events), ``/api/logs`` (log
+records, with or without an event name) and ``/api/metrics`` answer ``{"count": N, "items": [...]}``
 with records in `record_to_json` shape, oldest first. Filters (all optional, combined with AND):
 ``name`` (exact, or a glob with ``*``), ``service`` (resource ``service.name``), ``trace_id``
 (hex), ``since_ns`` (records at or after), ``attr.<key>=<value>`` (attribute equals, compared as
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 from urllib.parse import parse_qs
 
+from ..recording._matchers import is_log
 from ..recording._records import EventRecord, MetricPoint, SpanRecord
 from ._decode import Record
 from ._store import record_to_json
@@ -35,21 +37,24 @@ class _BadQuery(ValueError):
     pass
 
 
+_FAMILIES: Final[Mapping[str, Callable[[Record], bool]]] = {
+    "/api/spans": lambda record: isinstance(record, SpanRecord),
+    "/api/events": lambda record: isinstance(record, EventRecord),
+    "/api/logs": is_log,
+    "/api/metrics": lambda record: isinstance(record, MetricPoint),
+}
+
+
 def answer(source: RecordSource, path: str, query: str) -> tuple[int, dict[str, Any]]:
     """Return the status code and JSON document for ``GET path?query``."""
-    families: Mapping[str, type[Record]] = {
-        "/api/spans": SpanRecord,
-        "/api/events": EventRecord,
-        "/api/metrics": MetricPoint,
-    }
-    family = families.get(path.rstrip("/"))
+    family = _FAMILIES.get(path.rstrip("/"))
     if family is None:
-        return 404, {"error": f"unknown path {path!r}; use one of {sorted(families)}"}
+        return 404, {"error": f"unknown path {path!r}; use one of {sorted(_FAMILIES)}"}
     try:
         keep, limit = _filters(parse_qs(query, keep_blank_values=True))
     except _BadQuery as error:
         return 400, {"error": str(error)}
-    matched = [r for r in source.records() if isinstance(r, family) and keep(r)]
+    matched = [r for r in source.records() if family(r) and keep(r)]
     items = [record_to_json(record) for record in matched[-limit:]] if limit else []
     return 200, {"count": len(items), "matched": len(matched), "items": items}
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..recording._json import hex_id, kind_of, record_from_json, record_to_json
-from ..recording._records import SpanRecord
+from ..recording._records import EventRecord, RecordKind, SpanRecord
 from ._decode import Record
 
 __all__ = [
@@ -56,7 +56,7 @@ class SqliteStore:
         """Append *records* in one transaction."""
         rows = [
             (
-                kind_of(record),
+                _column_kind(record),
                 record.name,
                 _timestamp(record),
                 hex_id(getattr(record, "trace_id", None), 32),
@@ -80,6 +80,13 @@ class SqliteStore:
             self._db.close()
 
 
+def _column_kind(record: Record) -> str:
+    """Return the ``kind`` column: ``log`` for a plain log record (no event name)."""
+    if isinstance(record, EventRecord) and record.kind is RecordKind.LOG:
+        return "log"
+    return kind_of(record)
+
+
 def _timestamp(record: Record) -> int:
     if isinstance(record, SpanRecord):
         return record.start_time_ns
@@ -96,10 +103,13 @@ def read_store(path: str | Path, kind: str | None = None) -> list[Record]:
 
     Raises:
         FileNotFoundError: there is no file at *path*.
-        ValueError: *kind* is not ``"span"``, ``"event"``, ``"metric"`` or None.
+        ValueError: *kind* is not ``"span"``, ``"event"``, ``"log"``, ``"metric"`` or None.
+
+    ``kind="log"`` gives the plain log records (no event name), ``"event"`` the log-based and
+    span events.
     """
-    if kind not in (None, "span", "event", "metric"):
-        msg = f"`kind` must be 'span', 'event', 'metric' or None, got {kind!r}."
+    if kind not in (None, "span", "event", "log", "metric"):
+        msg = f"`kind` must be 'span', 'event', 'log', 'metric' or None, got {kind!r}."
         raise ValueError(msg)
     file = Path(path)
     if not file.is_file():

@@ -38,6 +38,7 @@ from ..recording._trace_shape import TraceExpectation as TraceExpectation
 from ..recording._waits import Wait as Wait
 from ._deprecated import module_getattr as __getattr__  # noqa: F401 - serves old names
 from ._fixture import TelemetryFixture as TelemetryFixture
+from ._fixture import TelemetryOverflowWarning as TelemetryOverflowWarning
 
 __all__ = [
     "AGGREGATES",
@@ -57,6 +58,7 @@ __all__ = [
     "SpanRecord",
     "TelemetryAssertionError",
     "TelemetryFixture",
+    "TelemetryOverflowWarning",
     "TelemetryQueries",
     "TelemetrySource",
     "TraceExpectation",

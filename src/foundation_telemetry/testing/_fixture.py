@@ -23,12 +23,22 @@ from .._config import _globals
 from .._otel import _compat
 from ..recording import metric_capture_options
 from ..recording._buffer import RecordBuffer
+from ..recording._expectations import Expectation
 from ..recording._queries import TelemetryQueries
 from ..recording._recorder import Recorder, follow_configure
 from ..recording._source import Pending
 from ..recording._timeouts import default_refute_window, default_timeout
 
-__all__ = ["TelemetryFixture", "session_recorder"]
+__all__ = ["TelemetryFixture", "TelemetryOverflowWarning", "session_recorder"]
+
+
+@final
+class TelemetryOverflowWarning(UserWarning):
+    """A test recorded more than the session recorder keeps; its oldest records were dropped.
+
+    Queries and waits of that test saw only the newest records. Raise ``telemetry_buffer_size``
+    in the pytest ini file, or record less per test.
+    """
 
 
 @final
@@ -44,6 +54,7 @@ class TelemetryFixture(TelemetryQueries):
         self.recorder = recorder
         self._scope = recorder.buffer.new_scope()
         self._origin = recorder.buffer.next_seq
+        self._overflow_origin = recorder.buffer.overflowed
         self._timeout = timeout
         self._tracked: list[Pending] = []
 
@@ -85,9 +96,25 @@ class TelemetryFixture(TelemetryQueries):
         self._tracked.append(item)
         return True
 
+    def dropped(self) -> int:
+        """How many of this test's records the full ring dropped (the oldest first)."""
+        return self.recorder.buffer.overflowed - self._overflow_origin
+
     def _pending(self) -> list[str]:
         """Return one line per wait or collector of this test that nobody waited for."""
-        return [line for item in self._tracked if (line := item.pending()) is not None]
+        return [
+            line
+            for item in self._tracked
+            if not isinstance(item, Expectation) and (line := item.pending()) is not None
+        ]
+
+    def _unentered(self) -> list[str]:
+        """Return one line per expectation of this test that was never entered."""
+        return [
+            line
+            for item in self._tracked
+            if isinstance(item, Expectation) and (line := item.pending()) is not None
+        ]
 
     def __repr__(self) -> str:
         return f"<telemetry fixture, scope {self._scope}>"
@@ -101,10 +128,10 @@ class _Session:
         self.recorder: Recorder | None = None
         self.own_providers: tuple[Any, Any, Any] | None = None
 
-    def get(self) -> Recorder:
+    def get(self, capacity: int | None = None) -> Recorder:
         with self._lock:
             if self.recorder is None:
-                self.recorder = Recorder()
+                self.recorder = Recorder() if capacity is None else Recorder(capacity)
                 follow_configure(self.recorder)
             self._hook(self.recorder)
             return self.recorder
@@ -165,6 +192,9 @@ def _sdk(provider: Any, cls: type) -> Any:
 _session = _Session()
 
 
-def session_recorder() -> Recorder:
-    """Return the session-wide recorder, creating and hooking it in on first use."""
-    return _session.get()
+def session_recorder(capacity: int | None = None) -> Recorder:
+    """Return the session-wide recorder, creating and hooking it in on first use.
+
+    *capacity* (entries the ring keeps) applies when this call creates the recorder.
+    """
+    return _session.get(capacity)

@@ -77,6 +77,12 @@ def captured_section(source: RecordQueries, report_path: Path | None = None) -> 
     begin_ns = min([begin_ns, *(s.start_time_ns for s in spans)])
     hint = f" (all in {report_path})" if report_path else " (--telemetry-report=DIR shows all)"
     lines = [_counts(spans, events, points)]
+    dropped = getattr(source, "dropped", None)
+    if callable(dropped) and dropped():
+        lines.append(
+            f"The recorder's ring was full: the oldest {dropped()} record(s) of this test were "
+            "dropped (raise telemetry_buffer_size)."
+        )
     if report_path is not None:
         lines.append(f"HTML report: {report_path}")
     failed = [span for span in spans if span.status == "ERROR"]

@@ -1,0 +1,162 @@
+"""Wrapping changes nothing the SDK does: the regressions ``make test-sdk-suite`` found, each pinned."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+import foundation_telemetry as ft
+from foundation_telemetry import defensive as d
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+class KeywordOnlyProcessor:
+    """A duck-typed processor (no SpanProcessor base) whose on_start takes parent_context by keyword."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.ended: list[str] = []
+
+    def on_start(self, span: Any, *, parent_context: Any = None) -> None:
+        self.started.append(span.name)
+
+    def on_end(self, span: Any) -> None:
+        self.ended.append(span.name)
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def test_caplog_sees_sdk_warnings_after_configure(caplog: pytest.LogCaptureFixture) -> None:
+    """configure() no longer stops the SDK's loggers propagating to the root logger."""
+    telemetry = ft.configure(exporter="none", set_global=False)
+    try:
+        with caplog.at_level(logging.WARNING):
+            logging.getLogger("opentelemetry.sdk.trace").warning("sdk says %s", "hi")
+        assert "sdk says hi" in caplog.text
+    finally:
+        telemetry.shutdown()
+
+
+def test_reader_given_to_two_providers_is_refused_like_the_sdk() -> None:
+    """A reader wrapped twice for two providers is refused, as the SDK refuses the bare reader."""
+    reader = InMemoryMetricReader()
+    MeterProvider(metric_readers=[d.DefensiveMetricReader(reader)], shutdown_on_exit=False)
+    with pytest.raises(Exception, match="registered already"):
+        MeterProvider(metric_readers=[d.DefensiveMetricReader(reader)], shutdown_on_exit=False)
+
+
+def test_keyword_only_duck_typed_processor_runs_on_start() -> None:
+    """A processor without the SpanProcessor base and a keyword-only on_start is accepted and run."""
+    inner = KeywordOnlyProcessor()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(d.DefensiveSpanProcessor(inner))  # type: ignore[arg-type]
+    provider.get_tracer("t").start_span("work").end()
+    assert inner.started == ["work"]
+    assert inner.ended == ["work"]
+
+
+def test_wrapper_forwards_attributes_and_isinstance() -> None:
+    """The wrapper stands in for the wrapped processor: attributes and isinstance."""
+    exporter = InMemorySpanExporter()
+    inner = SimpleSpanProcessor(exporter)
+    wrapper = d.DefensiveSpanProcessor(inner)
+    assert wrapper.span_exporter is exporter
+    assert isinstance(wrapper, SimpleSpanProcessor)
+    assert isinstance(wrapper, d.DefensiveSpanProcessor)
+
+
+def test_skip_metric_only_on_configured_pipeline_and_per_pipeline() -> None:
+    """The skip metric is on configure()'s provider and counts that pipeline's skips only."""
+
+    class Failing(InMemorySpanExporter):
+        def export(self, spans: Any) -> Any:
+            raise ConnectionError("down")
+
+    outside = d.DefensiveSpanExporter(Failing(), name="outside-pipeline")
+    reader = InMemoryMetricReader()
+    telemetry = ft.configure(
+        exporter="none",
+        set_global=False,
+        span_exporters=[Failing()],
+        metric_readers=[reader],
+    )
+    try:
+        span = telemetry.tracer_provider.get_tracer("t").start_span("lost")
+        span.end()
+        telemetry.force_flush()
+        outside.export([span])  # type: ignore[list-item]
+        data = reader.get_metrics_data()
+        assert data is not None
+        points = {
+            (p.attributes["component"], p.attributes["reason"]): p.value
+            for r in data.resource_metrics
+            for s in r.scope_metrics
+            for m in s.metrics
+            if m.name == d.SKIPPED_METRIC
+            for p in m.data.data_points
+        }
+        assert points == {("Failing", "backend_unavailable"): 1}
+    finally:
+        telemetry.shutdown()
+
+
+def test_otel_python_context_from_conftest_is_honoured(tmp_path: Path) -> None:
+    """The plugin imports no OpenTelemetry at load, so a conftest's OTEL_PYTHON_CONTEXT wins."""
+    log = tmp_path / "otel.log"
+    (tmp_path / "conftest.py").write_text(
+        "import logging, os\n"
+        "os.environ['OTEL_PYTHON_CONTEXT'] = 'no_such_context'\n"
+        f"logging.getLogger('opentelemetry').addHandler(logging.FileHandler({str(log)!r}))\n"
+    )
+    (tmp_path / "test_inner.py").write_text(
+        "import sys\n"
+        "def test_load_time_imports():\n"
+        "    assert not [m for m in sys.modules if m.startswith('opentelemetry')]\n"
+        "    assert 'foundation_telemetry' not in sys.modules\n"
+        "def test_context_choice(telemetry, caplog):\n"
+        "    pass\n"
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env["PYTHONPATH"] = str(SRC)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:xdist",
+            "test_inner.py",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+    assert "2 passed" in output, output
+    # OpenTelemetry read the conftest's choice (and refused the unknown name) on first use.
+    assert "no_such_context" in log.read_text(), output
