@@ -167,6 +167,8 @@ def end_exporter_retries(exporter: object) -> bool:
     marking it shut down: an export still makes one attempt. Returns whether *exporter* had one.
     """
     event = getattr(exporter, "_shutdown_in_progress", None)  # gRPC exporters
+    if event is None:  # the OTLP/HTTP log exporter up to 1.43 spells it so
+        event = getattr(exporter, "_shutdown_is_occuring", None)
     if event is None:  # HTTP exporters keep it on their client
         event = getattr(getattr(exporter, "_client", None), "_shutdown_event", None)
     if not isinstance(event, threading.Event):
