@@ -138,6 +138,11 @@ class RecordBuffer:
         return self._appended
 
     @property
+    def first_seq(self) -> int:
+        """The sequence number of the oldest entry still kept (``next_seq`` when empty)."""
+        return self._appended - len(self._entries)
+
+    @property
     def overflowed(self) -> int:
         """How many entries the ring dropped because it was full."""
         return self._overflowed
