@@ -7,8 +7,10 @@ waiter is really blocked, takes a timestamp, and ends a span that carries the ``
 after it wakes minus the producer's before ``span.end()``. Reference floors in the same run: a
 bare ``threading.Condition`` / ``call_soon_threadsafe`` wake-up from a span processor, and the
 stock way people wait today (polling ``InMemorySpanExporter`` every 1 ms). All of them run
-interleaved in ten blocks with a rotating order, so host noise hits each alike. Targets: p99 <= 150 us
-(threads), <= 250 us (asyncio), and a waiting test burns about no CPU.
+interleaved in ten blocks with a rotating order, so host noise hits each alike. Targets, as a ratio
+to the floor of the same run (an absolute figure fails whenever the host is loaded): p99 <= 2x the
+Condition floor's p99 (threads), <= 2x the call_soon_threadsafe floor's (asyncio), and a waiting
+test burns about no CPU.
 """
 
 from __future__ import annotations
@@ -250,7 +252,10 @@ def run(settings: Settings) -> GroupResult:
             reset=stock.clear,
         ),
     ]
-    names = ("wake p99, threaded Collector.wait()", "wake p99, asyncio await wait_async()")
+    names = (
+        "wake p99 / floor p99, threaded Collector.wait()",
+        "wake p99 / floor p99, asyncio await wait_async()",
+    )
     cpu_names = ("CPU while waiting, threaded", "CPU while waiting, asyncio")
     try:
         ours = ours_recording(capacity=max(1000, events * 4), api=True)
@@ -287,20 +292,19 @@ def run(settings: Settings) -> GroupResult:
     ]
     _interleaved(waitings, events, chunks)
     rows = _finish(result, waitings)
-    for name, label, floor_label, limit in (
-        (names[0], OURS_SYNC, FLOOR_SYNC, 150.0),
-        (names[1], OURS_ASYNC, FLOOR_ASYNC, 250.0),
+    for name, label, floor_label in (
+        (names[0], OURS_SYNC, FLOOR_SYNC),
+        (names[1], OURS_ASYNC, FLOOR_ASYNC),
     ):
         row, base = rows[label], rows[floor_label]
         result.add(
             Target(
                 GROUP,
                 name,
-                row["p99_us"],
-                limit,
-                unit="us",
+                row["p99_us"] / base["p99_us"],
+                2.0,
                 detail=(
-                    f"p50 {row['p50_us']:.0f} us; floor p50/p99 "
+                    f"ours p50/p99 {row['p50_us']:.0f}/{row['p99_us']:.0f} us; floor p50/p99 "
                     f"{base['p50_us']:.0f}/{base['p99_us']:.0f} us (same run, interleaved)"
                 ),
             )

@@ -35,6 +35,7 @@ GROUPS = {
     "otlp": "benchmarks.bench_otlp",
     "exit": "benchmarks.bench_exit",
     "sleep_vs_events": "benchmarks.bench_sleep_vs_events",
+    "scaling": "benchmarks.bench_scaling",
 }
 
 RESULTS = Path(__file__).resolve().parent / "results"

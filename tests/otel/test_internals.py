@@ -585,6 +585,41 @@ class TestOtlpEncoding:
             assert dropped == [span.dropped_attributes, span.dropped_events, span.dropped_links]
             assert dropped == [1, 1, 1]
 
+    def test_compact_span(self) -> None:
+        """The flat tuple holds what a finished span's public properties return."""
+        from opentelemetry.trace import Link, use_span
+
+        with canary(
+            "compact_span",
+            "ReadableSpan._name/_context/_parent/_attributes/_events/_links/_kind/_status/"
+            "_start_time/_end_time/_resource/_instrumentation_scope, BoundedList._dq/.dropped",
+        ):
+            provider = TracerProvider(shutdown_on_exit=False)
+            tracer = provider.get_tracer("t")
+            parent = tracer.start_span("parent")
+            link = Link(parent.get_span_context(), {"k": 1})
+            with use_span(parent, end_on_exit=True):
+                span = tracer.start_span("s", attributes={"a": 1}, links=[link])
+            span.add_event("one", {"e": 2})
+            span.end()
+            fields = _internals.compact_span(span)
+            assert fields == (
+                span.name,
+                span.context,
+                span.parent,
+                dict(span.attributes or {}),
+                span.events,
+                span.links,
+                span.kind,
+                span.status,
+                span.start_time,
+                span.end_time,
+                span.resource,
+                span.instrumentation_scope,
+                (span.dropped_attributes, span.dropped_events, span.dropped_links),
+            )
+            assert type(fields[3]) is dict
+
     @pytest.mark.parametrize("signal", ["traces", "logs"])
     def test_encoded_http_exporter(self, signal: str) -> None:
         """The stock HTTP exporter serialises what its module's ``encode_*`` returns."""

@@ -15,7 +15,7 @@ from foundation_telemetry import configure
 from foundation_telemetry.recording._buffer import RecordBuffer, ThreadWaiter
 from foundation_telemetry.recording._recorder import follow_configure, notify_configured
 from foundation_telemetry.recording._records import EventRecord, MetricPoint, RecordKind, SpanRecord
-from foundation_telemetry.recording._views import entry_records
+from foundation_telemetry.recording._views import CachedViews, entry_records
 from foundation_telemetry.testing import Recorder, TelemetryAssertionError, metric_capture_options
 
 
@@ -89,7 +89,7 @@ class TestSpanCapture:
             buffer.scope = 7
             with tracer.start_as_current_span("child"):
                 pass
-        scopes = {(kind, item.name): scope for kind, item, scope, _ in buffer.read(0)[1]}
+        scopes = {(entry[0], entry_records(entry)[0].name): entry[2] for entry in buffer.read(0)[1]}
         assert scopes[(RecordKind.SPAN_START, "child")] == 0
         assert scopes[(RecordKind.SPAN_END, "parent")] == 0
 
@@ -386,3 +386,38 @@ class TestEntryRecords:
         )
         assert event.span_id == span.get_span_context().span_id
         assert entry_records(end, spans=False) == entry_records(end)[1:]
+
+    def test_views_are_built_once_and_cached(self, standalone):
+        """A second read of an ended span returns the very same record objects."""
+        with standalone.tracer.start_as_current_span("cached") as span:
+            span.add_event("inside")
+        start, end = standalone.recorder.buffer.read(0)[1]
+        first = entry_records(end)
+        assert type(end[1]) is CachedViews
+        again = entry_records(end)
+        assert [a is b for a, b in zip(first, again, strict=True)] == [True, True]
+        assert entry_records(end, spans=False)[0] is first[1]
+        assert entry_records(start)[0] is entry_records(start)[0]
+        assert entry_records(start)[0].ended is False
+
+    def test_a_running_span_is_read_live(self, standalone):
+        """While a span runs its start entry is rebuilt on each read, so it shows new attributes."""
+        with standalone.tracer.start_as_current_span("live") as span:
+            (start,) = standalone.recorder.buffer.read(0)[1]
+            assert entry_records(start)[0].attributes == {}
+            span.set_attribute("late", 1)
+            assert entry_records(start)[0].attributes == {"late": 1}
+            assert type(start[1]) is not CachedViews
+        assert entry_records(start)[0].attributes == {"late": 1}
+
+    def test_an_ended_span_keeps_no_sdk_object(self, standalone):
+        """Once ended, neither entry references the SDK span (the compact tuple instead)."""
+        from opentelemetry.sdk.trace import ReadableSpan
+
+        with standalone.tracer.start_as_current_span("compact", attributes={"a": 1}):
+            pass
+        start, end = standalone.recorder.buffer.read(0)[1]
+        assert not isinstance(start[1], ReadableSpan)
+        assert start[1] is end[1]
+        record = entry_records(end)[0]
+        assert (record.name, record.attributes, record.ended) == ("compact", {"a": 1}, True)

@@ -56,6 +56,7 @@ __all__ = [
     "ReservoirFactory",
     "SDKInstrument",
     "bind_reader_reservoirs",
+    "compact_span",
     "copy_reader_preferences",
     "encoded_grpc_exporter",
     "encoded_http_exporter",
@@ -534,6 +535,49 @@ def span_fields(span: ReadableSpan) -> tuple[Any, Sequence[Any], Sequence[Any], 
         dropped_links = links.dropped
         links = tuple(links._dq)  # type: ignore[attr-defined]  # noqa: SLF001 - as above
     return attributes, events or (), links or (), dropped_attributes, dropped_events, dropped_links
+
+
+# --- recording ---------------------------------------------------------------------------------
+
+
+def compact_span(span: ReadableSpan) -> tuple[Any, ...]:
+    """Return a span's fields as one flat tuple, without the SDK's per-span containers.
+
+    ``(name, context, parent, attributes, events, links, kind, status, start_time, end_time,
+    resource, scope, (dropped attributes, events, links))``: the attributes as the plain dictionary behind ``BoundedAttributes``, the
+    events and links as tuples out of their ``BoundedList`` deques (a deque and a lock each,
+    about half of what an ended span keeps alive). Read straight from the slots the properties
+    return, so it is cheap enough for ``on_end``.
+    """
+    attributes = span._attributes  # noqa: SLF001 - read-only, what the properties return
+    dropped = (
+        getattr(attributes, "dropped", 0),
+        getattr(span._events, "dropped", 0),  # noqa: SLF001 - as above
+        getattr(span._links, "dropped", 0),  # noqa: SLF001 - as above
+    )
+    if type(attributes) is BoundedAttributes:
+        attributes = attributes._dict  # noqa: SLF001 - as above
+    events = span._events  # noqa: SLF001 - as above
+    if type(events) is BoundedList:
+        events = events._dq  # type: ignore[attr-defined]  # noqa: SLF001 - as above
+    links = span._links  # noqa: SLF001 - as above
+    if type(links) is BoundedList:
+        links = links._dq  # type: ignore[attr-defined]  # noqa: SLF001 - as above
+    return (
+        span._name,  # noqa: SLF001 - as above
+        span._context,  # noqa: SLF001 - as above
+        span._parent,  # noqa: SLF001 - as above
+        attributes,
+        tuple(events) if events else (),
+        tuple(links) if links else (),
+        span._kind,  # noqa: SLF001 - as above
+        span._status,  # noqa: SLF001 - as above
+        span._start_time,  # noqa: SLF001 - as above
+        span._end_time,  # noqa: SLF001 - as above
+        span._resource,  # noqa: SLF001 - as above
+        span._instrumentation_scope,  # noqa: SLF001 - as above
+        dropped,
+    )
 
 
 class _Deferred:

@@ -4,7 +4,7 @@ Store protocol (what the query and expectation API needs from a store, and what 
 
 * ``RecordBuffer.append(kind, item, scope=0, thread=None)`` adds one entry, thread-safely. *item*
   is either a record view (``SpanRecord``, ``EventRecord``, ``MetricPoint``; what the sink
-  appends) or a raw SDK object the Recorder captured (turned into a view lazily, ``_views``).
+  appends) or what the Recorder captured (turned into views once, lazily, ``_views``).
 * Every entry gets the next sequence number; ``next_seq`` is the number the next entry will get.
   ``read(since)`` returns the entries from sequence *since* on, plus how many of them the ring
   already dropped (``capacity`` bounds it; ``overflowed`` counts all drops).
@@ -29,8 +29,9 @@ DEFAULT_CAPACITY: Final = 50_000
 """How many entries a buffer keeps before the oldest are dropped (and counted)."""
 
 
-Entry: TypeAlias = "tuple[RecordKind, Any, int, str | None] | list[Any]"
-"""One captured item: ``(kind, item, scope, thread_name)`` (a list while a span is running)."""
+Entry: TypeAlias = "list[Any]"
+"""One captured item: ``[kind, item, scope, thread_name]``; a list, so that the record views of
+*item* can replace it once built (``_views.CachedViews``)."""
 
 
 class Waiter(Protocol):
@@ -137,6 +138,11 @@ class RecordBuffer:
         return self._appended
 
     @property
+    def first_seq(self) -> int:
+        """The sequence number of the oldest entry still kept (``next_seq`` when empty)."""
+        return self._appended - len(self._entries)
+
+    @property
     def overflowed(self) -> int:
         """How many entries the ring dropped because it was full."""
         return self._overflowed
@@ -145,7 +151,7 @@ class RecordBuffer:
         self, kind: RecordKind, item: Any, scope: int = 0, thread: str | None = None
     ) -> None:
         """Add one entry and wake the waiters (outside the lock)."""
-        self._store((kind, item, scope, thread))
+        self._store([kind, item, scope, thread])
 
     def _store(self, entry: Entry) -> None:
         lock = self._lock

@@ -71,7 +71,7 @@ def domain_wait(
 ) -> Wait[EventRecord]:
     """Return the wait for *plan*, reading from the source's origin (the start of the test)."""
     expectation = AnyExpectation(source, plan.matchers, timeout)
-    expectation.watch = Watch(source, since=source._telemetry_origin())
+    expectation.watch = Watch.from_origin(source, plan.matchers)
 
     def outcome() -> EventRecord:
         record = expectation.record

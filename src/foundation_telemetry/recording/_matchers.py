@@ -383,6 +383,14 @@ def needs_span_records(matchers: Sequence[RecordMatcher]) -> bool:
     return any(m.accepts not in (is_event, is_log, is_metric) for m in matchers)
 
 
+def exact_names(matchers: Sequence[RecordMatcher]) -> list[str] | None:
+    """Return the names *matchers* look for when each is one exact name (no glob), else ``None``."""
+    names = [m.name for m in matchers]
+    if all(isinstance(n, str) and _GLOB_CHARS.isdisjoint(n) for n in names):
+        return names
+    return None
+
+
 def step_matcher(step: Any, index: int) -> RecordMatcher:
     """Build the event matcher for one sequence step: a name or ``(name, attributes)``."""
     if isinstance(step, RecordMatcher):

@@ -151,7 +151,7 @@ class MetricTap:
         item = (info, value, time_unix_nano, dict(attributes) if attributes else {})
         thread = current_thread_name()
         for buffer, spans in subscribers:
-            buffer._store((RecordKind.METRIC, item, spans.scope_of(span_id), thread))  # noqa: SLF001 - the buffer's append, shared inside recording
+            buffer._store([RecordKind.METRIC, item, spans.scope_of(span_id), thread])  # noqa: SLF001 - the buffer's append, shared inside recording
 
 
 _TAP: Final = MetricTap()

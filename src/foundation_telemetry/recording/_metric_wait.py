@@ -47,7 +47,7 @@ class MetricThresholdWait(Waitable):
         aggregate: str | Aggregate,
         timeout: float,
     ) -> None:
-        self.watch = Watch(source, since=source._telemetry_origin())
+        self.watch = Watch.from_origin(source, [matcher])
         self.matcher = matcher
         self.matchers = [matcher]
         self.threshold = threshold

@@ -1,7 +1,7 @@
 """The capture processors: span starts and ends, log records and events, into a record buffer.
 
-They run in the emitting thread, before any batching, store the SDK object itself (no copy) and
-stamp each entry with the isolation scope of the span it belongs to; they never raise.
+They run in the emitting thread, before any batching, store the SDK object itself (an ended span
+as the flat tuple of its fields, no copy of any value) and stamp each entry with the isolation scope of the span it belongs to; they never raise.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace import Span as SDKSpan
 
 from .._otel import _compat
+from .._otel._internals import compact_span
 from ..defensive._ledger import SkipReason, count_skip
 from ._buffer import RecordBuffer
 from ._records import RecordKind
@@ -45,8 +46,8 @@ current_thread_name = _thread_names.current
 class RecordingSpanProcessor(SpanProcessor):
     """Capture span starts and ends into a :class:`RecordBuffer`; never raises.
 
-    The hot path stores the SDK span object itself (no copy) and builds ``SpanRecord`` views only
-    when a query or an expectation reads them.
+    The hot path stores the running SDK span, then at its end the flat tuple of its fields
+    (``_internals.compact_span``); ``SpanRecord`` views are built when something first reads them.
     """
 
     def __init__(self, buffer: RecordBuffer) -> None:
@@ -81,18 +82,19 @@ class RecordingSpanProcessor(SpanProcessor):
             count_skip(COMPONENT, SkipReason.UNEXPECTED, item="span_start", error=error)
 
     def on_end(self, span: ReadableSpan) -> None:
-        """Record the end; the start entry now points at the (smaller) ended span too."""
+        """Record the end as a compact tuple (no SDK span kept); the start entry shares it."""
         try:
             if span is self._last_end:
                 return  # this processor is registered twice on the provider
             self._last_end = span
-            start = self._live.pop(span.context.span_id, None)
+            fields = compact_span(span)
+            start = self._live.pop(fields[1].span_id, None)
             if start is None:
                 scope = self._buffer.scope
             else:
-                start[1] = span  # release the live SDK span: keep one object per span
+                start[1] = fields  # release the live SDK span: both entries share the tuple
                 scope = start[2]
-            self._buffer._store((RecordKind.SPAN_END, span, scope, current_thread_name()))  # noqa: SLF001 - as above
+            self._buffer._store([RecordKind.SPAN_END, fields, scope, current_thread_name()])  # noqa: SLF001 - as above
         except Exception as error:  # noqa: BLE001 - never raise into the application
             count_skip(COMPONENT, SkipReason.UNEXPECTED, item="span_end", error=error)
 
@@ -121,7 +123,7 @@ class RecordingLogProcessor(_compat.LogRecordProcessor):
             record = log_record.log_record
             kind = RecordKind.EVENT if _compat.event_name_of(log_record) else RecordKind.LOG
             scope = self._spans.scope_of(record.span_id)
-            self._buffer._store((kind, log_record, scope, current_thread_name()))  # noqa: SLF001 - as above
+            self._buffer._store([kind, log_record, scope, current_thread_name()])  # noqa: SLF001 - as above
         except Exception as error:  # noqa: BLE001 - never raise into the application
             count_skip(COMPONENT, SkipReason.UNEXPECTED, item="log", error=error)
 

@@ -1,6 +1,10 @@
 """Record views: what a captured entry reads as (``SpanRecord``, ``EventRecord``, ``MetricPoint``).
 
-Built when a query or a waiting expectation reads an entry, never on the hot path.
+Built when a query or a waiting expectation first reads an entry, never on the hot path, and
+then kept in the entry in place of what was captured (:class:`CachedViews`): every later query,
+expectation, collector and failure report reads the same objects instead of rebuilding them.
+A span that ended is captured as the flat tuple of ``_internals.compact_span``, not as the SDK
+span object; a span that is still running is read from the live SDK span and never cached.
 """
 
 from __future__ import annotations
@@ -9,53 +13,63 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
+from .._otel._internals import compact_span, plain_attributes
 from ._buffer import Entry
 from ._records import EventRecord, MetricPoint, RecordKind, SpanEventView, SpanRecord
 
-__all__ = ["entry_records"]
+__all__ = ["CachedViews", "entry_records"]
 
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 _KIND_NAMES: Final = {kind: kind.name for kind in SpanKind}
 _STATUS_NAMES: Final = {code: code.name for code in StatusCode}
+_SPAN_KINDS: Final = (RecordKind.SPAN_START, RecordKind.SPAN_END)
 
 
-def _span_record(span: ReadableSpan, thread: str | None, *, started: bool) -> SpanRecord:
-    # Built when a query or a waiting expectation reads the entry, not on the hot path; kept
-    # lean because a woken waiter builds one before it can return.
-    context = span.context
-    parent = span.parent
-    attributes = span.attributes
-    scope = span.instrumentation_scope
-    resource = span.resource
+class CachedViews(tuple):  # type: ignore[type-arg]
+    """The record views of one entry, stored in the entry once built (see the module docstring)."""
+
+    __slots__ = ()
+
+
+def _span_record(fields: tuple[Any, ...], thread: str | None, *, started: bool) -> SpanRecord:
+    # *fields* is a compact_span() tuple. Kept lean: a woken waiter builds one before it returns.
+    (
+        name,
+        context,
+        parent,
+        attributes,
+        raw_events,
+        links,
+        kind,
+        status,
+        start_time,
+        end_time,
+        resource,
+        scope,
+        dropped,
+    ) = fields
     events: tuple[SpanEventView, ...] = ()
     if started:
-        status, description = "UNSET", None
+        status_name, description = "UNSET", None
     else:
-        status = _STATUS_NAMES[span.status.status_code]
-        description = span.status.description
-        raw_events = span.events
-        events = (
-            tuple(
-                SpanEventView(e.name, dict(e.attributes) if e.attributes else {}, e.timestamp)
-                for e in raw_events
+        status_name = _STATUS_NAMES[status.status_code]
+        description = status.description
+        if raw_events:
+            events = tuple(
+                SpanEventView(e.name, _plain_copy(e.attributes), e.timestamp) for e in raw_events
             )
-            if raw_events
-            else ()
-        )
-    links = span.links
     return SpanRecord(
-        name=span.name,
+        name=name,
         attributes=dict(attributes) if attributes else {},
         trace_id=context.trace_id if context else 0,
         span_id=context.span_id if context else 0,
         parent_span_id=parent.span_id if parent is not None else None,
-        start_time_ns=span.start_time or 0,
-        end_time_ns=None if started else span.end_time,
-        kind=_KIND_NAMES[span.kind],
-        status=status,
+        start_time_ns=start_time or 0,
+        end_time_ns=None if started else end_time,
+        kind=_KIND_NAMES[kind],
+        status=status_name,
         status_description=description,
         events=events,
         links=tuple((link.context.trace_id, link.context.span_id) for link in links)
@@ -64,9 +78,9 @@ def _span_record(span: ReadableSpan, thread: str | None, *, started: bool) -> Sp
         link_attributes=tuple(dict(link.attributes or {}) for link in links) if links else (),
         trace_state=context.trace_state.to_header() if context else "",
         flags=int(context.trace_flags) if context else 0,
-        dropped_attributes_count=0 if started else span.dropped_attributes,
-        dropped_events_count=0 if started else span.dropped_events,
-        dropped_links_count=span.dropped_links,
+        dropped_attributes_count=dropped[0],
+        dropped_events_count=dropped[1],
+        dropped_links_count=dropped[2],
         # Resource attributes are immutable: share them instead of copying per record.
         resource=resource.attributes if resource is not None else _EMPTY,
         schema_url=resource.schema_url if resource is not None else "",
@@ -84,6 +98,10 @@ def _scope_fields(scope: Any) -> dict[str, Any]:
         "scope_attributes": dict(scope.attributes) if scope.attributes else _EMPTY,
         "scope_schema_url": scope.schema_url or "",
     }
+
+
+def _plain_copy(attributes: Any) -> dict[str, Any]:
+    return dict(plain_attributes(attributes)) if attributes else {}
 
 
 def _log_record(item: Any, kind: RecordKind, thread: str | None) -> EventRecord:
@@ -131,31 +149,42 @@ def _metric_point(item: Any, thread: str | None) -> MetricPoint:
 def entry_records(
     entry: Entry, *, spans: bool = True
 ) -> list[SpanRecord | EventRecord | MetricPoint]:
-    """Return the record views one entry stands for.
+    """Return the record views one entry stands for (built once, then cached in the entry).
 
     An ended span stands for its ``SpanRecord`` followed by one ``EventRecord`` (kind
     ``SPAN_EVENT``) per span event: span events become visible when their span ends. With
-    ``spans=False`` span entries give only their span events (cheaper for event waits).
+    ``spans=False`` span entries give only their span events.
     """
-    kind, item, _scope, thread = entry
-    if not spans and kind in (RecordKind.SPAN_START, RecordKind.SPAN_END):
-        if kind is RecordKind.SPAN_START:
-            return []
+    kind = entry[0]
+    item = entry[1]
+    if type(item) is not CachedViews:
+        item = _build(entry, kind, item)
+    if spans or kind not in _SPAN_KINDS:
+        return list(item)
+    return list(item[1:])
+
+
+def _build(entry: Entry, kind: RecordKind, item: Any) -> CachedViews:
+    thread = entry[3]
+    cache = True
+    if kind is RecordKind.SPAN_START or kind is RecordKind.SPAN_END:
         if isinstance(item, SpanRecord):
-            return list(_span_events(item))
-        return list(_raw_span_events(item, thread))
-    if isinstance(item, SpanRecord | EventRecord | MetricPoint):
-        if isinstance(item, SpanRecord) and kind is RecordKind.SPAN_END:
-            return [item, *_span_events(item)]
-        return [item]
-    if kind is RecordKind.SPAN_END:
-        record = _span_record(item, thread, started=False)
-        return [record, *_span_events(record)]
-    if kind is RecordKind.SPAN_START:
-        return [_span_record(item, thread, started=True)]
-    if kind is RecordKind.METRIC:
-        return [_metric_point(item, thread)]
-    return [_log_record(item, kind, thread)]
+            views = CachedViews([item, *_span_events(item)] if item.ended else [item])
+        else:
+            if type(item) is not tuple:  # an SDK span; still running if it has no end time
+                item = compact_span(item)
+                cache = item[9] is not None
+            record = _span_record(item, thread, started=kind is RecordKind.SPAN_START)
+            views = CachedViews([record, *_span_events(record)])
+    elif isinstance(item, EventRecord | MetricPoint):
+        views = CachedViews((item,))
+    elif kind is RecordKind.METRIC:
+        views = CachedViews((_metric_point(item, thread),))
+    else:
+        views = CachedViews((_log_record(item, kind, thread),))
+    if cache and type(entry) is list:
+        entry[1] = views
+    return views
 
 
 def _span_events(span: SpanRecord) -> list[EventRecord]:
@@ -172,29 +201,4 @@ def _span_events(span: SpanRecord) -> list[EventRecord]:
             thread=span.thread,
         )
         for event in span.events
-    ]
-
-
-def _raw_span_events(span: ReadableSpan, thread: str | None) -> list[EventRecord]:
-    events = span.events
-    if not events:
-        return []
-    context = span.context
-    scope = span.instrumentation_scope
-    resource = span.resource
-    trace_id = context.trace_id if context else 0
-    span_id = context.span_id if context else 0
-    return [
-        EventRecord(
-            name=event.name,
-            attributes=dict(event.attributes) if event.attributes else {},
-            timestamp_ns=event.timestamp,
-            kind=RecordKind.SPAN_EVENT,
-            trace_id=trace_id,
-            span_id=span_id,
-            resource=resource.attributes if resource is not None else _EMPTY,
-            scope=scope.name if scope is not None else None,
-            thread=thread,
-        )
-        for event in events
     ]

@@ -20,14 +20,20 @@ from typing import Final
 
 from ._buffer import AsyncWaiter, Entry, ThreadWaiter
 from ._failures import Report, TelemetryAssertionError
-from ._matchers import Record, RecordMatcher, kinds_for, needs_span_records
+from ._matchers import (
+    Record,
+    RecordMatcher,
+    exact_names,
+    kinds_for,
+    needs_span_records,
+)
 from ._records import RecordKind, SpanRecord
 from ._source import TelemetrySource
+from ._timeline import KEEP_RECEIVED, timeline_of
 from ._views import entry_records
 
 __all__ = ["Waitable", "Watch", "run_async", "run_sync"]
 
-_KEEP_RECEIVED: Final = 2_000
 _LOOK_BACK: Final = 2_000
 
 
@@ -46,11 +52,41 @@ class Watch:
         self.began = "the expectation began"
         self.origin = min(source._telemetry_origin(), self.start)
         self.begin_ns = time.time_ns()
-        self.received: deque[Entry] = deque(maxlen=_KEEP_RECEIVED)
+        self.received: deque[Entry] = deque(maxlen=KEEP_RECEIVED)
         self.received_total = 0
         self.foreign_total = 0
         self.dropped = 0
         self.spans: dict[int, SpanRecord] = {}
+        self._source = source
+        self._names: list[str] | None = None
+        self._seed: Iterator[tuple[Record, bool]] | None = None
+
+    @classmethod
+    def from_origin(cls, source: TelemetrySource, matchers: Sequence[RecordMatcher]) -> Watch:
+        """Return a watch reading from the source's origin (the start of the test).
+
+        When every matcher looks for an exact name (and none for span records), its first look
+        starts from the source's :class:`~._timeline.Timeline` instead of re-reading the test.
+        """
+        watch = cls(source, since=source._telemetry_origin())
+        if not needs_span_records(matchers):
+            watch._names = exact_names(matchers)
+        return watch
+
+    def _fast_forward(self, kinds: frozenset[RecordKind] | None) -> None:
+        names, self._names = self._names, None
+        if names is None or self.cursor != self.start:
+            return
+        timeline = timeline_of(self.buffer, self._source, self.scope, self.start)
+        if timeline is None:
+            return
+        with timeline.lock:
+            timeline.advance()
+            self.received = timeline.received.copy()
+            self.received_total = timeline.received_total
+            self.foreign_total = timeline.foreign_total
+            self.cursor = timeline.cursor
+            self._seed = timeline.postings(names, kinds)
 
     def poll(
         self, kinds: frozenset[RecordKind] | None = None, spans: bool = True
@@ -61,8 +97,15 @@ class Watch:
         expectation is met) never converts the rest. ``spans=False`` skips building span
         records for callers that only look at span events.
         """
+        if self._names is not None and not spans:
+            self._fast_forward(kinds)
+        if self._seed is not None:
+            for record, foreign in self._seed:
+                yield record, foreign
+            self._seed = None
         first, entries, dropped = self.buffer.read(self.cursor)
         self.dropped += dropped
+        self.cursor = first  # past the dropped entries: the next look must not count them again
         scope = self.scope
         for offset, entry in enumerate(entries):
             self.cursor = first + offset + 1
