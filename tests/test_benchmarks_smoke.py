@@ -87,6 +87,7 @@ class TestRunner:
             "service",
             "otlp",
             "exit",
+            "scaling",
             "sleep_vs_events",
         }
         for target in result["targets"]:
