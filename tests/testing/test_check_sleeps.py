@@ -42,11 +42,11 @@ class TestDetection:
     @pytest.mark.parametrize(
         ("imports", "call"),
         [
-            ("import time", "time.sleep(1)"),
+            ("import time", "time.sleep(1)"),  # allow-sleep: checker input, never run
             ("import time as t", "t.sleep(1)"),
             ("from time import sleep", "sleep(1)"),
             ("from time import sleep as nap", "nap(1)"),
-            ("import asyncio", "asyncio.sleep(0.5)"),
+            ("import asyncio", "asyncio.sleep(0.5)"),  # allow-sleep: checker input, never run
             ("import asyncio as aio", "aio.sleep(0.5)"),
             ("from asyncio import sleep", "sleep(0.5)"),
             ("import trio", "trio.sleep(1)"),
@@ -75,10 +75,10 @@ class TestDetection:
         [
             "def sleep(n): pass\nsleep(1)\n",
             "import time\nclock.sleep(1)\n",
-            "import time\nx = 'time.sleep(1)'\n",
-            "import time\n# time.sleep(1)\n",
+            "import time\nx = 'time.sleep(1)'\n",  # allow-sleep: checker input, never run
+            "import time\n# time.sleep(1)\n",  # allow-sleep: checker input, never run
             "import time\nf = time.sleep\n",
-            "import mymod\nmymod.time.sleep(1)\n",
+            "import mymod\nmymod.time.sleep(1)\n",  # allow-sleep: checker input, never run
         ],
     )
     def test_things_that_are_not_sleep_calls_are_ignored(self, code: str) -> None:
@@ -89,9 +89,9 @@ class TestDetection:
         "call",
         [
             "asyncio.sleep(0)",
-            "asyncio.sleep(0.0)",
-            "asyncio.sleep(delay=0)",
-            "asyncio.sleep(0, result)",
+            "asyncio.sleep(0.0)",  # allow-sleep: checker input, never run
+            "asyncio.sleep(delay=0)",  # allow-sleep: checker input, never run
+            "asyncio.sleep(0, result)",  # allow-sleep: checker input, never run
             "trio.sleep(0)",
             "trio.sleep(seconds=0)",
         ],
@@ -112,9 +112,17 @@ class TestDetection:
         """
         [finding] = findings(code)
         assert finding.line == 6
-        assert finding.message.startswith("`asyncio.sleep()` polls a condition in a loop; ")
+        assert finding.message.startswith(
+            "`asyncio.sleep()` polls a condition in a loop; "
+        )  # allow-sleep: checker input, never run
 
-    @pytest.mark.parametrize("call", ["asyncio.sleep(0.01)", "asyncio.sleep(delay=1, result=0)"])
+    @pytest.mark.parametrize(
+        "call",
+        [
+            "asyncio.sleep(0.01)",  # allow-sleep: checker input, never run
+            "asyncio.sleep(delay=1, result=0)",  # allow-sleep: checker input, never run
+        ],
+    )
     def test_a_nonzero_async_sleep_is_reported(self, call: str) -> None:
         """Only the duration decides, not any other argument that happens to be 0."""
         assert positions(f"import asyncio\n\nasync def test_x():\n    await {call}\n") == [(4, 11)]
