@@ -29,12 +29,13 @@ import contextlib
 import os
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final, NamedTuple, final
 
 __all__ = [
     "HANDLER_HISTORY_LIMIT",
     "HandlerSnapshot",
+    "IdentityWeakSet",
     "config",
     "debug",
     "events",
@@ -47,6 +48,33 @@ __all__ = [
     "recording",
     "shutdown",
 ]
+
+
+class IdentityWeakSet:
+    """A set of live objects compared by identity, holding no reference to them.
+
+    ``weakref.WeakSet`` compares by ``==`` and ``hash``; the defensive wrappers compare equal to
+    the component they wrap (and so to another wrapper of it), which would merge two wrappers
+    into one entry.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+
+    def add(self, item: Any) -> None:
+        self._items[id(item)] = item
+
+    def __contains__(self, item: object) -> bool:
+        return self._items.get(id(item)) is item
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self._items.values()))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
 
 HANDLER_HISTORY_LIMIT: Final = 100
 """Handlers detached after failures that are kept for ``health()``."""
@@ -287,11 +315,11 @@ class _Shutdown:
     )
 
     def __init__(self) -> None:
-        self.components: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.components = IdentityWeakSet()
         """Every live wrapped processor and reader (``Coordinated``)."""
         self.adopted: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
         """What ``configure()`` added to each provider it built (providers built elsewhere are read)."""
-        self.exporters: weakref.WeakSet[Any] = weakref.WeakSet()
+        self.exporters = IdentityWeakSet()
         """Every live exporter wrapper (``Abortable``), aborted when a deadline is spent."""
         self.lock = threading.Lock()
         """Guards :attr:`components`, :attr:`exporters` and :attr:`exited`."""

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import gc
+import io
 import logging
 import os
 import subprocess
 import sys
+import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    InMemoryMetricReader,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import foundation_telemetry as ft
+from foundation_telemetry import _state
 from foundation_telemetry import defensive as d
+from foundation_telemetry.defensive._policy import HELPER_THREAD_PREFIX
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -79,6 +89,29 @@ def test_wrapper_forwards_attributes_and_isinstance() -> None:
     assert wrapper.span_exporter is exporter
     assert isinstance(wrapper, SimpleSpanProcessor)
     assert isinstance(wrapper, d.DefensiveSpanProcessor)
+
+
+def test_wrapped_exporter_equals_the_one_handed_in() -> None:
+    """A processor given a wrapped exporter holds something equal to the exporter passed in."""
+    exporter = InMemorySpanExporter()
+    processor = BatchSpanProcessor(d.DefensiveSpanExporter(exporter))
+    try:
+        assert processor.span_exporter == exporter
+        assert exporter == processor.span_exporter
+        assert hash(processor.span_exporter) == hash(exporter)
+        assert processor.span_exporter != InMemorySpanExporter()
+    finally:
+        processor.shutdown()
+
+
+def test_two_wrappers_of_one_processor_stay_two_components() -> None:
+    """Wrappers equal to one another still count as two components for the shutdown coordinator."""
+    inner = SimpleSpanProcessor(InMemorySpanExporter())
+    first, second = d.DefensiveSpanProcessor(inner), d.DefensiveSpanProcessor(inner)
+    assert first == second
+    registered = list(_state.shutdown.components)
+    assert any(c is first for c in registered)
+    assert any(c is second for c in registered)
 
 
 def test_skip_metric_only_on_configured_pipeline_and_per_pipeline() -> None:
@@ -160,3 +193,56 @@ def test_otel_python_context_from_conftest_is_honoured(tmp_path: Path) -> None:
     assert "2 passed" in output, output
     # OpenTelemetry read the conftest's choice (and refused the unknown name) on first use.
     assert "no_such_context" in log.read_text(), output
+
+
+def test_wrapped_reader_and_exporter_are_collected_after_shutdown() -> None:
+    """Nothing of ours keeps a shut-down provider's reader or exporter alive."""
+
+    def create_and_shut_down() -> tuple[weakref.ref[Any], ...]:
+        exporter = ConsoleMetricExporter(out=io.StringIO())
+        reader = PeriodicExportingMetricReader(d.DefensiveMetricExporter(exporter))
+        wrapper = d.DefensiveMetricReader(reader)
+        provider = MeterProvider(metric_readers=[wrapper], shutdown_on_exit=False)
+        provider.shutdown()
+        return (
+            weakref.ref(exporter),
+            weakref.ref(reader),
+            weakref.ref(wrapper),
+            weakref.ref(provider),
+        )
+
+    refs = create_and_shut_down()
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None, None, None]
+
+
+def test_late_flush_returns_after_the_inner_flush_was_called() -> None:
+    """A flush past its deadline returns False only once the processor's own flush was called.
+
+    The SDK's multi-processor tests count the calls right after ``force_flush`` returns. On a
+    loaded machine the wrapper's helper thread may get no time before the deadline; a trace hook
+    holds the helper thread back (up to 0.3 s) to make that happen here every time.
+    """
+    release, starving = threading.Event(), threading.Event()
+    calls: list[int] = []
+
+    class SlowFlush(SimpleSpanProcessor):
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            calls.append(timeout_millis)
+            release.wait(5)
+            return True
+
+    def hold_back_helpers(frame: Any, event: str, arg: Any) -> None:
+        if threading.current_thread().name.startswith(HELPER_THREAD_PREFIX):
+            starving.wait(0.3)
+        sys.settrace(None)
+
+    wrapper = d.DefensiveSpanProcessor(SlowFlush(InMemorySpanExporter()))
+    threading.settrace(hold_back_helpers)
+    try:
+        assert wrapper.force_flush(0) is False
+        assert len(calls) == 1
+    finally:
+        threading.settrace(None)  # type: ignore[arg-type]
+        starving.set()
+        release.set()

@@ -45,46 +45,6 @@ INTENDED = {
     ),
 }
 
-# Differences not fixed yet (issue 14 stays open while this is not empty). Each is printed on every
-# run; any difference not listed here or in INTENDED fails the run. The wrapper swaps the exporter
-# inside a batch processor for its defensive one, which these tests see through private fields.
-_INNER_EXPORTER = (
-    "the wrapped batch processor's exporter is our defensive exporter wrapping the one passed in, "
-    "and the test compares the private field with =="
-)
-OPEN = {
-    **{
-        f"tests/logs/test_export.py::TestBatchLogRecordProcessor::{name}": _INNER_EXPORTER
-        for name in (
-            "test_args",
-            "test_args_defaults",
-            "test_args_env_var_value_error",
-            "test_args_none_defaults",
-            "test_env_vars",
-        )
-    },
-    "tests/trace/export/test_export.py::TestBatchSpanProcessor::test_get_span_exporter": (
-        _INNER_EXPORTER
-    ),
-    **{
-        test: (
-            "the bounded force_flush returns at its deadline while the slow processor still runs, "
-            "so the SDK moves to the next processor early (timing-dependent: fails under load)"
-        )
-        for test in (
-            "tests/logs/test_multi_log_processor.py::TestSynchronousMultiLogRecordProcessor::"
-            "test_force_flush_delayed",
-            "tests/trace/test_span_processor.py::TestSynchronousMultiSpanProcessor::"
-            "test_force_flush_late_by_timeout",
-        )
-    },
-    "tests/metrics/integration_test/test_provider_shutdown.py::TestMeterProviderShutdown::"
-    "test_meter_provider_shutdown_cleans_up_successfully": (
-        "after shutdown the exporter, reader or provider is still referenced (by the wrapper or "
-        "the shutdown coordinator's registry), so it is not garbage collected"
-    ),
-}
-
 
 @dataclass
 class Suite:
@@ -278,13 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             changed = _changed(plain, run)
             confirmed = _confirm(changed, suite, plain_py, ours_py, mode, plain, run)
             intended = sorted(t for t in confirmed if mode == "wrapped" and t in INTENDED)
-            still_open = sorted(t for t in confirmed if mode == "wrapped" and t in OPEN)
-            confirmed -= set(intended) | set(still_open)
-            for test in still_open:
-                _log(f"  OPEN difference (not fixed yet): {test}: {OPEN[test]}")
-            if mode == "wrapped" and suite.distribution == "opentelemetry-sdk":
-                for test in sorted(set(OPEN) - set(still_open) - set(changed)):
-                    _log(f"  no longer different, remove it from OPEN: {test}")
+            confirmed -= set(intended)
             lost = sorted(t for t in confirmed if plain.outcomes.get(t) == "passed")
             for test in intended:
                 _log(f"  intended difference: {test}: {INTENDED[test]}")

@@ -57,12 +57,13 @@ class Deadline:
 class BoundedCall(Generic[T]):
     """One call of *fn* on a daemon helper thread, waited for with a deadline."""
 
-    __slots__ = ("_cancelled", "_done", "_fn", "_name", "error", "result")
+    __slots__ = ("_cancelled", "_done", "_entered", "_fn", "_name", "error", "result")
 
     def __init__(self, fn: Callable[[], T], name: str) -> None:
         self._fn = fn
         self._name = name
         self._done = threading.Event()
+        self._entered = threading.Event()
         self._cancelled = False
         self.result: T | None = None
         self.error: BaseException | None = None
@@ -95,6 +96,7 @@ class BoundedCall(Generic[T]):
         self._cancelled = True
 
     def _run(self) -> None:
+        self._entered.set()
         try:
             self.result = self._fn()
         except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
@@ -106,6 +108,10 @@ class BoundedCall(Generic[T]):
     def done(self) -> bool:
         """Whether the call has returned or raised."""
         return self._done.is_set()
+
+    def wait_entered(self, deadline: Deadline) -> bool:
+        """Wait until the call has begun (its thread got to run it); return whether it has."""
+        return self._entered.wait(deadline.remaining())
 
     def wait(self, deadline: Deadline) -> bool:
         """Wait until the call finishes or *deadline* passes; return whether it finished.

@@ -92,6 +92,22 @@ class Transparent:
             raise AttributeError(name)
         return getattr(self._inner_obj, name)
 
+    # Equal to (and hashed as) the wrapped component, as a transparent object proxy is: code that
+    # compares what it handed in with what a processor holds (``processor.span_exporter ==
+    # exporter``) finds the same thing.
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        inner = self.__dict__.get("_inner_obj")
+        return NotImplemented if inner is None else bool(inner == other)
+
+    def __hash__(self) -> int:
+        inner = self.__dict__.get("_inner_obj")
+        try:
+            return object.__hash__(self) if inner is None else hash(inner)
+        except TypeError:  # an unhashable component: the wrapper still goes into sets
+            return object.__hash__(self)
+
 
 def _deadline(timeout_millis: float | None = None) -> Deadline:
     """Return the budget for one flush or shutdown, capped by a coordinated deadline.
@@ -332,6 +348,9 @@ class GuardedComponent(Transparent):
             if call is None:
                 return False
             if not call.wait(_deadline(timeout_millis)):
+                # As without the wrapper, the component's own flush has been called when this
+                # returns, even when a loaded machine gave its thread no time before the deadline.
+                call.wait_entered(Deadline(_shutdown.default_timeout()))
                 return False  # nothing is lost yet: the items stay queued
             if call.error is not None:
                 contain(self._name, call.error, item="force_flush")

@@ -44,8 +44,9 @@ __all__ = ["DefensiveMetricExporter", "DefensiveMetricReader"]
 CollectCallback = Callable[..., "MetricsData | None"]
 # How long a forked child waits for its fresh metric storage (microseconds unless a lock is stuck).
 _FORK_RESET_BUDGET: Final = 0.5
-# Which wrapper registered each wrapped reader with a provider.
-_REGISTERED: Final[weakref.WeakKeyDictionary[Any, Any]] = weakref.WeakKeyDictionary()
+# Which wrapper registered each wrapped reader with a provider. The wrapper holds its reader, so it
+# is held weakly too: a strong value would keep its own key (and the provider's exporter) alive.
+_REGISTERED: Final[weakref.WeakKeyDictionary[Any, weakref.ref[Any]]] = weakref.WeakKeyDictionary()
 
 
 def _data_points(data: MetricsData) -> int:
@@ -184,7 +185,8 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
                 of the user's (the SDK refuses a bare reader given to two providers the same way).
         """
         if func is not None:
-            other = _REGISTERED.get(self._reader)
+            registered = _REGISTERED.get(self._reader)
+            other = None if registered is None else registered()
             # configure() may move a reader to the pipeline that replaces its own: allowed.
             if other is not None and other is not self and other.refuses_second_registration():
                 msg = (
@@ -192,7 +194,7 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
                     "MeterProvider instance"
                 )
                 raise Exception(msg)  # the SDK's own exception type and text
-            _REGISTERED[self._reader] = self
+            _REGISTERED[self._reader] = weakref.ref(self)
         self._provider_collect = func
         hand_collect_callback(self._reader, None if func is None else self._guarded_collect)
 
