@@ -160,6 +160,12 @@ class DefensiveMetricReader(GuardedComponent, ProviderAwareReader):
 
     _final_delivery = True
 
+    # Each wrapper is its own registration: the SDK's "registered already" check compares
+    # readers, and configure() may register one reader (a shared TelemetryService) in several
+    # pipelines through several wrappers. Our own check below refuses what the SDK would.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
     def __init__(self, reader: MetricReader, *, name: str | None = None) -> None:
         require_methods(reader, "reader", "MetricReader", ("collect", "shutdown", "force_flush"))
         super().__init__()
