@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from opentelemetry import context as otel_context
 from opentelemetry import metrics as api_metrics
+from opentelemetry.context.context import _RuntimeContext
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import (
@@ -654,3 +655,33 @@ class TestOtlpEncoding:
             assert "self._client.Export(" in source
             assert "self._translate_data(" in source
             exporter.shutdown()
+
+
+class TestCurrentContextGetter:
+    def test_default_runtime_gives_the_context_variables_own_getter(self) -> None:
+        """With the contextvars runtime the getter is the ContextVar's ``get`` (no Python frame)."""
+        getter = _internals.current_context_getter()
+        assert getter is not otel_context.get_current
+        token = otel_context.attach(otel_context.set_value("k", "v"))
+        try:
+            assert getter() is otel_context.get_current()
+        finally:
+            otel_context.detach(token)
+
+    def test_another_runtime_context_is_asked_through_the_api(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A runtime picked with OTEL_PYTHON_CONTEXT is honoured: the API's get_current is used."""
+
+        class OtherRuntime(_RuntimeContext):
+            def attach(self, context: Any) -> object:
+                return None
+
+            def get_current(self) -> Any:
+                return otel_context.Context()
+
+            def detach(self, token: object) -> None:
+                return None
+
+        monkeypatch.setattr(otel_context, "_RUNTIME_CONTEXT", OtherRuntime())
+        assert _internals.current_context_getter() is otel_context.get_current

@@ -10,17 +10,20 @@ answer (a class that moved, a method that appeared) live in :mod:`._compat` inst
 from __future__ import annotations
 
 import atexit
+import contextvars
 import inspect
 import threading
 from collections.abc import Callable, Sequence, Sized
 from importlib import metadata
 from typing import TYPE_CHECKING, Any, Final
 
+from opentelemetry import baggage as _baggage
 from opentelemetry import context as _context
 from opentelemetry import metrics as _metrics
 from opentelemetry._logs import LoggerProvider as _APILoggerProvider
 from opentelemetry._logs._internal import ProxyLoggerProvider as _ProxyLoggerProvider
 from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
 from opentelemetry.metrics import MeterProvider
 from opentelemetry.metrics._internal import _ProxyMeterProvider
 from opentelemetry.sdk._configuration import _BaseConfigurator
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import AggregationTemporality
 
 __all__ = [
+    "BAGGAGE_KEY",
     "READER_CARDINALITY_LIMITS",
     "SDK_VERSION",
     "SUPPRESS_INSTRUMENTATION_KEY",
@@ -58,6 +62,7 @@ __all__ = [
     "bind_reader_reservoirs",
     "compact_span",
     "copy_reader_preferences",
+    "current_context_getter",
     "encoded_grpc_exporter",
     "encoded_http_exporter",
     "end_exporter_retries",
@@ -120,6 +125,23 @@ def is_default_logger_provider(provider: _APILoggerProvider) -> bool:
 
 
 # --- span and log processors ---------------------------------------------------------------------
+
+BAGGAGE_KEY: Final = _baggage._BAGGAGE_KEY  # noqa: SLF001 - the context key baggage lives under
+"""The key under which W3C baggage sits in a ``Context`` (a dict): no key, no baggage."""
+
+
+def current_context_getter() -> Callable[[], _context.Context]:
+    """Return the cheapest callable that gives the current context.
+
+    With the default contextvars runtime context it is the ``ContextVar.get`` itself (no Python
+    frame); with any other ``OTEL_PYTHON_CONTEXT`` it is ``opentelemetry.context.get_current``.
+    """
+    runtime = getattr(_context, "_RUNTIME_CONTEXT", None)
+    if isinstance(runtime, ContextVarsRuntimeContext):
+        current = getattr(runtime, "_current_context", None)
+        if isinstance(current, contextvars.ContextVar):
+            return current.get
+    return _context.get_current
 
 
 def on_ending(processor: SpanProcessor, span: Span) -> None:

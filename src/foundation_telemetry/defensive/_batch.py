@@ -35,7 +35,7 @@ from .._otel._compat import (
 )
 from .._otel._internals import SUPPRESS_INSTRUMENTATION_KEY
 from ._ledger import SkipReason, count_skip
-from ._policy import HELPER_THREAD_PREFIX, contain
+from ._policy import HELPER_THREAD_PREFIX, ContainsOwnFailures, contain
 
 __all__ = ["BatchLogRecordProcessor", "BatchSpanProcessor", "Batching"]
 
@@ -57,7 +57,7 @@ def _positive(value: object, name: str) -> int:
     return value
 
 
-class Batching(Generic[T]):
+class Batching(ContainsOwnFailures, Generic[T]):
     """The queue, the worker and the accounting both batch processors share."""
 
     _signal: str = "items"
@@ -158,12 +158,7 @@ class Batching(Generic[T]):
             count_skip(self.component_name, SkipReason.SHUTDOWN, late, item="after shutdown")
 
     def _count(self, reason: SkipReason, count: int, item: T | None) -> None:
-        name = "?"
-        if item is not None:
-            try:
-                name = self._describe(item)
-            except BaseException:  # noqa: BLE001 - describing a broken item must not fail
-                name = "?"
+        name = "?" if item is None else _safe(self._describe, item)
         count_skip(self.component_name, reason, count, item=name)
 
     # --- the worker ------------------------------------------------------------------------------
@@ -323,6 +318,13 @@ def _span_name(span: ReadableSpan) -> str:
     return span.name
 
 
+def _safe(describe: Callable[[Any], str], item: object) -> str:
+    try:
+        return describe(item)
+    except BaseException:  # noqa: BLE001 - describing a broken item must not fail
+        return "?"
+
+
 def _log_name(item: ReadableLogRecord) -> str:
     record = item.log_record
     name = getattr(record, "event_name", None)
@@ -369,9 +371,13 @@ class BatchSpanProcessor(Batching[ReadableSpan], SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Queue *span* for export when it is sampled (the SDK's processors drop the others)."""
-        context = span.context
-        if context is not None and context.trace_flags.sampled:
-            self._emit(span)
+        try:
+            context = span.context
+            if context is not None and context.trace_flags.sampled:
+                self._emit(span)
+        except BaseException as error:
+            if contain(self.component_name, error, item=_safe(_span_name, span)):
+                raise
 
     def shutdown(self, timeout_millis: float = 30_000) -> None:
         """Export what is queued and shut the exporter down, within *timeout_millis*."""
@@ -419,7 +425,11 @@ class BatchLogRecordProcessor(Batching[ReadableLogRecord], LogRecordProcessor):
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         """Queue a snapshot of *log_record* for export, as the SDK's processor does."""
-        self._emit(readable_log_record(log_record))
+        try:
+            self._emit(readable_log_record(log_record))
+        except BaseException as error:
+            if contain(self.component_name, error, item="log record"):
+                raise
 
     def shutdown(self, timeout_millis: float = 30_000) -> None:
         """Export what is queued and shut the exporter down, within *timeout_millis*."""

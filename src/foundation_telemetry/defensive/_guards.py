@@ -24,7 +24,7 @@ from ._bounded import BoundedCall, CallWorker, Deadline
 from ._breaker import Breaker
 from ._classify import classify, exit_sequence_ran
 from ._ledger import SkipReason, count_skip, mark_shutdown, set_component_state
-from ._policy import contain
+from ._policy import ContainsOwnFailures, contain
 from ._skip_metric import ComponentName
 
 __all__ = [
@@ -148,12 +148,17 @@ class GuardedComponent(Transparent):
     # Whether shutting down delivers something of its own (a reader's final collection), lost
     # when the shutdown is abandoned even though nothing was queued.
     _final_delivery = False
+    # The per-item hooks a processor of ours that contains its own failures serves directly.
+    _direct_hooks: tuple[str, ...] = ()
 
     def _init_guard(self, inner: object, name: str | None) -> None:
         self._name = component_name(inner, name)
         self._inner_obj = inner
-        if isinstance(inner, Batching):
+        self._direct = False
+        if isinstance(inner, ContainsOwnFailures):
+            self._direct = True
             inner.component_name = self._name  # its own counts go under the wrapper's name
+            self._bind_direct_hooks(inner)
         # A stock batch processor's full queue silently pushes its oldest item out; the wrapper
         # only reads the queue's length and counts what the SDK's own check would drop.
         self._stock_queue = _internals.stock_batch_queue(inner)
@@ -166,6 +171,18 @@ class GuardedComponent(Transparent):
         self._settled = False  # a shutdown was waited for to its end: never wait again
         mark_shutdown(False)
         _shutdown.register_component(self)
+
+    def _bind_direct_hooks(self, inner: object) -> None:
+        """Let the SDK call *inner*'s hooks without a wrapper frame, until shutdown starts."""
+        for hook in self._direct_hooks:
+            method = getattr(inner, hook, None)
+            if callable(method):
+                setattr(self, hook, method)
+
+    def _unbind_direct_hooks(self) -> None:
+        """Give the hooks back to the wrapper's own methods, which drop and count late items."""
+        for hook in self._direct_hooks:
+            self.__dict__.pop(hook, None)
 
     @property
     def component_name(self) -> str:
@@ -230,6 +247,8 @@ class GuardedComponent(Transparent):
             if self._shutdown_call is None:
                 self._closed = True
                 self._drop_late = coordinated
+                if self._direct:
+                    self._unbind_direct_hooks()
                 budget = _deadline().remaining() or 0.0
                 exporter = _exporter_of(self._inner_obj)
                 if isinstance(exporter, GuardedExporter):

@@ -44,6 +44,8 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
         name: Component name in skip counts; default: the processor's class name.
     """
 
+    _direct_hooks = ("on_emit",)
+
     def __init__(self, processor: LogRecordProcessor, *, name: str | None = None) -> None:
         require_methods(
             processor, "processor", "LogRecordProcessor", ("on_emit", "shutdown", "force_flush")

@@ -17,12 +17,23 @@ from .._otel._internals import SUPPRESS_INSTRUMENTATION_KEY
 from ._classify import classify, process_exiting
 from ._ledger import count_skip
 
-__all__ = ["HELPER_THREAD_PREFIX", "contain", "is_telemetry_thread"]
+__all__ = ["HELPER_THREAD_PREFIX", "ContainsOwnFailures", "contain", "is_telemetry_thread"]
 
 HELPER_THREAD_PREFIX = "foundation-telemetry"
 _TELEMETRY_THREAD_PREFIXES = ("Otel", HELPER_THREAD_PREFIX)
 _COUNTED_MARK = "_foundation_telemetry_counted"
 _SUPPRESS_KEY = SUPPRESS_INSTRUMENTATION_KEY
+
+
+class ContainsOwnFailures:
+    """Mixin for a processor of ours whose per-item hooks contain their own failures.
+
+    Each such hook wraps its body in ``try``/``except`` and :func:`contain`, as a wrapper would,
+    so the wrapper calls it directly while open (no wrapper frame per span or record) and takes
+    the hooks back when its shutdown starts, to drop and count late items as for any processor.
+    """
+
+    component_name: str  # the name its counts go under (the wrapper's, once wrapped)
 
 
 def is_telemetry_thread() -> bool:

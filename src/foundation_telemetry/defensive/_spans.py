@@ -38,6 +38,8 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         name: Component name in skip counts; default: the processor's class name.
     """
 
+    _direct_hooks = ("on_start", "_on_ending", "on_end")
+
     def __init__(self, processor: SpanProcessor, *, name: str | None = None) -> None:
         require_methods(processor, "processor", "SpanProcessor", _PROCESSOR_METHODS)
         self._processor = processor

@@ -24,6 +24,8 @@ from opentelemetry.sdk.trace import Span as SDKSpan
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from .. import _state
+from .._otel._internals import BAGGAGE_KEY, current_context_getter
+from ..defensive._policy import ContainsOwnFailures, contain
 from ._attributes import coerce_attributes
 from ._context import SyncAndAsyncContext
 
@@ -52,6 +54,8 @@ _PROPAGATOR: Final = CompositePropagator([TraceContextTextMapPropagator(), W3CBa
 # The last context looked up and its id (``_state.events.correlation``): emit() asks for the id of
 # the same context many times in a row, and a baggage lookup costs about 0.4 us.
 _EVENTS: Final = _state.events
+
+_current_context: Final = current_context_getter()
 
 
 def new_correlation_id() -> str:
@@ -113,7 +117,7 @@ class correlated(SyncAndAsyncContext[str]):
 
 
 @final
-class CorrelationSpanProcessor(SpanProcessor):
+class CorrelationSpanProcessor(ContainsOwnFailures, SpanProcessor):
     """Stamp ``correlation_id`` on every span started while one is set (``on_start``).
 
     Add it to a ``TracerProvider`` (``configure(span_processors=[...])``) so spans from any
@@ -122,11 +126,20 @@ class CorrelationSpanProcessor(SpanProcessor):
     .. versionadded:: 0.1.0
     """
 
+    component_name = "CorrelationSpanProcessor"
+
     def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
         """Set the attribute from the baggage of the context the span starts in."""
-        found = correlation_id(parent_context)
-        if found is not None:
-            span.set_attribute(CORRELATION_KEY, found)
+        try:
+            context = _current_context() if parent_context is None else parent_context
+            if BAGGAGE_KEY not in context:  # no baggage at all: the common case, one dict lookup
+                return
+            found = correlation_id(context)
+            if found is not None:
+                span.set_attribute(CORRELATION_KEY, found)
+        except BaseException as error:
+            if contain(self.component_name, error, item=CORRELATION_KEY):
+                raise
 
     def on_end(self, span: ReadableSpan) -> None:
         """Nothing to do at the end of a span."""
