@@ -34,6 +34,7 @@ from ..defensive import (
 )
 from ..defensive._adopt import guard_processor, guard_reader
 from ..defensive._batch import BatchLogRecordProcessor, BatchSpanProcessor
+from ..events._correlation import StampsCorrelation
 from ._exporters import build_exporters
 from ._settings import BatchSettings, Settings, SignalSettings
 
@@ -47,7 +48,7 @@ __all__ = ["log_processors", "metric_readers", "span_processors"]
 class _Kit:
     """The four constructors that differ between the span and the log pipeline."""
 
-    guard: Callable[[Any], Any]
+    guard: Callable[..., Any]
     guard_exporter: Callable[..., Any]
     simple: Callable[[Any], Any]
     batch: Callable[..., Any]
@@ -64,8 +65,12 @@ _LOGS = _Kit(
 )
 
 
-def _batch(kit: _Kit, batch: BatchSettings, exporter: Any) -> Any:
-    return kit.batch(
+class _CorrelatingBatchSpanProcessor(StampsCorrelation, BatchSpanProcessor):
+    """Our batch span processor that also stamps ``correlation_id`` when a span starts."""
+
+
+def _batch(kit: _Kit, batch: BatchSettings, exporter: Any, make: Callable[..., Any]) -> Any:
+    return make(
         exporter,
         schedule_delay_millis=batch.schedule_delay_millis,
         max_export_batch_size=batch.max_export_batch_size,
@@ -75,19 +80,26 @@ def _batch(kit: _Kit, batch: BatchSettings, exporter: Any) -> Any:
 
 
 def _assemble(
-    kit: _Kit, settings: SignalSettings, processors: Iterable[Any], exporters: Iterable[Any]
+    kit: _Kit,
+    settings: SignalSettings,
+    processors: Iterable[Any],
+    exporters: Iterable[Any],
+    first_batch: Callable[..., Any] | None = None,
 ) -> list[Any]:
+    """Guard *processors*, then one processor per exporter; *first_batch* builds the first batch."""
     timeout = settings.export_timeout
     built = [guard_processor(processor, timeout) for processor in processors]
+    batches = iter((first_batch,) if first_batch is not None else ())
+
+    def batched(guarded: Any) -> Any:
+        processor = _batch(kit, settings.batch, guarded, next(batches, kit.batch))
+        return kit.guard(processor, name=kit.batch.__name__)  # counted as a batch processor
+
     for name, exporter in build_exporters(settings):
         guarded = kit.guard_exporter(exporter, export_timeout=timeout)
-        if name == "console":
-            built.append(kit.guard(kit.simple(guarded)))
-        else:
-            built.append(kit.guard(_batch(kit, settings.batch, guarded)))
+        built.append(kit.guard(kit.simple(guarded)) if name == "console" else batched(guarded))
     for exporter in exporters:
-        guarded = kit.guard_exporter(exporter, export_timeout=timeout)
-        built.append(kit.guard(_batch(kit, settings.batch, guarded)))
+        built.append(batched(kit.guard_exporter(exporter, export_timeout=timeout)))
     return built
 
 
@@ -97,11 +109,22 @@ def span_processors(
     processors: Iterable[SpanProcessor],
     exporters: Iterable[Any],
 ) -> list[SpanProcessor]:
-    """Build the guarded span processors, correlation first so every later one sees the id."""
-    first: list[SpanProcessor] = [CorrelationSpanProcessor()]
+    """Build the guarded span processors; the correlation id is stamped before any other sees it.
+
+    With processors ahead of the exporters' own (the recorder, the user's), a
+    ``CorrelationSpanProcessor`` goes first. Without, the first batch processor stamps the id
+    itself: the pipeline most production code runs has one processor fewer per span.
+    """
+    before: list[SpanProcessor] = []
     if recorder is not None and "memory" in settings.traces.exporters:
-        first.append(recorder.span_processor)
-    return _assemble(_SPANS, settings.traces, (*first, *processors), exporters)
+        before.append(recorder.span_processor)
+    before.extend(processors)
+    if before:
+        return _assemble(_SPANS, settings.traces, (CorrelationSpanProcessor(), *before), exporters)
+    built = _assemble(_SPANS, settings.traces, (), exporters, _CorrelatingBatchSpanProcessor)
+    if not any(isinstance(processor.wrapped, StampsCorrelation) for processor in built):
+        built.insert(0, guard_processor(CorrelationSpanProcessor(), settings.traces.export_timeout))
+    return built
 
 
 def log_processors(

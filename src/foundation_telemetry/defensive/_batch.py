@@ -331,8 +331,7 @@ def _log_name(item: ReadableLogRecord) -> str:
     return str(name) if name else str(record.body)[:80]
 
 
-@final
-class BatchSpanProcessor(Batching[ReadableSpan], SpanProcessor):
+class BatchSpanProcessor(Batching[ReadableSpan], SpanProcessor):  # configure() adds on_start
     """Export ended spans in batches from a worker thread; count every span not exported.
 
     The defaults are the SDK's (``configure()`` passes the ``OTEL_BSP_*`` settings).

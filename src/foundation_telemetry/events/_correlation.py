@@ -116,17 +116,12 @@ class correlated(SyncAndAsyncContext[str]):
         detach(self._tokens.pop())
 
 
-@final
-class CorrelationSpanProcessor(ContainsOwnFailures, SpanProcessor):
-    """Stamp ``correlation_id`` on every span started while one is set (``on_start``).
+class StampsCorrelation(ContainsOwnFailures):
+    """The ``on_start`` that stamps ``correlation_id``, for any span processor of ours.
 
-    Add it to a ``TracerProvider`` (``configure(span_processors=[...])``) so spans from any
-    instrumentation, not only ``span()``, carry the id.
-
-    .. versionadded:: 0.1.0
+    :class:`CorrelationSpanProcessor` is it alone; ``configure()`` also gives it to the batch
+    processor of a pipeline with no other processor, so every span passes one processor fewer.
     """
-
-    component_name = "CorrelationSpanProcessor"
 
     def on_start(self, span: SDKSpan, parent_context: Context | None = None) -> None:
         """Set the attribute from the baggage of the context the span starts in."""
@@ -140,6 +135,19 @@ class CorrelationSpanProcessor(ContainsOwnFailures, SpanProcessor):
         except BaseException as error:
             if contain(self.component_name, error, item=CORRELATION_KEY):
                 raise
+
+
+@final
+class CorrelationSpanProcessor(StampsCorrelation, SpanProcessor):
+    """Stamp ``correlation_id`` on every span started while one is set (``on_start``).
+
+    Add it to a ``TracerProvider`` (``configure(span_processors=[...])``) so spans from any
+    instrumentation, not only ``span()``, carry the id.
+
+    .. versionadded:: 0.1.0
+    """
+
+    component_name = "CorrelationSpanProcessor"
 
     def on_end(self, span: ReadableSpan) -> None:
         """Nothing to do at the end of a span."""
