@@ -189,3 +189,66 @@ class TestZeroCodeLogging:
         assert result.returncode == 0, result.stderr
         exported = '"body": "Exception on /checkout [POST]"' in result.stdout
         assert exported is (enabled == "true"), result.stdout
+
+
+PROBE = textwrap.dedent(
+    """
+    from opentelemetry import trace
+
+    import foundation_telemetry
+
+    print("configured:", foundation_telemetry.current() is not None)
+    print("provider:", type(trace.get_tracer_provider()).__name__)
+    """
+)
+
+
+def _run_unselected(
+    tmp_path: Path, *, other_configurator: bool
+) -> subprocess.CompletedProcess[str]:
+    """Run the probe under opentelemetry-instrument with none of our variables set."""
+    env = _zero_code_env()
+    del env["OTEL_PYTHON_DISTRO"], env["OTEL_PYTHON_CONFIGURATOR"]
+    if other_configurator:
+        # Another installed distribution's configurator: a dist-info on the path declares it.
+        info = tmp_path / "other_configurator-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: other-configurator\nVersion: 1.0\n"
+        )
+        (info / "entry_points.txt").write_text(
+            "[opentelemetry_configurator]\nother = other_configurator:Configurator\n"
+        )
+        (tmp_path / "other_configurator.py").write_text(
+            "class Configurator:\n"
+            "    def configure(self, **kwargs):\n"
+            "        print('other configurator ran')\n"
+        )
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    return subprocess.run(
+        [str(INSTRUMENT), sys.executable, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class TestNotSelected:
+    def test_taken_first_without_our_variables_it_configures_nothing(self, tmp_path: Path) -> None:
+        """Installed but not selected: no exporters, no global providers, nothing printed."""
+        result = _run_unselected(tmp_path, other_configurator=False)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ""
+        assert "configured: False" in result.stdout
+        assert "provider: ProxyTracerProvider" in result.stdout
+
+    def test_the_configurator_that_would_have_run_runs_once(self, tmp_path: Path) -> None:
+        """With another configurator installed, it runs exactly as if we were not installed."""
+        result = _run_unselected(tmp_path, other_configurator=True)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.count("other configurator ran") == 1
+        assert "configured: False" in result.stdout
