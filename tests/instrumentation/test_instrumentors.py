@@ -222,18 +222,36 @@ class TestPackaging:
         assert SQLAlchemyPoolInstrumentor().instrumentation_dependencies() == ("sqlalchemy >= 2.0",)
 
     def test_entry_points_load_the_instrumentors(self):
-        """``opentelemetry-instrument`` finds all three under opentelemetry_instrumentor."""
+        """``opentelemetry-instrument`` finds all three; each applies the real instrumentor."""
         found = {
             ep.name: ep.load()
             for ep in entry_points(group="opentelemetry_instrumentor")
-            if ep.value.startswith("foundation_telemetry.")
+            if ep.value.startswith("foundation_telemetry")
         }
+        real = {name: getattr(instrumentation, shim.instrumentor) for name, shim in found.items()}
 
-        assert found == {
+        assert real == {
             "foundation_tenacity": TenacityInstrumentor,
             "foundation_pybreaker": PyBreakerInstrumentor,
             "foundation_sqlalchemy_pool": SQLAlchemyPoolInstrumentor,
         }
+
+    def test_loading_every_entry_point_imports_nothing_of_ours(self):
+        """The runner loads them all, selected or not: that must not import the package."""
+        code = (
+            "import sys\n"
+            "from importlib.metadata import entry_points\n"
+            "for group in ('opentelemetry_distro', 'opentelemetry_configurator',"
+            " 'opentelemetry_instrumentor'):\n"
+            "    for ep in entry_points(group=group):\n"
+            "        if ep.value.startswith('foundation_telemetry'):\n"
+            "            ep.load()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'foundation_telemetry'))\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+        )
+        assert result.stdout.strip() == "[]"
 
     def test_the_package_exports_exactly_the_instrumentors(self):
         """``__all__`` is the three public instrumentor classes."""

@@ -36,6 +36,7 @@ _PINNED = (
     "opentelemetry-test-utils",
 )
 _TOOLS = ("pytest", "psutil")
+_NOT_INHERITED = ("OTEL_", "FOUNDATION_", "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
 # The one thing wrapping changes on purpose: a failure no longer reaches the caller. Each entry is
 # a test that asserts exactly that failure propagating; it is reported, never silently passed.
 INTENDED = {
@@ -136,11 +137,13 @@ def _pytest(python: Path, suite: Suite, mode: str, tests: list[str] | None = Non
     plugins = ["-p", "outcome_log"] + (
         ["-p", "wrap_everything"] if mode.startswith("wrapped") else []
     )
+    # Byte code is cached (outside every source tree), as an installed package has its .pyc
+    # files: without it every run would compile whatever it imports, ours included.
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "FOUNDATION_"))},
+        **{k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)},
         "PYTHONPATH": str(HERE),
         "SDK_SUITE_OUTCOMES": str(out),
-        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPYCACHEPREFIX": str(BUILD / "pycache"),
     }
     command = [
         str(python),

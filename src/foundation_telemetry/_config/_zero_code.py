@@ -1,9 +1,9 @@
-"""Zero-code entry points: ``opentelemetry-instrument`` configures through ``configure()``.
+"""Zero-code configuration: ``opentelemetry-instrument`` configures through ``configure()``.
 
 With ``OTEL_PYTHON_DISTRO=foundation_telemetry`` and ``OTEL_PYTHON_CONFIGURATOR=
-foundation_telemetry``, the stock auto-instrumentation runner loads these two classes (declared
-as ``opentelemetry_distro`` and ``opentelemetry_configurator`` entry points), so an unmodified
-application gets our defaults, the defensive layer and bounded, quiet shutdown.
+foundation_telemetry``, the light entry points in ``foundation_telemetry_zero_code`` (the
+``opentelemetry_distro`` and ``opentelemetry_configurator``) hand over to this configurator, so
+an unmodified application gets our defaults, the defensive layer and bounded, quiet shutdown.
 """
 
 from __future__ import annotations
@@ -12,67 +12,13 @@ import functools
 import logging
 import os
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any
 
-from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
-
 from .._otel._internals import BaseConfigurator
-from ..defensive._debug import LOGGER_NAME, debug_enabled
+from ..defensive._debug import LOGGER_NAME
 from ._settings import SIGNALS, Signal, resolve_settings
 
-__all__ = ["FoundationConfigurator", "FoundationDistro"]
-
-
-_ENTRY_POINT_NAME = "foundation_telemetry"
-
-
-def _chosen(variable: str) -> bool:
-    """Whether *variable* names us; unset means the runner merely took the first entry point."""
-    return os.environ.get(variable) == _ENTRY_POINT_NAME
-
-
-def _other_entry_point(group: str) -> Any:
-    """Return the entry point of *group* the runner would take without us (or ``None``)."""
-    for entry_point in metadata.entry_points(group=group):
-        if entry_point.name != _ENTRY_POINT_NAME:
-            return entry_point
-    return None
-
-
-def _not_chosen(kind: str, variable: str, instead: Any) -> None:
-    """Say, in debug mode only, that we stood aside (a plain run prints nothing, as without us)."""
-    if not debug_enabled():
-        return
-    logging.getLogger(LOGGER_NAME).debug(
-        "opentelemetry-instrument took foundation-telemetry's %s without %s=%s; %s",
-        kind,
-        variable,
-        _ENTRY_POINT_NAME,
-        f"running {instead.name!r} as it would have" if instead else "doing nothing, as without it",
-    )
-
-
-class FoundationDistro(BaseDistro):  # type: ignore[misc]
-    """The distro: OTLP for every signal unless the environment says otherwise.
-
-    Only when ``OTEL_PYTHON_DISTRO=foundation_telemetry`` selects it. The runner takes the first
-    distro it finds when the variable is unset; then this one stands aside: it runs the distro
-    that would have been taken without this package, or does nothing, so installing the package
-    changes no ``opentelemetry-instrument`` run that did not ask for it.
-    """
-
-    def _configure(self, **kwargs: Any) -> None:
-        if not _chosen("OTEL_PYTHON_DISTRO"):
-            other = _other_entry_point("opentelemetry_distro")
-            _not_chosen("distro", "OTEL_PYTHON_DISTRO", other)
-            distro = other.load()() if other is not None else None
-            if isinstance(distro, BaseDistro):
-                self.load_instrumentor = distro.load_instrumentor
-                distro.configure(**kwargs)
-            return
-        for variable in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER"):
-            os.environ.setdefault(variable, "otlp")
+__all__ = ["FoundationConfigurator"]
 
 
 _LOGGING_VARIABLE = "OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED"
@@ -85,18 +31,10 @@ class FoundationConfigurator(BaseConfigurator):
     ``OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=true`` (or ``setup_logging_handler=True``
     is passed), through the defensive logging handler. A mistake in the environment is one line
     on stderr, not a traceback: the signals whose own settings are wrong are turned off, the
-    others and the instrumentors keep running. Only when ``OTEL_PYTHON_CONFIGURATOR=
-    foundation_telemetry`` selects it; otherwise it stands aside as the distro does.
+    others and the instrumentors keep running.
     """
 
     def _configure(self, **kwargs: Any) -> None:
-        if not _chosen("OTEL_PYTHON_CONFIGURATOR"):
-            # Taken only because it came first: as for the distro, stand aside.
-            other = _other_entry_point("opentelemetry_configurator")
-            _not_chosen("configurator", "OTEL_PYTHON_CONFIGURATOR", other)
-            if other is not None:
-                other.load()().configure(**kwargs)
-            return
         from ._configure import configure
 
         bridge = kwargs.get("setup_logging_handler")
