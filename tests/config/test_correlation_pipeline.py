@@ -29,39 +29,44 @@ class SeesAtStart(SpanProcessor):
 
 
 @pytest.fixture
-def built() -> Iterator[list[Any]]:
+def made() -> Iterator[list[Any]]:
     made: list[Any] = []
     yield made
     for telemetry in made:
         telemetry.shutdown()
 
 
-def pipeline(built: list[Any], **kwargs: Any) -> Any:
+def pipeline(made: list[Any], **kwargs: Any) -> Any:
     telemetry = configure("svc", set_global=False, **{"exporter": "none", **kwargs})
-    built.append(telemetry)
+    made.append(telemetry)
     return telemetry
 
 
+def built(telemetry: Any) -> list[Any]:
+    """The processors configure() built (a session recorder may have added its own after)."""
+    return [p for p in span_processors_of(telemetry.tracer_provider) if hasattr(p, "wrapped")]
+
+
 def wrapped_classes(telemetry: Any) -> list[str]:
-    return [type(p.wrapped).__name__ for p in span_processors_of(telemetry.tracer_provider)]
+    return [type(p.wrapped).__name__ for p in built(telemetry)]
 
 
-def test_the_batch_processor_stamps_when_it_is_alone(built: list[Any]) -> None:
+def test_the_batch_processor_stamps_when_it_is_alone(made: list[Any]) -> None:
     exporter = InMemorySpanExporter()
-    telemetry = pipeline(built, span_exporters=[exporter])
+    telemetry = pipeline(made, span_exporters=[exporter])
     assert wrapped_classes(telemetry) == ["_CorrelatingBatchSpanProcessor"]
     with correlated("order-1"):
         telemetry.tracer_provider.get_tracer("t").start_span("work").end()
     assert telemetry.force_flush()
     assert exporter.get_finished_spans()[0].attributes["correlation_id"] == "order-1"
-    (wrapper,) = span_processors_of(telemetry.tracer_provider)
+    (wrapper,) = built(telemetry)
     assert wrapper.component_name == "BatchSpanProcessor"  # what skip counts are filed under
 
 
-def test_a_users_processor_sees_the_id_at_start(built: list[Any]) -> None:
+def test_a_users_processor_sees_the_id_at_start(made: list[Any]) -> None:
     seeing = SeesAtStart()
     exporter = InMemorySpanExporter()
-    telemetry = pipeline(built, span_processors=[seeing], span_exporters=[exporter])
+    telemetry = pipeline(made, span_processors=[seeing], span_exporters=[exporter])
     classes = wrapped_classes(telemetry)
     assert classes[0] == CorrelationSpanProcessor.__name__
     assert "_CorrelatingBatchSpanProcessor" not in classes
@@ -70,6 +75,6 @@ def test_a_users_processor_sees_the_id_at_start(built: list[Any]) -> None:
     assert seeing.seen == ["order-2"]
 
 
-def test_without_a_batch_processor_the_correlation_processor_stays(built: list[Any]) -> None:
-    telemetry = pipeline(built, exporter="console")
+def test_without_a_batch_processor_the_correlation_processor_stays(made: list[Any]) -> None:
+    telemetry = pipeline(made, exporter="console")
     assert wrapped_classes(telemetry) == [CorrelationSpanProcessor.__name__, "SimpleSpanProcessor"]

@@ -31,6 +31,8 @@ from ._rebinding_meter import RebindingMeter
 
 __all__ = [
     "GlobalProxies",
+    "are_the_globals",
+    "global_providers",
     "install",
     "installed",
     "proxies",
@@ -269,6 +271,61 @@ def proxies() -> GlobalProxies | None:
     return cast("GlobalProxies | None", _PROXIES.installed)
 
 
+def are_the_globals(installed: GlobalProxies) -> bool:
+    """Whether *installed* are still the OTel globals (a test utility may have reset them)."""
+    return (
+        trace.get_tracer_provider() is installed.tracer_provider
+        and metrics.get_meter_provider() is installed.meter_provider
+        and _compat.get_logger_provider() is installed.logger_provider
+    )
+
+
+def global_providers() -> tuple[Any, Any, Any]:
+    """Return the OTel global tracer, meter and logger providers (for a proxy of ours, its target)."""
+    current: tuple[Any, Any, Any] = (
+        trace.get_tracer_provider(),
+        metrics.get_meter_provider(),
+        _compat.get_logger_provider(),
+    )
+    installed = proxies()
+    if installed is None:
+        return current
+    ours: tuple[Any, Any, Any] = (
+        installed.tracer_provider,
+        installed.meter_provider,
+        installed.logger_provider,
+    )
+    return cast(
+        "tuple[Any, Any, Any]",
+        tuple(
+            proxy.delegate if provider is proxy else provider
+            for provider, proxy in zip(current, ours, strict=True)
+        ),
+    )
+
+
+def _reinstall_where_reset(installed: GlobalProxies) -> None:
+    """Set *installed* again as each global that was reset to the API's placeholder.
+
+    opentelemetry-test-utils resets the globals around every ``TestBase`` test (it may: it
+    replaces OpenTelemetry's set-once guard); without this our proxies would stay out for good.
+    """
+    if trace.get_tracer_provider() is not installed.tracer_provider and isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider
+    ):
+        trace.set_tracer_provider(installed.tracer_provider)
+    meter_provider = metrics.get_meter_provider()
+    if meter_provider is not installed.meter_provider and _internals.is_default_meter_provider(
+        meter_provider
+    ):
+        metrics.set_meter_provider(installed.meter_provider)
+    logger_provider = _compat.get_logger_provider()
+    if logger_provider is not installed.logger_provider and _internals.is_default_logger_provider(
+        logger_provider
+    ):
+        _compat.set_logger_provider(installed.logger_provider)
+
+
 def _foreign_globals() -> list[str]:
     foreign = []
     if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
@@ -290,6 +347,7 @@ def install() -> GlobalProxies:
     with _PROXIES.install_lock:
         existing = proxies()
         if existing is not None:
+            _reinstall_where_reset(existing)
             return existing
         foreign = _foreign_globals()
         if foreign:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 from typing import Any, final
 
-from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -151,12 +150,16 @@ class _Session:
         try:
             proxies = _globals.install()
         except RuntimeError:
-            # The application set plain SDK providers as the OTel globals before we could:
-            # capture from those (OpenTelemetry never lets them be replaced).
+            proxies = None
+        if proxies is None or not _globals.are_the_globals(proxies):
+            # Plain SDK providers are the OTel globals: the application set them before we could
+            # (OpenTelemetry never lets them be replaced), or a test utility reset the globals
+            # and set its own after ours (opentelemetry-test-utils' TestBase). Capture from them.
+            tracer, meter, logger = _globals.global_providers()
             recorder.attach(
-                tracer_provider=_sdk(trace.get_tracer_provider(), TracerProvider),
-                logger_provider=_sdk(_compat.get_logger_provider(), _compat.LoggerProvider),
-                meter_provider=metrics.get_meter_provider(),
+                tracer_provider=_sdk(tracer, TracerProvider),
+                logger_provider=_sdk(logger, _compat.LoggerProvider),
+                meter_provider=meter,
             )
             return
         tracer = proxies.tracer_provider.delegate
