@@ -6,7 +6,6 @@ import gc
 import io
 import logging
 import os
-import subprocess
 import sys
 import threading
 import weakref
@@ -25,6 +24,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 import foundation_telemetry as ft
+from _inner_pytest import run_inner_pytest
 from foundation_telemetry import _state
 from foundation_telemetry import defensive as d
 from foundation_telemetry.defensive._policy import HELPER_THREAD_PREFIX
@@ -168,27 +168,7 @@ def test_otel_python_context_from_conftest_is_honoured(tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     env["PYTHONPATH"] = str(SRC)
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:randomly",
-            "-p",
-            "no:xdist",
-            "test_inner.py",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    completed = run_inner_pytest(tmp_path, "test_inner.py", env=env)
     output = completed.stdout + completed.stderr
     assert "2 passed" in output, output
     # OpenTelemetry read the conftest's choice (and refused the unknown name) on first use.

@@ -7,12 +7,12 @@ its own providers for each test class. Whichever runs first, both keep seeing th
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from _inner_pytest import run_inner_pytest
 
 pytest.importorskip("opentelemetry.test.test_base")
 
@@ -56,27 +56,6 @@ def test_both_pass_in_either_order(tmp_path: Path, order: tuple[str, str]) -> No
     (tmp_path / "test_c_fixture_again.py").write_text(FIXTURE)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "FOUNDATION_"))}
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:randomly",
-            "-p",
-            "no:xdist",
-            *order,
-            "test_c_fixture_again.py",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    completed = run_inner_pytest(tmp_path, *order, "test_c_fixture_again.py", env=env)
     output = completed.stdout + completed.stderr
     assert "3 passed" in output, output
