@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_NAME: Final = "foundation_telemetry"
+_TRUTHY: Final = frozenset({"1", "true", "yes", "on"})
 _EXPORTER_VARIABLES: Final = ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER")
 
 
@@ -47,7 +48,8 @@ def _other_entry_point(group: str) -> Any:
 
 def _stood_aside(kind: str, variable: str, instead: Any) -> None:
     """Say so in debug mode only: a plain run prints nothing, as it would without us."""
-    if os.environ.get("FOUNDATION_TELEMETRY_DEBUG", "").strip().lower() not in {"1", "true"}:
+    # The values defensive._debug accepts (importing it would import the whole package).
+    if os.environ.get("FOUNDATION_TELEMETRY_DEBUG", "").strip().lower() not in _TRUTHY:
         return
     from foundation_telemetry.defensive._debug import LOGGER_NAME
 
@@ -104,19 +106,24 @@ class _Deferred:
     library: str
     instrumentor: str
 
+    def _real(self) -> Any:
+        """Return the real instrumentor, or ``None`` (importing nothing) without its library."""
+        if importlib.util.find_spec(self.library) is None:
+            return None
+        module = importlib.import_module("foundation_telemetry.instrumentation")
+        return getattr(module, self.instrumentor)()
+
     def instrument(self, **kwargs: Any) -> None:
         """Apply the real instrumentor if its library is installed; else import nothing."""
-        if importlib.util.find_spec(self.library) is None:
-            return
-        module = importlib.import_module("foundation_telemetry.instrumentation")
-        getattr(module, self.instrumentor)().instrument(**kwargs)
+        real = self._real()
+        if real is not None:
+            real.instrument(**kwargs)
 
     def uninstrument(self, **kwargs: Any) -> None:
         """Undo :meth:`instrument` (nothing to undo when the library is not installed)."""
-        if importlib.util.find_spec(self.library) is None:
-            return
-        module = importlib.import_module("foundation_telemetry.instrumentation")
-        getattr(module, self.instrumentor)().uninstrument(**kwargs)
+        real = self._real()
+        if real is not None:
+            real.uninstrument(**kwargs)
 
 
 class TenacityInstrumentor(_Deferred):

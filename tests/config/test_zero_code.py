@@ -70,6 +70,18 @@ def _zero_code_env(**extra_env: str) -> dict[str, str]:
     return env
 
 
+def _instrument(script: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run *script* (with *args*) under ``opentelemetry-instrument``; never raises."""
+    return subprocess.run(
+        [str(INSTRUMENT), sys.executable, str(script), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "app.py"
     script.write_text(APP)
@@ -79,14 +91,7 @@ def _run(tmp_path: Path, endpoint: str, **extra_env: str) -> subprocess.Complete
         OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
         **extra_env,
     )
-    return subprocess.run(
-        [str(INSTRUMENT), sys.executable, str(script), str(tmp_path / "app.db")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return _instrument(script, env, str(tmp_path / "app.db"))
 
 
 @pytest.fixture
@@ -178,14 +183,7 @@ class TestZeroCodeLogging:
             OTEL_LOGS_EXPORTER="console",
             OTEL_PYTHON_LOGGING_AUTO_INSTRUMENTATION_ENABLED=enabled,
         )
-        result = subprocess.run(
-            [str(INSTRUMENT), sys.executable, str(script)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = _instrument(script, env)
         assert result.returncode == 0, result.stderr
         exported = '"body": "Exception on /checkout [POST]"' in result.stdout
         assert exported is (enabled == "true"), result.stdout
@@ -227,14 +225,7 @@ def _run_unselected(
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
     script = tmp_path / "probe.py"
     script.write_text(PROBE)
-    return subprocess.run(
-        [str(INSTRUMENT), sys.executable, str(script)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return _instrument(script, env)
 
 
 class TestNotSelected:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, cast
 
 from opentelemetry import metrics, trace
@@ -271,37 +272,53 @@ def proxies() -> GlobalProxies | None:
     return cast("GlobalProxies | None", _PROXIES.installed)
 
 
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """One OpenTelemetry global provider: how to read it, set it, and tell the placeholder."""
+
+    field: str  # the GlobalProxies attribute that fills it
+    get: Callable[[], Any]
+    set: Callable[[Any], None]
+    is_placeholder: Callable[[Any], bool]
+
+
+_SLOTS: Final = (
+    _Slot(
+        "tracer_provider",
+        trace.get_tracer_provider,
+        trace.set_tracer_provider,
+        lambda provider: isinstance(provider, trace.ProxyTracerProvider),
+    ),
+    _Slot(
+        "meter_provider",
+        metrics.get_meter_provider,
+        metrics.set_meter_provider,
+        _internals.is_default_meter_provider,
+    ),
+    _Slot(
+        "logger_provider",
+        _compat.get_logger_provider,
+        _compat.set_logger_provider,
+        _internals.is_default_logger_provider,
+    ),
+)
+
+
 def are_the_globals(installed: GlobalProxies) -> bool:
     """Whether *installed* are still the OTel globals (a test utility may have reset them)."""
-    return (
-        trace.get_tracer_provider() is installed.tracer_provider
-        and metrics.get_meter_provider() is installed.meter_provider
-        and _compat.get_logger_provider() is installed.logger_provider
-    )
+    return all(slot.get() is getattr(installed, slot.field) for slot in _SLOTS)
 
 
 def global_providers() -> tuple[Any, Any, Any]:
     """Return the OTel global tracer, meter and logger providers (for a proxy of ours, its target)."""
-    current: tuple[Any, Any, Any] = (
-        trace.get_tracer_provider(),
-        metrics.get_meter_provider(),
-        _compat.get_logger_provider(),
-    )
     installed = proxies()
-    if installed is None:
-        return current
-    ours: tuple[Any, Any, Any] = (
-        installed.tracer_provider,
-        installed.meter_provider,
-        installed.logger_provider,
-    )
-    return cast(
-        "tuple[Any, Any, Any]",
-        tuple(
-            proxy.delegate if provider is proxy else provider
-            for provider, proxy in zip(current, ours, strict=True)
-        ),
-    )
+    found = []
+    for slot in _SLOTS:
+        provider = slot.get()
+        proxy = getattr(installed, slot.field, None)
+        found.append(proxy.delegate if proxy is not None and provider is proxy else provider)
+    tracer_provider, meter_provider, logger_provider = found
+    return tracer_provider, meter_provider, logger_provider
 
 
 def _reinstall_where_reset(installed: GlobalProxies) -> None:
@@ -310,20 +327,10 @@ def _reinstall_where_reset(installed: GlobalProxies) -> None:
     opentelemetry-test-utils resets the globals around every ``TestBase`` test (it may: it
     replaces OpenTelemetry's set-once guard); without this our proxies would stay out for good.
     """
-    if trace.get_tracer_provider() is not installed.tracer_provider and isinstance(
-        trace.get_tracer_provider(), trace.ProxyTracerProvider
-    ):
-        trace.set_tracer_provider(installed.tracer_provider)
-    meter_provider = metrics.get_meter_provider()
-    if meter_provider is not installed.meter_provider and _internals.is_default_meter_provider(
-        meter_provider
-    ):
-        metrics.set_meter_provider(installed.meter_provider)
-    logger_provider = _compat.get_logger_provider()
-    if logger_provider is not installed.logger_provider and _internals.is_default_logger_provider(
-        logger_provider
-    ):
-        _compat.set_logger_provider(installed.logger_provider)
+    for slot in _SLOTS:
+        provider, ours = slot.get(), getattr(installed, slot.field)
+        if provider is not ours and slot.is_placeholder(provider):
+            slot.set(ours)
 
 
 def _foreign_globals() -> list[str]:

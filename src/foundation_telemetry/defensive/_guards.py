@@ -154,9 +154,7 @@ class GuardedComponent(Transparent):
     def _init_guard(self, inner: object, name: str | None) -> None:
         self._name = component_name(inner, name)
         self._inner_obj = inner
-        self._direct = False
         if isinstance(inner, ContainsOwnFailures):
-            self._direct = True
             inner.component_name = self._name  # its own counts go under the wrapper's name
             self._bind_direct_hooks(inner)
         # A stock batch processor's full queue silently pushes its oldest item out; the wrapper
@@ -247,7 +245,7 @@ class GuardedComponent(Transparent):
             if self._shutdown_call is None:
                 self._closed = True
                 self._drop_late = coordinated
-                if self._direct:
+                if isinstance(self._inner_obj, ContainsOwnFailures):
                     self._unbind_direct_hooks()
                 budget = _deadline().remaining() or 0.0
                 exporter = _exporter_of(self._inner_obj)
