@@ -33,9 +33,19 @@ _TRUTHY: Final = frozenset({"1", "true", "yes", "on"})
 _EXPORTER_VARIABLES: Final = ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_LOGS_EXPORTER")
 
 
+_SELECTORS: Final = ("OTEL_PYTHON_DISTRO", "OTEL_PYTHON_CONFIGURATOR")
+
+
 def _chosen(variable: str) -> bool:
-    """Whether *variable* names us; unset means the runner merely took the first entry point."""
-    return os.environ.get(variable) == ENTRY_POINT_NAME
+    """Whether *variable* names us, or is unset while the other selector names us.
+
+    Unset with neither naming us means the runner merely took the first entry point. Naming us
+    in one of the two selects both, so setting only one never silently configures nothing.
+    """
+    value = os.environ.get(variable)
+    if value is not None:
+        return value == ENTRY_POINT_NAME
+    return any(os.environ.get(other) == ENTRY_POINT_NAME for other in _SELECTORS)
 
 
 def _other_entry_point(group: str) -> Any:

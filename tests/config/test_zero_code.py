@@ -243,3 +243,15 @@ class TestNotSelected:
         assert result.returncode == 0, result.stderr
         assert result.stdout.count("other configurator ran") == 1
         assert "configured: False" in result.stdout
+
+
+def test_naming_us_in_one_selector_selects_both(tmp_path: Path) -> None:
+    """OTEL_PYTHON_DISTRO alone is not a silent no-op: our configurator runs too."""
+    env = _zero_code_env(OTEL_TRACES_EXPORTER="none", OTEL_METRICS_EXPORTER="none")
+    env["OTEL_LOGS_EXPORTER"] = "none"
+    del env["OTEL_PYTHON_CONFIGURATOR"]
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    result = _instrument(script, env)
+    assert result.returncode == 0, result.stderr
+    assert "configured: True" in result.stdout
