@@ -45,10 +45,22 @@ class TestWhileOpen:
             wrapper.shutdown()
 
     def test_a_foreign_processor_keeps_the_wrapper_between(self) -> None:
-        """Any other processor is still called through the wrapper (it may raise)."""
-        wrapper = d.DefensiveSpanProcessor(SimpleSpanProcessor(InMemorySpanExporter()))
-        assert wrapper.on_end.__self__ is wrapper
-        assert wrapper.on_start.__self__ is wrapper
+        """Any other processor is still called through the wrapper's guard (it may raise)."""
+        name = unique("foreign-failure")
+        inner = SimpleSpanProcessor(InMemorySpanExporter())
+        wrapper = d.DefensiveSpanProcessor(inner, name=name)
+        assert wrapper.on_end != inner.on_end
+        assert wrapper.on_start != inner.on_start
+
+        def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("foreign processor broke")
+
+        _, tracer = traced(wrapper)
+        # Patched after wrapping, as a test would: the guard still looks the hook up per call.
+        inner.on_start = broken  # type: ignore[method-assign]
+        inner.on_end = broken  # type: ignore[method-assign]
+        tracer.start_span("work").end()  # must not raise into the application
+        assert sum(counts(name).values()) == 2
 
     def test_the_counts_go_under_the_wrappers_name(self) -> None:
         """A failing on_end of our batch processor is contained and counted as the wrapper."""

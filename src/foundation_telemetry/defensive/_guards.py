@@ -148,15 +148,16 @@ class GuardedComponent(Transparent):
     # Whether shutting down delivers something of its own (a reader's final collection), lost
     # when the shutdown is abandoned even though nothing was queued.
     _final_delivery = False
-    # The per-item hooks a processor of ours that contains its own failures serves directly.
-    _direct_hooks: tuple[str, ...] = ()
+    # The per-item hooks: while open, served by the inner processor's own methods (one of ours
+    # that contains its own failures) or by the closures of ``_guarded_hooks``.
+    _open_hooks: tuple[str, ...] = ()
+    _guarded: dict[str, Callable[..., None]]
 
     def _init_guard(self, inner: object, name: str | None) -> None:
         self._name = component_name(inner, name)
         self._inner_obj = inner
         if isinstance(inner, ContainsOwnFailures):
             inner.component_name = self._name  # its own counts go under the wrapper's name
-            self._bind_direct_hooks(inner)
         # A stock batch processor's full queue silently pushes its oldest item out; the wrapper
         # only reads the queue's length and counts what the SDK's own check would drop.
         self._stock_queue = _internals.stock_batch_queue(inner)
@@ -168,18 +169,34 @@ class GuardedComponent(Transparent):
         self._timeout_noted = False
         self._settled = False  # a shutdown was waited for to its end: never wait again
         mark_shutdown(False)
+        self._bind_open_hooks(inner)
         _shutdown.register_component(self)
 
-    def _bind_direct_hooks(self, inner: object) -> None:
-        """Let the SDK call *inner*'s hooks without a wrapper frame, until shutdown starts."""
-        for hook in self._direct_hooks:
-            method = getattr(inner, hook, None)
-            if callable(method):
-                setattr(self, hook, method)
+    def _bind_open_hooks(self, inner: object) -> None:
+        """Serve the per-item hooks from the instance while open, until shutdown starts.
 
-    def _unbind_direct_hooks(self) -> None:
+        A processor of ours that contains its own failures is called directly (no wrapper
+        frame); any other through closures that hold what they need in cells: a class with
+        ``__getattr__`` (``Transparent``) gets no attribute-lookup specialisation, so each
+        ``self.`` lookup in a method would cost more than the whole call.
+        """
+        self._guarded = self._guarded_hooks()
+        if isinstance(inner, ContainsOwnFailures):
+            self.__dict__.update(
+                (h, getattr(inner, h))
+                for h in self._open_hooks
+                if callable(getattr(inner, h, None))
+            )
+        else:
+            self.__dict__.update(self._guarded)
+
+    def _guarded_hooks(self) -> dict[str, Callable[..., None]]:
+        """Each hook as a closure that forwards, contains and counts (no late-item check)."""
+        return {}
+
+    def _unbind_open_hooks(self) -> None:
         """Give the hooks back to the wrapper's own methods, which drop and count late items."""
-        for hook in self._direct_hooks:
+        for hook in self._open_hooks:
             self.__dict__.pop(hook, None)
 
     @property
@@ -245,8 +262,7 @@ class GuardedComponent(Transparent):
             if self._shutdown_call is None:
                 self._closed = True
                 self._drop_late = coordinated
-                if isinstance(self._inner_obj, ContainsOwnFailures):
-                    self._unbind_direct_hooks()
+                self._unbind_open_hooks()
                 budget = _deadline().remaining() or 0.0
                 exporter = _exporter_of(self._inner_obj)
                 if isinstance(exporter, GuardedExporter):
@@ -393,6 +409,10 @@ class _suppressed:
 class GuardedExporter(Transparent, Generic[R]):
     """Export, shutdown and flush handling shared by the three exporter wrappers."""
 
+    # Whether ``export(batch)`` is served by a closure from the instance while fast (open,
+    # unbounded, healthy): the same reason as ``GuardedComponent._bind_open_hooks``.
+    _fast_export_hook = False
+
     def _init_guard(
         self,
         inner: object,
@@ -417,7 +437,9 @@ class GuardedExporter(Transparent, Generic[R]):
         self._aborted = False
         self._state = "idle"
         self._hung: BoundedCall[Any] | None = None  # an export abandoned at its deadline
-        self._inflight_batch: Any = None
+        # The batch being exported, in a one-slot list: the fast path writes it through a
+        # closure cell (an attribute store on a ``Transparent`` instance costs several times more).
+        self._inflight: list[Any] = [None]
         self._claimed: Any = None  # the in-flight batch an abandoned shutdown counted
         self._claim_lock = threading.Lock()  # a batch is counted by the processor or by us
         # Open, unbounded and healthy ("ok"): a success needs no bookkeeping at all.
@@ -451,10 +473,41 @@ class GuardedExporter(Transparent, Generic[R]):
             self._set_state("idle")
 
     def _set_state(self, state: str, error: BaseException | None = None) -> None:
-        self._fast = state == "ok" and not self._closed and self._export_timeout is None
+        self._set_fast(state == "ok" and not self._closed and self._export_timeout is None)
         if self._state != state or error is not None:
             self._state = state
             set_component_state(self._name, state, error=error)
+
+    def _set_fast(self, fast: bool) -> None:
+        self._fast = fast
+        if not self._fast_export_hook:
+            return
+        if not fast:
+            self.__dict__.pop("export", None)
+        elif "export" not in self.__dict__:
+            self.__dict__["export"] = self._fast_export()
+
+    def _fast_export(self) -> Callable[[Any], R]:
+        """Return the fast path of :meth:`_guarded_export` as a closure, served while fast.
+
+        A thread that looked the closure up just before a state change still runs it once;
+        a failure there is counted as on the slow path.
+        """
+        inflight, inner_export, success = self._inflight, self._inner_export, self._success
+        export_raised, export_result = self._export_raised, self._export_result
+
+        def export(batch: Any) -> R:
+            inflight[0] = batch
+            try:
+                result = inner_export(batch)
+            except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
+                return export_raised(batch, error)
+            inflight[0] = None
+            if result is success:
+                return result
+            return export_result(batch, result)
+
+        return export
 
     def _export_inner(self, batch: Any) -> R:
         raise NotImplementedError
@@ -468,18 +521,18 @@ class GuardedExporter(Transparent, Generic[R]):
     def _guarded_export(self, batch: Any) -> R:
         """Export *batch*; count every item not delivered; return the inner result or FAILURE.
 
-        The signal wrappers inline this fast path in their ``export`` (it is the per-span cost
-        under a ``SimpleSpanProcessor``); everything but a success from a healthy, open,
-        unbounded exporter goes through the slow-path helpers below.
+        While fast, the span and log wrappers serve this path from :meth:`_fast_export` (it is
+        the per-span cost under a ``SimpleSpanProcessor``); everything but a success from a
+        healthy, open, unbounded exporter goes through the slow-path helpers below.
         """
         if not self._fast:
             return self._export_slow(batch)
-        self._inflight_batch = batch
+        self._inflight[0] = batch
         try:
             result = self._inner_export(batch)
         except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
             return self._export_raised(batch, error)
-        self._inflight_batch = None
+        self._inflight[0] = None
         if result is self._success:
             return result
         return self._export_result(batch, result)
@@ -513,7 +566,7 @@ class GuardedExporter(Transparent, Generic[R]):
         if not self._breaker.admit():
             self._skip(SkipReason.BACKEND_UNAVAILABLE, batch)
             return self._failure
-        self._inflight_batch = batch
+        self._inflight[0] = batch
         rejections = _LEDGER.rejections
         try:
             if self._export_timeout is None:
@@ -522,7 +575,7 @@ class GuardedExporter(Transparent, Generic[R]):
                 result = self._export_bounded(batch)
         except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
             return self._export_raised(batch, error)
-        self._inflight_batch = None
+        self._inflight[0] = None
         if result is not self._success and _LEDGER.rejections != rejections:
             return self._export_rejected(batch, result)
         return self._export_result(batch, result)
@@ -536,7 +589,7 @@ class GuardedExporter(Transparent, Generic[R]):
 
     def _export_raised(self, batch: Any, error: BaseException) -> R:
         """Count a batch lost to *error*; re-raise only under the interrupt policy."""
-        self._inflight_batch = None
+        self._inflight[0] = None
         self._breaker.record(available=classify(error) not in _UNAVAILABLE)
         self._set_state("failing", error)
         if self._claimed is batch:  # an abandoned shutdown already counted this batch
@@ -580,7 +633,7 @@ class GuardedExporter(Transparent, Generic[R]):
     def claim_inflight(self) -> int:
         """Return the size of the batch being exported now, which its caller counts instead."""
         with self._claim_lock:
-            batch = self._inflight_batch
+            batch = self._inflight[0]
             if batch is None:
                 return 0
             self._claimed = batch
@@ -617,7 +670,7 @@ class GuardedExporter(Transparent, Generic[R]):
             self._set_state("hung")
             with self._claim_lock:  # unless an abandoning processor counted it already
                 claimed = self._claimed is batch
-                self._inflight_batch = None
+                self._inflight[0] = None
             if not claimed:
                 self._skip(SkipReason.TIMEOUT, batch)
             return _COUNTED
@@ -636,7 +689,7 @@ class GuardedExporter(Transparent, Generic[R]):
             if self._stop_call is not None:
                 return None
             self._closed = True
-            self._fast = False
+            self._set_fast(False)
             self._breaker.quiet = True
             self._worker.close()
             self._stop_call = BoundedCall(self._inner_shutdown, f"{self._name}-shutdown").start()

@@ -7,7 +7,7 @@ caller, including ``ImportError`` from ``copy`` when a ``__del__`` logs at inter
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, final
 
 from .._otel._compat import (
@@ -44,7 +44,7 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
         name: Component name in skip counts; default: the processor's class name.
     """
 
-    _direct_hooks = ("on_emit",)
+    _open_hooks = ("on_emit",)
 
     def __init__(self, processor: LogRecordProcessor, *, name: str | None = None) -> None:
         require_methods(
@@ -52,8 +52,6 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
         )
         self._processor = processor
         self._init_guard(processor, name)
-        if self._stock_queue is not None:  # only stock batch processors pay for the watch
-            self.on_emit = self._on_emit_watching_queue  # type: ignore[method-assign]
 
     @property
     def wrapped(self) -> LogRecordProcessor:
@@ -68,18 +66,24 @@ class DefensiveLogRecordProcessor(GuardedComponent, LogRecordProcessor):
         """
         if self._drops_late_items():
             self._dropped(_safe_describe(log_record), source=log_record)
-            return
-        try:
-            self._processor.on_emit(log_record)
-        except BaseException as error:
-            if contain(self._name, error, item=_safe_describe(log_record)):
-                raise
+        else:
+            self._guarded["on_emit"](log_record)
 
-    def _on_emit_watching_queue(self, log_record: ReadWriteLogRecord) -> None:
-        """``on_emit`` for a stock batch processor: also counts the record its full queue drops."""
-        if not self._closed and self._stock_queue_full():
-            count_skip(self._name, SkipReason.QUEUE_FULL, item=_safe_describe(log_record))
-        DefensiveLogRecordProcessor.on_emit(self, log_record)
+    def _guarded_hooks(self) -> dict[str, Callable[..., None]]:
+        processor, name = self._processor, self._name
+        # Only a stock batch processor pays for the watch of its queue.
+        queue_full = self._stock_queue_full if self._stock_queue is not None else None
+
+        def on_emit(log_record: ReadWriteLogRecord) -> None:
+            if queue_full is not None and queue_full():
+                count_skip(name, SkipReason.QUEUE_FULL, item=_safe_describe(log_record))
+            try:
+                processor.on_emit(log_record)
+            except BaseException as error:
+                if contain(name, error, item=_safe_describe(log_record)):
+                    raise
+
+        return {"on_emit": on_emit}
 
     def enabled(self, **kwargs: Any) -> bool:
         """Forward ``enabled``; a failing check counts as enabled (the record then goes on).
@@ -125,6 +129,8 @@ class DefensiveLogExporter(GuardedExporter[LogRecordExportResult], LogRecordExpo
         name: Component name in skip counts; default: the exporter's class name.
         export_timeout: As for :class:`~foundation_telemetry.defensive.DefensiveSpanExporter`.
     """
+
+    _fast_export_hook = True
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ policy in :mod:`._policy`. After shutdown, spans are dropped and counted as ``SH
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, final
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DefensiveSpanExporter", "DefensiveSpanProcessor"]
 
-_SUCCESS = SpanExportResult.SUCCESS
 _PROCESSOR_METHODS = ("on_start", "on_end", "shutdown", "force_flush")
 
 
@@ -38,14 +37,12 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         name: Component name in skip counts; default: the processor's class name.
     """
 
-    _direct_hooks = ("on_start", "_on_ending", "on_end")
+    _open_hooks = ("on_start", "_on_ending", "on_end")
 
     def __init__(self, processor: SpanProcessor, *, name: str | None = None) -> None:
         require_methods(processor, "processor", "SpanProcessor", _PROCESSOR_METHODS)
         self._processor = processor
         self._init_guard(processor, name)
-        if self._stock_queue is not None:  # only stock batch processors pay for the watch
-            self.on_end = self._on_end_watching_queue  # type: ignore[method-assign]
 
     @property
     def wrapped(self) -> SpanProcessor:
@@ -54,22 +51,12 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         """Forward ``on_start`` (``parent_context`` by keyword, as the SDK passes it)."""
-        if self._drops_late_items():
-            return
-        try:
-            self._processor.on_start(span, parent_context=parent_context)
-        except BaseException as error:
-            if contain(self._name, error, item=span.name):
-                raise
+        if not self._drops_late_items():
+            self._guarded["on_start"](span, parent_context)
 
     def _on_ending(self, span: Span) -> None:
-        if self._drops_late_items():
-            return
-        try:
-            on_ending(self._processor, span)
-        except BaseException as error:
-            if contain(self._name, error, item=span.name):
-                raise
+        if not self._drops_late_items():
+            self._guarded["_on_ending"](span)
 
     def on_end(self, span: ReadableSpan) -> None:
         """Forward ``on_end``; count and swallow any failure.
@@ -80,19 +67,39 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
         """
         if self._drops_late_items():
             self._dropped(span.name, source=span)
-            return
-        try:
-            self._processor.on_end(span)
-        except BaseException as error:
-            if contain(self._name, error, item=span.name):
-                raise
+        else:
+            self._guarded["on_end"](span)
 
-    def _on_end_watching_queue(self, span: ReadableSpan) -> None:
-        """``on_end`` for a stock batch processor: also counts the span its full queue drops."""
-        # The stock processor queues sampled spans only; the check is the one it makes itself.
-        if not self._closed and span.context.trace_flags.sampled and self._stock_queue_full():
-            count_skip(self._name, SkipReason.QUEUE_FULL, item=span.name)
-        DefensiveSpanProcessor.on_end(self, span)
+    def _guarded_hooks(self) -> dict[str, Callable[..., None]]:
+        processor, name = self._processor, self._name
+        # Only a stock batch processor pays for the watch of its queue.
+        queue_full = self._stock_queue_full if self._stock_queue is not None else None
+
+        def on_start(span: Span, parent_context: Context | None = None) -> None:
+            try:
+                processor.on_start(span, parent_context=parent_context)
+            except BaseException as error:
+                if contain(name, error, item=span.name):
+                    raise
+
+        def _on_ending(span: Span) -> None:
+            try:
+                on_ending(processor, span)
+            except BaseException as error:
+                if contain(name, error, item=span.name):
+                    raise
+
+        def on_end(span: ReadableSpan) -> None:
+            # The stock processor queues sampled spans only; the check is the one it makes.
+            if queue_full is not None and span.context.trace_flags.sampled and queue_full():
+                count_skip(name, SkipReason.QUEUE_FULL, item=span.name)
+            try:
+                processor.on_end(span)
+            except BaseException as error:
+                if contain(name, error, item=span.name):
+                    raise
+
+        return {"on_start": on_start, "_on_ending": _on_ending, "on_end": on_end}
 
     def shutdown(self) -> None:
         """Shut the processor down within the shutdown budget; idempotent, never raises."""
@@ -124,6 +131,8 @@ class DefensiveSpanExporter(GuardedExporter[SpanExportResult], SpanExporter):
             dropped and counted instead of piling up. Default ``None``: export inline.
     """
 
+    _fast_export_hook = True
+
     def __init__(
         self,
         exporter: SpanExporter,
@@ -146,17 +155,7 @@ class DefensiveSpanExporter(GuardedExporter[SpanExportResult], SpanExporter):
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Export *spans*; on any failure count them and return ``FAILURE``."""
-        if not self._fast:  # the fast path of GuardedExporter._guarded_export, inlined
-            return self._export_slow(spans)
-        self._inflight_batch = spans
-        try:
-            result = self._inner_export(spans)
-        except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
-            return self._export_raised(spans, error)
-        self._inflight_batch = None
-        if result is _SUCCESS:
-            return result
-        return self._export_result(spans, result)
+        return self._guarded_export(spans)
 
     def _export_inner(self, batch: Sequence[ReadableSpan]) -> SpanExportResult:
         return self._exporter.export(batch)
