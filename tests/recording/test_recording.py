@@ -135,11 +135,12 @@ class TestSpanCapture:
         """A broken buffer is counted as a skip, and the span still ends normally."""
         from foundation_telemetry.defensive import SkipReason, skipped
 
-        before = skipped("recorder", SkipReason.UNEXPECTED)
+        before = skipped("recorder", SkipReason.CONTRACT_VIOLATION)
         standalone.recorder.buffer._store = None  # type: ignore[assignment]
         with standalone.tracer.start_as_current_span("survives"):
             pass
-        assert skipped("recorder", SkipReason.UNEXPECTED) == before + 2
+        # Classified as any wrapped hook's failure: calling None is a TypeError.
+        assert skipped("recorder", SkipReason.CONTRACT_VIOLATION) == before + 2
 
 
 class TestLogCapture:

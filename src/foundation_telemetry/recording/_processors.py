@@ -15,13 +15,18 @@ from opentelemetry.sdk.trace import Span as SDKSpan
 
 from .._otel import _compat
 from .._otel._internals import compact_span
-from ..defensive._ledger import SkipReason, count_skip
+from ..defensive._policy import ContainsOwnFailures, contain
 from ._buffer import RecordBuffer
 from ._records import RecordKind
 
 __all__ = ["RecordingLogProcessor", "RecordingSpanProcessor", "current_thread_name"]
 
 COMPONENT: Final = "recorder"
+# Enum members read once: a class-attribute read of a member costs more than the rest of a list.
+_SPAN_START: Final = RecordKind.SPAN_START
+_SPAN_END: Final = RecordKind.SPAN_END
+_EVENT: Final = RecordKind.EVENT
+_LOG: Final = RecordKind.LOG
 
 
 class _ThreadNames:
@@ -43,12 +48,16 @@ _thread_names = _ThreadNames()
 current_thread_name = _thread_names.current
 
 
-class RecordingSpanProcessor(SpanProcessor):
+class RecordingSpanProcessor(ContainsOwnFailures, SpanProcessor):
     """Capture span starts and ends into a :class:`RecordBuffer`; never raises.
+
+    Its failures are counted under ``recorder``, or under its wrapper's name once wrapped.
 
     The hot path stores the running SDK span, then at its end the flat tuple of its fields
     (``_internals.compact_span``); ``SpanRecord`` views are built when something first reads them.
     """
+
+    component_name = COMPONENT
 
     def __init__(self, buffer: RecordBuffer) -> None:
         self._buffer = buffer
@@ -74,12 +83,13 @@ class RecordingSpanProcessor(SpanProcessor):
                 parent_entry = self._live.get(parent.span_id)
                 if parent_entry is not None:
                     scope = parent_entry[2]
-            entry = [RecordKind.SPAN_START, span, scope, current_thread_name()]
+            entry = [_SPAN_START, span, scope, current_thread_name()]
             if self._live.setdefault(span.context.span_id, entry) is not entry:
                 return  # this processor is registered twice on the provider
             self._buffer._store(entry)  # noqa: SLF001 - the buffer's append, shared inside recording
-        except Exception as error:  # noqa: BLE001 - never raise into the application
-            count_skip(COMPONENT, SkipReason.UNEXPECTED, item="span_start", error=error)
+        except BaseException as error:
+            if contain(self.component_name, error, item="span_start"):
+                raise
 
     def on_end(self, span: ReadableSpan) -> None:
         """Record the end as a compact tuple (no SDK span kept); the start entry shares it."""
@@ -94,9 +104,10 @@ class RecordingSpanProcessor(SpanProcessor):
             else:
                 start[1] = fields  # release the live SDK span: both entries share the tuple
                 scope = start[2]
-            self._buffer._store([RecordKind.SPAN_END, fields, scope, current_thread_name()])  # noqa: SLF001 - as above
-        except Exception as error:  # noqa: BLE001 - never raise into the application
-            count_skip(COMPONENT, SkipReason.UNEXPECTED, item="span_end", error=error)
+            self._buffer._store([_SPAN_END, fields, scope, current_thread_name()])  # noqa: SLF001 - as above
+        except BaseException as error:
+            if contain(self.component_name, error, item="span_end"):
+                raise
 
     def shutdown(self) -> None:
         """Nothing to release."""
@@ -106,8 +117,13 @@ class RecordingSpanProcessor(SpanProcessor):
         return True
 
 
-class RecordingLogProcessor(_compat.LogRecordProcessor):
-    """Capture log records and log-based events (``event_name``) into a buffer; never raises."""
+class RecordingLogProcessor(ContainsOwnFailures, _compat.LogRecordProcessor):
+    """Capture log records and log-based events (``event_name``) into a buffer; never raises.
+
+    Its failures are counted under ``recorder``, or under its wrapper's name once wrapped.
+    """
+
+    component_name = COMPONENT
 
     def __init__(self, buffer: RecordBuffer, spans: RecordingSpanProcessor) -> None:
         self._buffer = buffer
@@ -121,11 +137,12 @@ class RecordingLogProcessor(_compat.LogRecordProcessor):
                 return  # this processor is registered twice on the provider
             self._last = log_record
             record = log_record.log_record
-            kind = RecordKind.EVENT if _compat.event_name_of(log_record) else RecordKind.LOG
+            kind = _EVENT if _compat.event_name_of(log_record) else _LOG
             scope = self._spans.scope_of(record.span_id)
             self._buffer._store([kind, log_record, scope, current_thread_name()])  # noqa: SLF001 - as above
-        except Exception as error:  # noqa: BLE001 - never raise into the application
-            count_skip(COMPONENT, SkipReason.UNEXPECTED, item="log", error=error)
+        except BaseException as error:
+            if contain(self.component_name, error, item="log"):
+                raise
 
     def emit(self, log_record: _compat.ReadWriteLogRecord) -> None:
         """Older SDK spelling of :meth:`on_emit`."""
