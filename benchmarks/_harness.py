@@ -182,8 +182,20 @@ def _calibrate(variant: Variant, round_ns: float) -> int:
     return max(1, int(n * round_ns / max(statistics.median(tries), 1)))
 
 
-def interleave(title: str, variants: Sequence[Variant], baseline: str, settings: Settings) -> Table:
-    """Time *variants* round by round in rotating order; ratios are against *baseline*."""
+def interleave(
+    title: str,
+    variants: Sequence[Variant],
+    baseline: str,
+    settings: Settings,
+    *,
+    reset_timed: bool = False,
+) -> Table:
+    """Time *variants* round by round in rotating order; ratios are against *baseline*.
+
+    With *reset_timed*, each round's reset is timed with it: a variant that releases what it
+    retained in its reset (the stock ``InMemorySpanExporter`` frees its spans in ``clear()``)
+    pays for that as one that releases it during the operation does.
+    """
     round_ns = settings.round_ms * 1e6
     counts = {v.key: _calibrate(v, round_ns) for v in variants}
     samples: dict[str, list[float]] = {v.key: [] for v in variants}
@@ -192,9 +204,12 @@ def interleave(title: str, variants: Sequence[Variant], baseline: str, settings:
         for variant in [*variants[shift:], *variants[:shift]]:
             gc.collect()
             elapsed = _timed(variant.op, counts[variant.key])
-            samples[variant.key].append(elapsed / counts[variant.key])
             if variant.reset is not None:
+                started = time.perf_counter_ns()
                 variant.reset()
+                if reset_timed:
+                    elapsed += time.perf_counter_ns() - started
+            samples[variant.key].append(elapsed / counts[variant.key])
     base = samples[baseline]
     rows: dict[str, Row] = {}
     for variant in variants:

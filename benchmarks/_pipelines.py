@@ -4,7 +4,8 @@ The stock baseline for recording is ``SimpleSpanProcessor`` + ``InMemorySpanExpo
 what OpenTelemetry's own test utilities use. Ours is the Recorder's capture processor behind the
 defensive wrapper, exactly as ``configure(exporter="memory")`` assembles it. Every builder returns
 the processor to install plus a ``clear`` callable that empties what was retained (called between
-rounds, outside the timed region).
+rounds; the span-record benchmarks time it with the round, since the stock exporter frees its spans
+there while the Recorder frees the SDK span as it ends).
 """
 
 from __future__ import annotations
