@@ -12,13 +12,14 @@ stay silent, as the defensive layer counts them already.
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
-
-import requests
+from typing import TYPE_CHECKING, Any, Final
 
 from .. import _state
 from ..defensive import register_health_source
 from ..defensive._debug import LOGGER_NAME
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["PERMANENT_STATUSES", "rejected", "session_for"]
 
@@ -75,6 +76,8 @@ def session_for(signal: str, endpoint: str) -> requests.Session:
                 _record(signal, endpoint, response.status_code, response.reason or "")
         except Exception:  # noqa: BLE001 - a report must never break an export
             pass
+
+    import requests  # only OTLP/HTTP needs it (~70 ms to import)
 
     session = requests.Session()
     session.hooks["response"].append(on_response)
