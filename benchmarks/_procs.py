@@ -16,9 +16,22 @@ import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["ROOT", "CountingProxy", "closed_port", "host_port", "run_child"]
+__all__ = ["ROOT", "CountingProxy", "cached_bytecode_env", "closed_port", "host_port", "run_child"]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def cached_bytecode_env() -> dict[str, str]:
+    """The environment for a child that imports as an installed package does: from byte code.
+
+    ``PYTHONDONTWRITEBYTECODE`` (set on some machines) would make every fresh process compile
+    everything it imports, a cost that lands on whichever side imports more; the cache lives
+    under ``build/``, outside the source tree.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(ROOT / "build" / "bench-pycache")
+    return env
 
 
 def run_child(*args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
