@@ -66,6 +66,34 @@ class TestRecordBuffer:
 
 
 class TestSpanCapture:
+    def test_trace_state_reads_as_its_header(self, standalone):
+        """A span under a parent with trace state carries its header; one without reads ""."""
+        from opentelemetry import trace
+        from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags, TraceState
+
+        parent = NonRecordingSpan(
+            SpanContext(
+                trace_id=0x1234,
+                span_id=0x5678,
+                is_remote=True,
+                trace_flags=TraceFlags(TraceFlags.SAMPLED),
+                trace_state=TraceState([("vendor", "v1"), ("other", "x")]),
+            )
+        )
+        with standalone.tracer.start_as_current_span(
+            "child", context=trace.set_span_in_context(parent)
+        ):
+            pass
+        with standalone.tracer.start_as_current_span("plain"):
+            pass
+        ended = {
+            r.name: r
+            for r in standalone.recorder.records()
+            if isinstance(r, SpanRecord) and r.ended
+        }
+        assert ended["child"].trace_state == "vendor=v1,other=x"
+        assert ended["plain"].trace_state == ""
+
     def test_start_and_end_records(self, standalone):
         """A span produces a start record (not ended) and an end record with its events."""
         with standalone.tracer.start_as_current_span("op", attributes={"a": 1}) as span:
