@@ -226,3 +226,38 @@ def test_late_flush_returns_after_the_inner_flush_was_called() -> None:
         threading.settrace(None)  # type: ignore[arg-type]
         starving.set()
         release.set()
+
+
+@pytest.mark.parametrize("timeout_millis", [1, 20, 50])
+def test_late_flush_outlasts_the_multi_processors_deadline(timeout_millis: int) -> None:
+    """A late processor makes the SDK skip the processors after it, as without the wrapper.
+
+    The multi-processor hands each processor its remaining time floored to whole milliseconds
+    and flushes the next one unless its own deadline has passed; a wrapper that gave up exactly
+    at the time it was handed returned before that deadline (``make test-sdk-suite`` found it in
+    ``test_force_flush_late_by_timeout``).
+    """
+    from opentelemetry.sdk.trace import SynchronousMultiSpanProcessor
+
+    release = threading.Event()
+    flushed: list[str] = []
+
+    class Flush(SimpleSpanProcessor):
+        def __init__(self, name: str, *, blocks: bool) -> None:
+            super().__init__(InMemorySpanExporter())
+            self.name, self.blocks = name, blocks
+
+        def force_flush(self, timeout_millis: int = 30000) -> bool:
+            flushed.append(self.name)
+            if self.blocks:
+                release.wait(5)
+            return True
+
+    multi = SynchronousMultiSpanProcessor()
+    multi.add_span_processor(d.DefensiveSpanProcessor(Flush("late", blocks=True)))
+    multi.add_span_processor(d.DefensiveSpanProcessor(Flush("next", blocks=False)))
+    try:
+        assert multi.force_flush(timeout_millis) is False
+        assert flushed == ["late"]
+    finally:
+        release.set()

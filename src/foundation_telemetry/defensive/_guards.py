@@ -375,12 +375,19 @@ class GuardedComponent(Transparent):
             self._settled = True
 
     def _bounded_flush(self, timeout_millis: float | None) -> bool:
-        """``force_flush()`` for the SDK: bounded by *timeout_millis*, never raising."""
+        """``force_flush()`` for the SDK: bounded by *timeout_millis*, never raising.
+
+        A late flush is given up one millisecond after *timeout_millis*: the SDK's
+        multi-processor passes its remaining time floored to whole milliseconds and moves on to
+        the next processor unless its own deadline has passed, so giving up exactly at
+        *timeout_millis* would have it flush the next one while this one still runs.
+        """
+        give_up = None if timeout_millis is None else timeout_millis + 1
         try:
             call = self.start_flush(_deadline(timeout_millis))
             if call is None:
                 return False
-            if not call.wait(_deadline(timeout_millis)):
+            if not call.wait(_deadline(give_up)):
                 # As without the wrapper, the component's own flush has been called when this
                 # returns, even when a loaded machine gave its thread no time before the deadline.
                 call.wait_entered(Deadline(_shutdown.default_timeout()))
