@@ -59,8 +59,10 @@ $(COMPAT_VENV)/.installed-otel-$(COMPAT_OTEL): pyproject.toml
 test-compat: $(COMPAT_VENV)/.installed-otel-$(COMPAT_OTEL)
 	$(COMPAT_VENV)/bin/python -m pytest $(COMPAT_PYTEST_ARGS)
 
-# OpenTelemetry's own test suites (from the sdists of the installed versions) run plain, with this
-# package installed and with every component wrapped; any test that changes outcome fails it.
+# OpenTelemetry's own test suites (from the sdists of the installed versions: the SDK, the
+# instrumentation package and the requests instrumentation, a TestBase suite) run plain, with this
+# package installed and with every component wrapped; any test that changes outcome fails it, and
+# so does a contrib suite running slower than 1.2x of plain installed.
 test-sdk-suite: venv
 	$(PY) tests/sdk_suite/run.py
 
