@@ -2,7 +2,8 @@
 
 Targets: recording a span (capture + wake support + defensive wrapper) <= 1.05x of stock
 ``SimpleSpanProcessor`` + ``InMemorySpanExporter``, plain and with 5 attributes + 1 event; a fully
-wrapped pipeline <= 1.03x of the unwrapped one; a wrapped hook call <= 100 ns over a direct call.
+wrapped pipeline <= 1.03x of the unwrapped one; a wrapped hook call adds <= 3.5 empty Python calls
+(measured in the same run; 100 ns where the target was set) over a direct call.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from benchmarks._pipelines import (
 GROUP = "spans"
 
 RECORD_TARGETS = ("span record, plain", "span record, 5 attributes + 1 event")
+# What a wrapped hook may add over a direct call, in empty Python calls measured in the same run:
+# the 100 ns set where one call cost about 28 ns, kept as the machine-independent figure.
+CALLS_PER_WRAPPED_HOOK = 3.5
 WRAP_TARGETS = (
     "wrapped vs unwrapped pipeline",
     "per wrapped call, span processor on_end",
@@ -312,7 +316,10 @@ def _per_call(settings: Settings, result: GroupResult) -> None:
         ("export", lambda: exporter.export(batch), lambda: outer_exporter.export(batch)),
         ("on_emit", lambda: log_inner.on_emit(log_record), lambda: log_outer.on_emit(log_record)),
     ]
-    variants = []
+    variants = [
+        Variant("nothing", "an empty lambda", lambda: None),
+        Variant("one_call", "a lambda calling an empty function", lambda: _empty(span)),
+    ]
     for hook, direct, wrapped in pairs:
         variants.append(Variant(f"{hook}_direct", f"{hook} direct", direct))
         variants.append(Variant(f"{hook}_wrapped", f"{hook} via the Defensive wrapper", wrapped))
@@ -320,14 +327,23 @@ def _per_call(settings: Settings, result: GroupResult) -> None:
         "per wrapped hook call (no-op components)", variants, "on_end_direct", settings
     )
     result.tables.append(calls)
+    call_ns = max(calls.diff_ns("one_call", "nothing"), 1.0)
     for name, (hook, _, _) in zip(WRAP_TARGETS[1:], pairs, strict=True):
+        added = calls.diff_ns(f"{hook}_wrapped", f"{hook}_direct")
         result.add(
             Target(
                 GROUP,
                 name,
-                calls.diff_ns(f"{hook}_wrapped", f"{hook}_direct"),
-                100.0,
-                unit="ns",
-                detail=f"direct {calls.rows[f'{hook}_direct'].median_ns:.0f} ns",
+                added / call_ns,
+                CALLS_PER_WRAPPED_HOOK,
+                unit="calls",
+                detail=(
+                    f"+{added:.0f} ns over direct ({calls.rows[f'{hook}_direct'].median_ns:.0f} "
+                    f"ns); one Python call {call_ns:.0f} ns in this run"
+                ),
             )
         )
+
+
+def _empty(span: object) -> None:
+    """A Python function that does nothing: the unit of the per-call targets."""
