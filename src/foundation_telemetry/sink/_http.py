@@ -1,4 +1,4 @@
-"""The sink's HTTP server: the Starlette app of `_http_app` on uvicorn, in a daemon thread.
+"""The sink's HTTP server: the ASGI app of `_http_app` on uvicorn, in a daemon thread.
 
 uvicorn runs its own asyncio loop on the thread; `HttpReceiver` binds the listening socket in the
 caller's thread (so a busy port fails in ``start()`` with a clear error), returns once uvicorn
@@ -23,9 +23,9 @@ from typing import Any, final
 
 import h11
 import uvicorn
-from starlette.routing import BaseRoute
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from ._asgi import Route, close_threads
 from ._http_app import Query, build_app
 from ._ingest import Ingest
 
@@ -202,7 +202,7 @@ class HttpReceiver:
         query: Query,
         max_request_bytes: int,
         limits: HttpLimits | None = None,
-        extra_routes: Sequence[BaseRoute] = (),
+        extra_routes: Sequence[Route] = (),
     ) -> None:
         limits = limits or HttpLimits()
         app = build_app(
@@ -289,6 +289,7 @@ class HttpReceiver:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        close_threads()  # a request still in a worker thread (a delay fault) is not waited for
         for listener in server.servers:
             await listener.wait_closed()
 

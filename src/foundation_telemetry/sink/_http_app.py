@@ -1,4 +1,4 @@
-"""The sink's Starlette app: the OTLP/HTTP endpoints and the JSON query API, behind one token.
+"""The sink's ASGI app: the OTLP/HTTP endpoints and the JSON query API, behind one token.
 
 ``POST /v1/traces``, ``/v1/metrics`` and ``/v1/logs`` take ``application/x-protobuf`` or
 ``application/json`` bodies (optionally gzip/deflate encoded, ``Content-Length`` or chunked) and
@@ -20,13 +20,19 @@ from typing import Any, Final
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import code_pb2, status_pb2
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ._asgi import (
+    ASGIApp,
+    Receive,
+    Request,
+    Response,
+    Route,
+    Router,
+    Scope,
+    Send,
+    redirect,
+    run_in_thread,
+)
 from ._body import BodyError, check_encoding, decompress, read_body
 from ._decode import Signal
 from ._ingest import Ingest, Status
@@ -106,11 +112,11 @@ class _Guard:
         link_token = request.query_params.get("token") if scope["path"] == "/ui/" else None
         if authorization is None and link_token:
             if self._ingest.authorized(f"Bearer {link_token}"):
-                redirect = RedirectResponse("/ui/", 303)
-                redirect.set_cookie(
+                to_page = redirect("/ui/", 303)
+                to_page.set_cookie(
                     TOKEN_COOKIE, link_token, httponly=True, samesite="strict", path="/"
                 )
-                await redirect(scope, receive, send)
+                await to_page(scope, receive, send)
                 return
             authorization = f"Bearer {link_token}"
         if not self._ingest.authorized(authorization):
@@ -155,7 +161,7 @@ class _Otlp:
             # Closing instead of reading what is left of the body: nothing more is read.
             headers = {"connection": "close"} if error.close else {}
             return _status(error.status, error.message, reply_type, headers)
-        outcome = await run_in_threadpool(
+        outcome = await run_in_thread(
             self._ingest.handle, self._signal, body, json_encoded=content_type == _JSON
         )
         if outcome.status is Status.OK and outcome.response is not None:
@@ -180,23 +186,23 @@ def build_app(
     query: Query,
     max_request_bytes: int,
     body_timeout: float,
-    extra_routes: Sequence[BaseRoute] = (),
+    extra_routes: Sequence[Route] = (),
 ) -> ASGIApp:
     """Build the HTTP app: OTLP endpoints, query API and *extra_routes*, behind the token."""
 
     async def api(request: Request) -> Response:
-        status, document = query(request.url.path, request.url.query)
+        status, document = query(request.path, request.query)
         return Response(strict_json(document), status, media_type=_JSON)
 
     async def not_found(request: Request) -> Response:
         paths = ", ".join(signal.info.path for signal in Signal)
-        msg = f"no endpoint at {request.url.path!r}; OTLP export paths are {paths}"
+        msg = f"no endpoint at {request.path!r}; OTLP export paths are {paths}"
         return _status(404, msg, _JSON, {"connection": "close"})  # the body is never read
 
     async def wrong_method(request: Request) -> Response:
         return _status(405, "export endpoints take POST", _JSON, {"allow": "POST"})
 
-    routes: list[BaseRoute] = []
+    routes: list[Route] = []
     for signal in Signal:
         endpoint = _Otlp(ingest, signal, max_request_bytes, body_timeout)
         routes.append(Route(signal.info.path, endpoint.handle, methods=["POST"]))
@@ -204,4 +210,4 @@ def build_app(
     routes.extend(extra_routes)  # before the query API, which answers every other /api/ path
     routes.append(Route("/api/{rest:path}", api, methods=["GET"]))
     routes.append(Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "DELETE"]))
-    return _Guard(Starlette(routes=routes), ingest)
+    return _Guard(Router(routes), ingest)

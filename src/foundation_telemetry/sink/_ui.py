@@ -1,7 +1,7 @@
 """The sink's web viewer: the page, its assets, a live record stream and a health answer.
 
-``ui_routes(source, buffer)`` gives the Starlette routes the sink's HTTP app mounts when it runs with
-``ui=True``: ``/ui/`` (the page), ``/ui/assets/<name>`` (the bundled scripts and styles, see
+``ui_routes(source, buffer)`` gives the routes the sink's HTTP app (`_http_app`) adds when it runs
+with ``ui=True``: ``/ui/`` (the page), ``/ui/assets/<name>`` (the bundled scripts and styles, see
 ``foundation_telemetry._web``), ``/api/stream`` (server-sent events: every record already
 received, an ``event: ready``, then each new record as it arrives, woken by the record buffer,
 never polled) and ``/api/health`` (the sink's stats, fault mode and the alerts of an attached
@@ -10,18 +10,14 @@ TelemetryService). Everything is served from the wheel: the page loads nothing f
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, Final, Protocol
-
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
 
 from .._web import asset
 from ..recording._buffer import AsyncWaiter, RecordBuffer
 from ..recording._json import kind_of, record_to_json
 from ..recording._records import RecordKind
+from ._asgi import Request, Response, Route, StreamingResponse, redirect, run_in_thread
 from ._http_app import strict_json
 
 __all__ = ["UiSource", "ui_routes"]
@@ -73,7 +69,8 @@ def _batch_message(entries: Sequence[Any]) -> str | None:
     return _sse("records", batch)
 
 
-async def _records(request: Request, buffer: RecordBuffer) -> AsyncIterator[str]:
+async def _records(buffer: RecordBuffer) -> AsyncGenerator[str, None]:
+    # Ends when the client goes away: the response closes it where it waits.
     waiter = AsyncWaiter(_STREAMED_KINDS)
     buffer.add_waiter(waiter)
     try:
@@ -91,38 +88,36 @@ async def _records(request: Request, buffer: RecordBuffer) -> AsyncIterator[str]
                 ready_sent = True
                 yield _sse("ready", {"cursor": cursor})
             if not await waiter.wait(_KEEPALIVE_SECONDS):
-                if await request.is_disconnected():
-                    return
                 yield ": keep-alive\n\n"
     finally:
         buffer.remove_waiter(waiter)
 
 
-def ui_routes(source: UiSource, buffer: RecordBuffer) -> list[BaseRoute]:
-    """Return the viewer's routes for the sink's Starlette app, streaming from *buffer*."""
+def ui_routes(source: UiSource, buffer: RecordBuffer) -> list[Route]:
+    """Return the viewer's routes for the sink's HTTP app, streaming from *buffer*."""
 
     async def page(request: Request) -> Response:
         return Response(asset("viewer.html"), media_type="text/html", headers=_SECURITY_HEADERS)
 
     async def to_page(request: Request) -> Response:
-        return RedirectResponse(request.url.replace(path="/ui/"))
+        return redirect(request.url_with_path("/ui/"))
 
     async def asset_file(request: Request) -> Response:
         name = request.path_params["name"]
         media_type = _ASSETS.get(name)
         if media_type is None:
-            return Response(f"no asset {name!r}\n", status_code=404, media_type="text/plain")
+            return Response(f"no asset {name!r}\n", 404, media_type="text/plain")
         return Response(asset(name), media_type=media_type, headers=_SECURITY_HEADERS)
 
-    async def stream(request: Request) -> Response:
+    async def stream(request: Request) -> StreamingResponse:
         return StreamingResponse(
-            _records(request, buffer),
+            _records(buffer),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
     async def health(request: Request) -> Response:
-        answer = await asyncio.to_thread(source.ui_health)
+        answer = await run_in_thread(source.ui_health)
         return Response(strict_json(answer), media_type="application/json")
 
     return [
