@@ -216,3 +216,26 @@ class TestShutdown:
         assert time.monotonic() - start < 4
         thread.join()
         assert len(seen) == 1  # cut off, not answered
+
+
+def test_serving_http_imports_neither_starlette_nor_anyio() -> None:
+    """A sink answering OTLP/HTTP, its UI and the query API runs without either.
+
+    anyio registers a pytest plugin that every pytest run of every user imports (50-80 ms), so
+    the base install must not depend on it, or on Starlette, which requires it.
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, urllib.request\n"
+        "from foundation_telemetry.sink import Sink\n"
+        "with Sink(ui=True) as sink:\n"
+        "    for path in ('/api/health', '/ui/', '/api/spans'):\n"
+        "        urllib.request.urlopen(sink.http_endpoint + path, timeout=10).read()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('anyio', 'starlette', 'sniffio')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stderr
