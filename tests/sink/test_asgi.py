@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
+from _imports import imported_after
 from foundation_telemetry.sink import Sink
 from foundation_telemetry.sink._asgi import Headers, Request, Response, Route, redirect
 
@@ -224,18 +225,11 @@ def test_serving_http_imports_neither_starlette_nor_anyio() -> None:
     anyio registers a pytest plugin that every pytest run of every user imports (50-80 ms), so
     the base install must not depend on it, or on Starlette, which requires it.
     """
-    import subprocess
-    import sys
-
     code = (
-        "import sys, urllib.request\n"
+        "import urllib.request\n"
         "from foundation_telemetry.sink import Sink\n"
         "with Sink(ui=True) as sink:\n"
         "    for path in ('/api/health', '/ui/', '/api/spans'):\n"
         "        urllib.request.urlopen(sink.http_endpoint + path, timeout=10).read()\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('anyio', 'starlette', 'sniffio')))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert result.stdout.strip() == "[]", result.stderr
+    assert imported_after(code, "anyio", "starlette", "sniffio") == []

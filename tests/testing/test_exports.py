@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 import foundation_telemetry.testing as testing
+from _imports import imported_after
 from _public_api import exports_tests
 
 MODULE = "foundation_telemetry.testing"
@@ -59,11 +57,7 @@ class TestSurface:
     )
     def test_importing_does_not_import(self, module):
         """Importing the testing package (as the sink and the fixture do) leaves *module* alone."""
-        code = f"import sys, foundation_telemetry.testing; print({module!r} in sys.modules)"
-        result = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-        )
-        assert result.stdout.strip() == "False"
+        assert imported_after("import foundation_telemetry.testing", module) == []
 
 
 class TestDeprecatedFunctionForms:
