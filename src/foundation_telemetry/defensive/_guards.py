@@ -451,6 +451,7 @@ class GuardedExporter(Transparent, Generic[R]):
         self._claim_lock = threading.Lock()  # a batch is counted by the processor or by us
         # Open, unbounded and healthy ("ok"): a success needs no bookkeeping at all.
         self._fast = False
+        self._fast_path: Callable[[Any], R] | None = None  # built on the first switch to fast
         self._inner_export: Callable[[Any], R] = self._export_inner
         self._stop_lock = threading.Lock()
         self._stop_call: BoundedCall[Any] | None = None
@@ -486,19 +487,22 @@ class GuardedExporter(Transparent, Generic[R]):
             set_component_state(self._name, state, error=error)
 
     def _set_fast(self, fast: bool) -> None:
+        if fast and self._fast_path is None:
+            self._fast_path = self._fast_export()  # set before _fast: a reader of one finds both
         self._fast = fast
-        if not self._fast_export_hook:
-            return
-        if not fast:
-            self.__dict__.pop("export", None)
-        elif "export" not in self.__dict__:
-            self.__dict__["export"] = self._fast_export()
+        if self._fast_export_hook:
+            if fast:
+                self.__dict__["export"] = self._fast_path
+            else:
+                self.__dict__.pop("export", None)
 
     def _fast_export(self) -> Callable[[Any], R]:
-        """Return the fast path of :meth:`_guarded_export` as a closure, served while fast.
+        """Return the export of an open, unbounded, healthy exporter as a closure.
 
-        A thread that looked the closure up just before a state change still runs it once;
-        a failure there is counted as on the slow path.
+        Served from the instance as ``export`` while fast (signal wrappers with
+        ``_fast_export_hook``) and called by :meth:`_guarded_export` otherwise. A thread that
+        looked the closure up just before a state change still runs it once; a failure there
+        is counted as on the slow path.
         """
         inflight, inner_export, success = self._inflight, self._inner_export, self._success
         export_raised, export_result = self._export_raised, self._export_result
@@ -528,21 +532,13 @@ class GuardedExporter(Transparent, Generic[R]):
     def _guarded_export(self, batch: Any) -> R:
         """Export *batch*; count every item not delivered; return the inner result or FAILURE.
 
-        While fast, the span and log wrappers serve this path from :meth:`_fast_export` (it is
-        the per-span cost under a ``SimpleSpanProcessor``); everything but a success from a
-        healthy, open, unbounded exporter goes through the slow-path helpers below.
+        A success from a healthy, open, unbounded exporter takes :meth:`_fast_export` (the
+        span and log wrappers serve it as ``export`` itself: it is the per-span cost under a
+        ``SimpleSpanProcessor``); everything else goes through the slow-path helpers below.
         """
         if not self._fast:
             return self._export_slow(batch)
-        self._inflight[0] = batch
-        try:
-            result = self._inner_export(batch)
-        except BaseException as error:  # noqa: BLE001 - _export_raised applies the policy
-            return self._export_raised(batch, error)
-        self._inflight[0] = None
-        if result is self._success:
-            return result
-        return self._export_result(batch, result)
+        return self._fast_path(batch)  # type: ignore[misc]  # set whenever _fast is
 
     @property
     def breaker_state(self) -> str:
