@@ -159,7 +159,7 @@ class Request:
         scope = self.scope
         path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
         query = scope.get("query_string", b"").decode()
-        url = SplitResult(scope.get("scheme", "http"), self._netloc(), path, query, "")
+        url = SplitResult(self._url_scheme, self._netloc(), path, query, "")
         return urlsplit(url.geturl())
 
     def _netloc(self) -> str:
