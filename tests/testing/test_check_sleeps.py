@@ -311,9 +311,8 @@ class TestExplanation:
         """The message says what the sleep appears to wait for and what to use instead."""
         body = textwrap.indent(code, "    ")
         [finding] = findings(f"import subprocess, threading, time\n\ndef test_x():\n{body}\n")
-        assert finding.message.startswith(
-            f"`time.sleep()` {reason}; "
-        )  # allow-sleep: checker input, never run
+        expected = f"`time.sleep()` {reason}; "  # allow-sleep: message text, never run
+        assert finding.message.startswith(expected)
         assert replacement in finding.message
 
     def test_an_async_sleep_after_starting_a_task_points_to_awaiting_it(self) -> None:
@@ -339,14 +338,11 @@ class TestExplanation:
 class TestCommandLine:
     def test_findings_are_printed_as_path_line_col_message_and_exit_1(self, tmp_path: Path) -> None:
         """The real command prints one ``path:line:col: message`` line each and exits 1."""
-        (tmp_path / "test_a.py").write_text(
-            "import time\n\ndef test_a():\n    time.sleep(1)\n"
-        )  # allow-sleep: checker input, never run
+        sleeping = "import time\n\ndef test_a():\n    time.sleep(1)\n"  # allow-sleep: checker input
+        (tmp_path / "test_a.py").write_text(sleeping)
         (tmp_path / "pkg").mkdir()
         (tmp_path / "pkg" / "test_b.py").write_text("from asyncio import sleep as s\ns(2)\n")
-        (tmp_path / "notes.txt").write_text(
-            "time.sleep(1)\n"
-        )  # allow-sleep: checker input, never run
+        (tmp_path / "notes.txt").write_text("time.sleep(1)\n")  # allow-sleep: checker input
         result = run_cli("test_a.py", "pkg", cwd=tmp_path)
         assert result.returncode == 1, result.stderr
         lines = result.stdout.splitlines()
@@ -354,7 +350,8 @@ class TestCommandLine:
             "test_a.py:4:5",
             f"{Path('pkg', 'test_b.py')}:2:1",
         ]
-        assert lines[1].split(": ", 1)[1].startswith("`asyncio.sleep()` is a fixed delay;")
+        fixed_delay = "`asyncio.sleep()` is a fixed delay;"  # allow-sleep: message text
+        assert lines[1].split(": ", 1)[1].startswith(fixed_delay)
         assert "2 finding(s) in 2 file(s)" in result.stderr
         assert "docs/testing-migration.md" in result.stderr
 
