@@ -62,6 +62,30 @@ class TestWhileOpen:
         tracer.start_span("work").end()  # must not raise into the application
         assert sum(counts(name).values()) == 2
 
+    def test_a_stock_processors_passive_ending_hook_is_its_own(self) -> None:
+        """``_on_ending`` of a stock processor is ``pass``: the SDK calls it with no guard between."""
+        inner = SimpleSpanProcessor(InMemorySpanExporter())
+        wrapper = d.DefensiveSpanProcessor(inner)
+        assert wrapper._on_ending == inner._on_ending
+        _, tracer = traced(wrapper)
+        tracer.start_span("work").end()
+        assert [span.name for span in inner.span_exporter.get_finished_spans()] == ["work"]
+
+    def test_an_ending_hook_that_does_something_keeps_the_guard(self) -> None:
+        """A processor whose ``_on_ending`` can fail is still contained and counted."""
+        name = unique("ending-failure")
+
+        class Ending(SimpleSpanProcessor):
+            def _on_ending(self, span: Any) -> None:
+                raise RuntimeError("ending broke")
+
+        exporter = InMemorySpanExporter()
+        wrapper = d.DefensiveSpanProcessor(Ending(exporter), name=name)
+        _, tracer = traced(wrapper)
+        tracer.start_span("work").end()  # must not raise into the application
+        assert counts(name) == {"unexpected": 1}
+        assert [span.name for span in exporter.get_finished_spans()] == ["work"]
+
     def test_the_counts_go_under_the_wrappers_name(self) -> None:
         """A failing on_end of our batch processor is contained and counted as the wrapper."""
         name = unique("direct-failure")

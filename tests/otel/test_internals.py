@@ -190,6 +190,33 @@ class TestProcessors:
             assert seen == ["ending", "ending"]  # and so did the accessor
             assert callable(SpanProcessor._on_ending)
 
+    def test_passive_ending_hook(self) -> None:
+        """The stock processors' ``_on_ending`` is ``pass``; a hook that does anything is not."""
+
+        class Raises(SpanProcessor):
+            def _on_ending(self, span: Any) -> None:
+                raise RuntimeError(span)
+
+        class ReturnsOne(SpanProcessor):
+            def _on_ending(self, span: Any) -> None:
+                """Documented, and not passive."""
+                return 1  # type: ignore[return-value]
+
+        class Documented(SpanProcessor):
+            def _on_ending(self, span: Any) -> None:
+                """Documented and passive."""
+
+        with canary("passive_ending_hook", "SimpleSpanProcessor._on_ending"):
+            for processor in (SimpleSpanProcessor(InMemorySpanExporter()), Documented()):
+                hook = _internals.passive_ending_hook(processor)
+                assert hook is not None
+                assert hook.__self__ is processor  # type: ignore[attr-defined]
+            batch = BatchSpanProcessor(InMemorySpanExporter())
+            assert _internals.passive_ending_hook(batch) is not None
+            batch.shutdown()
+            for processor in (Raises(), ReturnsOne()):
+                assert _internals.passive_ending_hook(processor) is None
+
     def test_exporter_of(self) -> None:
         """Each stock processor and the periodic reader hand back the exporter they were given."""
         spans, logs, metric_exporter = (

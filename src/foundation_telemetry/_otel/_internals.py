@@ -76,6 +76,7 @@ __all__ = [
     "measurement_hook_view",
     "metric_readers_of",
     "on_ending",
+    "passive_ending_hook",
     "periodic_reader_exporter",
     "periodic_reader_thread_alive",
     "plain_attributes",
@@ -150,6 +151,37 @@ def on_ending(processor: SpanProcessor, span: Span) -> None:
     A wrapper must forward it, or the wrapped processor would miss the span's last mutable moment.
     """
     processor._on_ending(span)  # noqa: SLF001 - the SDK calls this hook on processors; no public name
+
+
+def _pass(self: object, span: object) -> None:
+    pass
+
+
+def _documented_pass(self: object, span: object) -> None:
+    """Do nothing (a docstring is the only statement)."""
+
+
+# The byte code of a method whose body does nothing, and where its returned constant (None) sits.
+_PASSIVE_BODIES: Final = {
+    _pass.__code__.co_code: 0,
+    _documented_pass.__code__.co_code: 1,
+}
+
+
+def passive_ending_hook(processor: SpanProcessor) -> Callable[[Span], None] | None:
+    """Return *processor*'s bound ``_on_ending`` when its body is ``pass``, else ``None``.
+
+    The stock processors define it that way; such a hook cannot fail, so a wrapper may hand
+    the SDK the hook itself instead of a frame that would contain its failures.
+    """
+    hook = getattr(processor, "_on_ending", None)
+    code = getattr(getattr(hook, "__func__", None), "__code__", None)
+    if code is None or code.co_argcount != 2 or code.co_freevars or code.co_kwonlyargcount:
+        return None
+    index = _PASSIVE_BODIES.get(code.co_code)
+    if index is None or len(code.co_consts) <= index or code.co_consts[index] is not None:
+        return None
+    return hook
 
 
 def exporter_of(component: object) -> object | None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, final
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from .._otel._internals import on_ending
+from .._otel._internals import on_ending, passive_ending_hook
 from ._batch import Batching
 from ._guards import GuardedComponent, GuardedExporter, require_methods
 from ._ledger import SkipReason, count_skip
@@ -99,7 +99,9 @@ class DefensiveSpanProcessor(GuardedComponent, SpanProcessor):
                 if contain(name, error, item=span.name):
                     raise
 
-        return {"on_start": on_start, "_on_ending": _on_ending, "on_end": on_end}
+        # A stock processor's _on_ending is `pass`: the SDK may call it without a wrapper frame.
+        ending = passive_ending_hook(processor) or _on_ending
+        return {"on_start": on_start, "_on_ending": ending, "on_end": on_end}
 
     def shutdown(self) -> None:
         """Shut the processor down within the shutdown budget; idempotent, never raises."""
