@@ -248,17 +248,20 @@ def _kind_of(data: Any) -> tuple[Kind, bool] | None:
 
 
 _CACHE_LIMIT = 256
+_SLOT_GENERATIONS = 8  # the newest slots whose last ingest is remembered
 
 
 class _SlotCache:
     """Cross-series sums of closed slots for one (metric, attribute filter), oldest first."""
 
-    __slots__ = ("closed", "sizes", "slots")
+    __slots__ = ("closed", "open", "sizes", "slots")
 
     def __init__(self) -> None:
         self.closed = -math.inf
         self.slots: dict[int, Sample] = {}
         self.sizes: dict[int, int] = {}
+        # The last sum of the newest (open) slot: (slot, ingest generation, sum, samples).
+        self.open: tuple[int, int, Sample, int] | None = None
 
 
 class MetricStore:
@@ -273,6 +276,10 @@ class MetricStore:
         self._series: dict[str, dict[AttrKey, Series]] = {}
         self._cache: dict[tuple[str, AttrKey], _SlotCache] = {}
         self._count = 0
+        # Ingests are numbered; a slot's samples only change in an ingest whose `now` falls in
+        # that slot, so the generation of the last such ingest says whether a sum is still true.
+        self._generation = 0
+        self._slot_generations: dict[int, int] = {}
 
     def __len__(self) -> int:
         return self._count
@@ -286,6 +293,13 @@ class MetricStore:
             for metric in scope_metrics.metrics
         )
         with self.lock:
+            self._generation += 1
+            slot = slot_of(now, self.resolution)
+            slot_generations = self._slot_generations
+            slot_generations.pop(slot, None)  # re-inserted as the newest
+            slot_generations[slot] = self._generation
+            while len(slot_generations) > _SLOT_GENERATIONS:
+                del slot_generations[next(iter(slot_generations))]  # unknown reads as changed
             for metric in metrics:
                 shape = _kind_of(metric.data)
                 if shape is None:
@@ -400,13 +414,24 @@ class MetricStore:
                     break
                 fresh.setdefault(slot, []).append(sample)
         still_open: list[Sample] = []
+        last_open, cache.open = cache.open, None
         for slot in sorted(fresh):
-            merged = merge_across(fresh[slot], kind)
+            samples = fresh[slot]
+            if (
+                last_open is not None
+                and last_open[0] == slot
+                and last_open[3] == len(samples)
+                and self._slot_generations.get(slot, math.inf) <= last_open[1]
+            ):
+                merged = last_open[2]  # the slot was open at the last look and has not changed
+            else:
+                merged = merge_across(samples, kind)
             if slot < current:
                 cache.slots[slot] = merged
-                cache.sizes[slot] = len(fresh[slot])
+                cache.sizes[slot] = len(samples)
                 cache.closed = slot
             else:
+                cache.open = (slot, self._generation, merged, len(samples))
                 still_open.append(merged)
         oldest = now - self.retention
         while cache.slots:
