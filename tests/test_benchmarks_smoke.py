@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,14 @@ class TestRunner:
             assert target["status"] in {"PASS", "FAIL", "SKIP", "INFO"}
             line = f"[{target['group']}] {target['name']}"
             assert line in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_callgrind_counts_the_loop_between_the_markers_alone(tmp_path):
+    """Twice the calls, twice the loop's count; start-up and imports fall outside it."""
+    from benchmarks import _callgrind
+
+    one = _callgrind.measure("benchmarks._calls_child", ("one_call", "2000"), tmp_path / "a")
+    two = _callgrind.measure("benchmarks._calls_child", ("one_call", "4000"), tmp_path / "b")
+    assert one.whole > 10 * one.loop > 0
+    assert two.loop == pytest.approx(2 * one.loop, rel=0.01)
