@@ -39,8 +39,11 @@ def missing() -> str | None:
     return None
 
 
-def measure(module: str, args: Sequence[str], folder: Path) -> Counts:
-    """Run ``python -m module *args`` under callgrind, its files in *folder* (created)."""
+def measure(module: str, args: Sequence[str], folder: Path, python: str | None = None) -> Counts:
+    """Run ``python -m module *args`` under callgrind, its files in *folder* (created).
+
+    *python* is the interpreter (default: this one), e.g. a peer benchmark's own venv.
+    """
     folder.mkdir(parents=True)
     command = [
         "valgrind",
@@ -48,7 +51,7 @@ def measure(module: str, args: Sequence[str], folder: Path) -> Counts:
         "--separate-threads=yes",
         "--dump-before=getppid",
         f"--callgrind-out-file={folder}/cg.out",
-        sys.executable,
+        python or sys.executable,
         "-m",
         module,
         *args,
