@@ -9,17 +9,18 @@ child count the same.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks._procs import ROOT, cached_bytecode_env
 
-__all__ = ["Counts", "measure", "missing"]
+__all__ = ["Counts", "between_markers", "measure", "missing"]
 
 _HEADER = re.compile(rb"^(part|thread|summary):\s*(\d+)", re.MULTILINE)
 
@@ -30,6 +31,13 @@ class Counts:
 
     whole: int
     loop: int
+
+
+def between_markers(loop: Callable[[], None]) -> None:
+    """The child's side: run *loop* between the two markers :func:`measure` splits at."""
+    os.getppid()  # marker: the loop starts
+    loop()
+    os.getppid()  # marker: the loop ends
 
 
 def missing() -> str | None:

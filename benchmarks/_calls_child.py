@@ -8,10 +8,10 @@ operation (``export_wrapped``) or ``pipeline_plain`` / ``pipeline_wrapped`` (one
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable
 
+from benchmarks import _callgrind as callgrind
 from benchmarks._wrapper_ops import hook_ops, pipeline_ops
 
 WARMUP = 64
@@ -25,10 +25,12 @@ def main(name: str, count: int) -> None:
         op = hook_ops()[name]
     for _ in range(WARMUP):
         op()
-    os.getppid()  # marker: the loop starts
-    for _ in range(count):
-        op()
-    os.getppid()  # marker: the loop ends
+
+    def loop() -> None:
+        for _ in range(count):
+            op()
+
+    callgrind.between_markers(loop)
 
 
 if __name__ == "__main__":

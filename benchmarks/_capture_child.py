@@ -15,7 +15,6 @@ before and after *SPANS* spans with 5 attributes and 1 event, all retained:
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -23,6 +22,9 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from benchmarks import _callgrind as callgrind
+from benchmarks._pipelines import distinct_rich_spans
 
 VARIANTS = ("floor", "stock", "ours", "logfire")
 
@@ -62,20 +64,7 @@ def _tracer(variant: str) -> tuple[Any, Any]:
 
 def main(variant: str, spans: int) -> None:
     tracer, keep = _tracer(variant)
-    os.getppid()  # marker: the loop starts
-    for i in range(spans):
-        with tracer.start_as_current_span(
-            "GET /orders/{id}",
-            attributes={
-                "http.request.method": "GET",
-                "http.route": "/orders/{id}",
-                "http.response.status_code": 200,
-                "server.address": "orders.internal",
-                "order.id": i,
-            },
-        ) as span:
-            span.add_event("cache.miss", {"cache.name": "orders"})
-    os.getppid()  # marker: the loop ends
+    callgrind.between_markers(lambda: distinct_rich_spans(tracer, spans))
     assert keep is not None or variant == "floor"
 
 

@@ -15,6 +15,9 @@ import sys
 
 from opentelemetry import trace
 
+from benchmarks import _callgrind as callgrind
+from benchmarks._pipelines import distinct_rich_spans
+
 SERVICE = "perf-svc"
 
 
@@ -35,7 +38,7 @@ def _stock(protocol: str, endpoint: str) -> object:
 
         exporter = HTTPSpanExporter(endpoint=f"{endpoint}/v1/traces")
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: SERVICE}))
-    provider.add_span_processor(BatchSpanProcessor(exporter))  # type: ignore[arg-type]
+    provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -55,20 +58,7 @@ def main(config: str, protocol: str, endpoint: str, spans: int) -> None:
     os.environ["OTEL_BSP_MAX_QUEUE_SIZE"] = "100000"  # nothing is dropped in either config
     owner = _stock(protocol, endpoint) if config == "stock" else _ours(protocol, endpoint)
     tracer = trace.get_tracer("bench")
-    os.getppid()  # marker: the loop starts
-    for i in range(spans):
-        with tracer.start_as_current_span(
-            "GET /orders/{id}",
-            attributes={
-                "http.request.method": "GET",
-                "http.route": "/orders/{id}",
-                "http.response.status_code": 200,
-                "server.address": "orders.internal",
-                "order.id": i,
-            },
-        ) as span:
-            span.add_event("cache.miss", {"cache.name": "orders"})
-    os.getppid()  # marker: the loop ends
+    callgrind.between_markers(lambda: distinct_rich_spans(tracer, spans))
     if config == "stock":
         owner.force_flush(120_000)  # type: ignore[attr-defined]
     else:

@@ -28,6 +28,7 @@ __all__ = [
     "NoopLogProcessor",
     "NoopProcessor",
     "Pipeline",
+    "distinct_rich_spans",
     "finished_span",
     "one_log_record",
     "ours_recording",
@@ -142,6 +143,22 @@ def rich_span(tracer: Tracer) -> Callable[[], None]:
             span.add_event("cache.miss", {"cache.key": "order:42"})
 
     return op
+
+
+def distinct_rich_spans(tracer: Tracer, spans: int) -> None:
+    """Record *spans* spans with 5 attributes (one different per span) and 1 event each."""
+    for i in range(spans):
+        with tracer.start_as_current_span(
+            "GET /orders/{id}",
+            attributes={
+                "http.request.method": "GET",
+                "http.route": "/orders/{id}",
+                "http.response.status_code": 200,
+                "server.address": "orders.internal",
+                "order.id": i,
+            },
+        ) as span:
+            span.add_event("cache.miss", {"cache.name": "orders"})
 
 
 def stock_memory() -> Pipeline:
