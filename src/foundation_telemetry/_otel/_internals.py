@@ -176,7 +176,7 @@ def passive_ending_hook(processor: SpanProcessor) -> Callable[[Span], None] | No
     """
     hook = getattr(processor, "_on_ending", None)
     code = getattr(getattr(hook, "__func__", None), "__code__", None)
-    if code is None or code.co_argcount != 2 or code.co_freevars or code.co_kwonlyargcount:
+    if code is None or code.co_argcount != 2 or code.co_kwonlyargcount:  # called as hook(span)
         return None
     index = _PASSIVE_BODIES.get(code.co_code)
     if index is None or len(code.co_consts) <= index or code.co_consts[index] is not None:

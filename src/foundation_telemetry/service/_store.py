@@ -19,7 +19,7 @@ import math
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
@@ -251,6 +251,15 @@ _CACHE_LIMIT = 256
 _SLOT_GENERATIONS = 8  # the newest slots whose last ingest is remembered
 
 
+class _OpenSum(NamedTuple):
+    """The last cross-series sum of a slot that was still open when it was taken."""
+
+    slot: int
+    generation: int  # the store's ingest generation at the time
+    merged: Sample
+    samples: int  # how many series samples the sum is made of
+
+
 class _SlotCache:
     """Cross-series sums of closed slots for one (metric, attribute filter), oldest first."""
 
@@ -260,8 +269,7 @@ class _SlotCache:
         self.closed = -math.inf
         self.slots: dict[int, Sample] = {}
         self.sizes: dict[int, int] = {}
-        # The last sum of the newest (open) slot: (slot, ingest generation, sum, samples).
-        self.open: tuple[int, int, Sample, int] | None = None
+        self.open: _OpenSum | None = None
 
 
 class MetricStore:
@@ -419,11 +427,11 @@ class MetricStore:
             samples = fresh[slot]
             if (
                 last_open is not None
-                and last_open[0] == slot
-                and last_open[3] == len(samples)
-                and self._slot_generations.get(slot, math.inf) <= last_open[1]
+                and last_open.slot == slot
+                and last_open.samples == len(samples)
+                and self._slot_generations.get(slot, math.inf) <= last_open.generation
             ):
-                merged = last_open[2]  # the slot was open at the last look and has not changed
+                merged = last_open.merged  # the slot was open at the last look and is unchanged
             else:
                 merged = merge_across(samples, kind)
             if slot < current:
@@ -431,7 +439,7 @@ class MetricStore:
                 cache.sizes[slot] = len(samples)
                 cache.closed = slot
             else:
-                cache.open = (slot, self._generation, merged, len(samples))
+                cache.open = _OpenSum(slot, self._generation, merged, len(samples))
                 still_open.append(merged)
         oldest = now - self.retention
         while cache.slots:
