@@ -123,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="skip the peer table (logfire)")
     parser.add_argument("--peer-spans", type=int, default=2000, metavar="N")
     args = parser.parse_args(argv)
+    if not 0 < args.spans[0] < args.spans[1]:
+        parser.error(f"--spans needs 0 < LOW < HIGH, got {args.spans[0]} {args.spans[1]}")
+    if args.peer_spans < 1:
+        parser.error(f"--peer-spans must be at least 1, got {args.peer_spans}")
     reason = callgrind.missing()
     if reason is not None:
         print(reason, file=sys.stderr)
