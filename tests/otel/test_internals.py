@@ -712,3 +712,51 @@ class TestCurrentContextGetter:
 
         monkeypatch.setattr(otel_context, "_RUNTIME_CONTEXT", OtherRuntime())
         assert _internals.current_context_getter() is otel_context.get_current
+
+
+class TestSpanEventParts:
+    def _ended(self, **resource: Any) -> Any:
+        from opentelemetry.sdk.resources import Resource
+
+        provider = TracerProvider(resource=Resource.create(resource))
+        exporter = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        tracer = provider.get_tracer("parts.scope", "1.0")
+        with tracer.start_as_current_span("carrier") as span:
+            span.add_event("one", {"k": 1}, timestamp=5)
+            span.add_event("two")
+        (ended,) = exporter.get_finished_spans()
+        return ended
+
+    def test_reads_what_the_public_properties_return(self) -> None:
+        """Ids, resource attributes, scope name and each event as the SDK's properties read."""
+        span = self._ended(service="parts")
+        trace_id, span_id, resource, scope, events = _internals.span_event_parts(
+            _internals.compact_span(span)
+        )
+        assert (trace_id, span_id) == (span.context.trace_id, span.context.span_id)
+        assert resource == span.resource.attributes
+        assert scope == span.instrumentation_scope.name == "parts.scope"
+        assert events == [
+            (event.name, dict(event.attributes or {}), event.timestamp) for event in span.events
+        ]
+        assert events[0][:2] == ("one", {"k": 1})
+        assert type(events[0][1]) is dict  # a copy: the record never shares the SDK's mapping
+
+    def test_other_event_and_context_types_read_through_their_properties(self) -> None:
+        """An event, context, resource or scope that is not the SDK's own is read publicly."""
+        from types import SimpleNamespace
+
+        span = self._ended()
+        fields = list(_internals.compact_span(span))
+        fields[1] = SimpleNamespace(trace_id=7, span_id=8)
+        fields[4] = (SimpleNamespace(name="foreign", attributes={"a": 1}, timestamp=9),)
+        fields[10] = SimpleNamespace(attributes={"r": 1})
+        fields[11] = SimpleNamespace(name="other.scope")
+        assert _internals.span_event_parts(tuple(fields)) == (
+            7,
+            8,
+            {"r": 1},
+            "other.scope",
+            [("foreign", {"a": 1}, 9)],
+        )

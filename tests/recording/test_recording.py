@@ -15,7 +15,7 @@ from foundation_telemetry import configure
 from foundation_telemetry.recording._buffer import RecordBuffer, ThreadWaiter
 from foundation_telemetry.recording._recorder import follow_configure, notify_configured
 from foundation_telemetry.recording._records import EventRecord, MetricPoint, RecordKind, SpanRecord
-from foundation_telemetry.recording._views import CachedViews, entry_records
+from foundation_telemetry.recording._views import CachedViews, SpanEventViews, entry_records
 from foundation_telemetry.testing import Recorder, TelemetryAssertionError, metric_capture_options
 
 
@@ -49,6 +49,32 @@ class TestRecordBuffer:
         assert waiter.wait(30)
         thread.join()
         buffer.remove_waiter(waiter)
+
+    def test_a_wake_before_the_wait_is_not_lost(self):
+        """A wake-up between arm() and wait() makes the wait return at once; arm() forgets it."""
+        waiter = ThreadWaiter()
+        waiter.arm()
+        waiter.wake()
+        waiter.wake()  # a second wake-up before anyone waits is one signal, not an error
+        assert waiter.wait(30) is True
+        waiter.arm()
+        assert waiter.wait(0) is False
+        waiter.wake()
+        waiter.arm()
+        assert waiter.wait(0) is False
+
+    def test_read_of_the_one_newest_entry(self):
+        """Reading from the newest entry returns it alone, also after a clear or an overflow."""
+        buffer = RecordBuffer(capacity=2)
+        for index in range(3):
+            buffer.append(RecordKind.EVENT, index)
+        first, entries, dropped = buffer.read(2)
+        assert (first, [e[1] for e in entries], dropped) == (2, [2], 0)
+        buffer.clear()
+        assert buffer.read(2) == (3, [], 1)
+        buffer.append(RecordKind.EVENT, 3)
+        first, entries, dropped = buffer.read(3)
+        assert (first, [e[1] for e in entries], dropped) == (3, [3], 0)
 
     def test_new_scope_clears_and_advances(self):
         """A new scope drops old entries but keeps counting sequence numbers."""
@@ -415,6 +441,24 @@ class TestEntryRecords:
         )
         assert event.span_id == span.get_span_context().span_id
         assert entry_records(end, spans=False) == entry_records(end)[1:]
+
+    def test_span_events_first_then_the_span_shares_them(self, standalone):
+        """An events-only read builds no SpanRecord; a full read later reuses the same events."""
+        with standalone.tracer.start_as_current_span("carrier", attributes={"a": 1}) as span:
+            span.add_event("one", {"k": 1})
+            span.add_event("two")
+        _, end = standalone.recorder.buffer.read(0)[1]
+        fresh = [end[0], end[1], end[2], end[3]]  # the same capture, read the other way first
+        events = entry_records(end, spans=False)
+        assert type(end[1]) is SpanEventViews
+        assert [e.name for e in events] == ["one", "two"]
+        assert entry_records(end, spans=False)[0] is events[0]
+        record, *again = entry_records(end)
+        assert type(end[1]) is CachedViews
+        assert [a is b for a, b in zip(events, again, strict=True)] == [True, True]
+        assert [record, *again] == entry_records(fresh)
+        assert record.events[0].attributes is events[0].attributes
+        assert (record.name, record.attributes, record.ended) == ("carrier", {"a": 1}, True)
 
     def test_views_are_built_once_and_cached(self, standalone):
         """A second read of an ended span returns the very same record objects."""

@@ -39,9 +39,12 @@ from opentelemetry.sdk.metrics.export import (
     PeriodicExportingMetricReader,
 )
 from opentelemetry.sdk.metrics.view import Aggregation, View
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.util import BoundedList
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics._internal.aggregation import _Aggregation
@@ -88,6 +91,7 @@ __all__ = [
     "reset_reader_storage",
     "set_log_record_processors",
     "set_span_processors",
+    "span_event_parts",
     "span_fields",
     "span_processors_of",
     "stock_batch_capacity",
@@ -632,6 +636,46 @@ def compact_span(span: ReadableSpan) -> tuple[Any, ...]:
         span._instrumentation_scope,  # noqa: SLF001 - as above
         dropped,
     )
+
+
+def span_event_parts(
+    fields: tuple[Any, ...],
+) -> tuple[int, int, Any, str | None, list[tuple[str, dict[str, Any], int]]]:
+    """Return what the span-event records of an ended span need, from its compact fields.
+
+    ``(trace_id, span_id, resource attributes, scope name, [(name, attributes, timestamp)])``
+    for a :func:`compact_span` tuple, each event's attributes a plain copy. Read from the
+    slots the properties return (one frame instead of one per property: a woken test waiter
+    runs this before it returns).
+    """
+    context, raw_events, resource, scope = fields[1], fields[4], fields[10], fields[11]
+    events = []
+    for event in raw_events:
+        if type(event) is Event:
+            attributes = event._attributes  # noqa: SLF001 - read-only, what .attributes returns
+            if type(attributes) is BoundedAttributes:
+                attributes = attributes._dict  # noqa: SLF001 - as above
+            events.append(
+                (event._name, dict(attributes) if attributes else {}, event._timestamp)  # noqa: SLF001 - as above
+            )
+        else:
+            attributes = plain_attributes(event.attributes)
+            events.append((event.name, dict(attributes) if attributes else {}, event.timestamp))
+    if type(context) is SpanContext:
+        trace_id, span_id = context[0], context[1]  # what .trace_id and .span_id return
+    else:
+        trace_id, span_id = (context.trace_id, context.span_id) if context else (0, 0)
+    resource_attributes: Any
+    scope_name: str | None
+    if type(resource) is Resource:
+        resource_attributes = resource._attributes  # noqa: SLF001 - what .attributes returns
+    else:
+        resource_attributes = resource.attributes if resource is not None else None
+    if type(scope) is InstrumentationScope:
+        scope_name = scope._name  # noqa: SLF001 - what .name returns
+    else:
+        scope_name = scope.name if scope is not None else None
+    return trace_id, span_id, resource_attributes, scope_name, events
 
 
 class _Deferred:

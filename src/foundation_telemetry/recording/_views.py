@@ -5,6 +5,9 @@ then kept in the entry in place of what was captured (:class:`CachedViews`): eve
 expectation, collector and failure report reads the same objects instead of rebuilding them.
 A span that ended is captured as the flat tuple of ``_internals.compact_span``, not as the SDK
 span object; a span that is still running is read from the live SDK span and never cached.
+A reader that wants only span events (``spans=False``: event waits, the name index) gets them
+without the span's own record, which is built from the same fields when first needed. The
+views are built with :func:`~._builders.fast_constructor`, not the dataclass ``__init__``.
 """
 
 from __future__ import annotations
@@ -15,16 +18,20 @@ from typing import Any, Final
 
 from opentelemetry.trace import SpanKind, StatusCode
 
-from .._otel._internals import compact_span, plain_attributes
+from .._otel._internals import compact_span, span_event_parts
 from ._buffer import Entry
+from ._builders import fast_constructor
 from ._records import EventRecord, MetricPoint, RecordKind, SpanEventView, SpanRecord
 
-__all__ = ["CachedViews", "entry_records"]
+__all__ = ["CachedViews", "SpanEventViews", "entry_records"]
 
 _EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
 _KIND_NAMES: Final = {kind: kind.name for kind in SpanKind}
 _STATUS_NAMES: Final = {code: code.name for code in StatusCode}
-_SPAN_KINDS: Final = (RecordKind.SPAN_START, RecordKind.SPAN_END)
+_SPAN_START: Final = RecordKind.SPAN_START
+_SPAN_END: Final = RecordKind.SPAN_END
+_SPAN_EVENT: Final = RecordKind.SPAN_EVENT
+_SPAN_KINDS: Final = (_SPAN_START, _SPAN_END)
 
 
 class CachedViews(tuple):  # type: ignore[type-arg]
@@ -33,8 +40,31 @@ class CachedViews(tuple):  # type: ignore[type-arg]
     __slots__ = ()
 
 
-def _span_record(fields: tuple[Any, ...], thread: str | None, *, started: bool) -> SpanRecord:
-    # *fields* is a compact_span() tuple. Kept lean: a woken waiter builds one before it returns.
+class SpanEventViews(tuple):  # type: ignore[type-arg]
+    """``(fields, events)``: an ended span's span-event records, built before its ``SpanRecord``.
+
+    A wait that looks only at events (``spans=False``) never pays for the span's own record;
+    the first reader that needs it builds it from the compact *fields*, reusing *events*.
+    """
+
+    __slots__ = ()
+
+
+_new_span: Final = fast_constructor(SpanRecord)
+_new_event: Final = fast_constructor(EventRecord)
+_new_span_event: Final = fast_constructor(SpanEventView)
+
+
+def _span_record(
+    fields: tuple[Any, ...],
+    thread: str | None,
+    *,
+    started: bool,
+    event_records: tuple[EventRecord, ...],
+) -> SpanRecord:
+    # *fields* is a compact_span() tuple. Kept lean: a woken waiter may build one before it
+    # returns. *event_records* are its span events (_span_events), whose attribute
+    # dictionaries the record's SpanEventViews share.
     (
         name,
         context,
@@ -58,9 +88,15 @@ def _span_record(fields: tuple[Any, ...], thread: str | None, *, started: bool) 
         description = status.description
         if raw_events:
             events = tuple(
-                SpanEventView(e.name, _plain_copy(e.attributes), e.timestamp) for e in raw_events
+                _new_span_event(
+                    name=record.name,
+                    attributes=record.attributes,
+                    timestamp_ns=record.timestamp_ns,
+                )
+                for record in event_records
             )
-    return SpanRecord(
+    scope_name, scope_version, scope_attributes, scope_schema_url = _scope_fields(scope)
+    return _new_span(
         name=name,
         attributes=dict(attributes) if attributes else {},
         trace_id=context.trace_id if context else 0,
@@ -86,23 +122,46 @@ def _span_record(fields: tuple[Any, ...], thread: str | None, *, started: bool) 
         resource=resource.attributes if resource is not None else _EMPTY,
         schema_url=resource.schema_url if resource is not None else "",
         thread=thread,
-        **_scope_fields(scope),
+        scope=scope_name,
+        scope_version=scope_version,
+        scope_attributes=scope_attributes,
+        scope_schema_url=scope_schema_url,
     )
 
 
-def _scope_fields(scope: Any) -> dict[str, Any]:
+def _span_events(fields: tuple[Any, ...], thread: str | None) -> list[EventRecord]:
+    """Return the ``SPAN_EVENT`` records of an ended span's compact fields."""
+    trace_id, span_id, resource, scope, events = span_event_parts(fields)
+    if resource is None:
+        resource = _EMPTY
+    records = []
+    for name, attributes, timestamp in events:
+        records.append(
+            _new_event(
+                name=name,
+                attributes=attributes,
+                timestamp_ns=timestamp,
+                kind=_SPAN_EVENT,
+                trace_id=trace_id,
+                span_id=span_id,
+                resource=resource,
+                scope=scope,
+                thread=thread,
+            )
+        )
+    return records
+
+
+def _scope_fields(scope: Any) -> tuple[str | None, str | None, Mapping[str, Any], str]:
+    """Return ``(scope, scope_version, scope_attributes, scope_schema_url)`` of a record."""
     if scope is None:
-        return {"scope": None}
-    return {
-        "scope": scope.name,
-        "scope_version": scope.version or None,
-        "scope_attributes": dict(scope.attributes) if scope.attributes else _EMPTY,
-        "scope_schema_url": scope.schema_url or "",
-    }
-
-
-def _plain_copy(attributes: Any) -> dict[str, Any]:
-    return dict(plain_attributes(attributes)) if attributes else {}
+        return None, None, {}, ""
+    return (
+        scope.name,
+        scope.version or None,
+        dict(scope.attributes) if scope.attributes else _EMPTY,
+        scope.schema_url or "",
+    )
 
 
 def _log_record(item: Any, kind: RecordKind, thread: str | None) -> EventRecord:
@@ -114,7 +173,8 @@ def _log_record(item: Any, kind: RecordKind, thread: str | None) -> EventRecord:
     scope = item.instrumentation_scope
     resource = item.resource
     name = event_name or (str(record.body) if record.body is not None else "")
-    return EventRecord(
+    scope_name, scope_version, scope_attributes, scope_schema_url = _scope_fields(scope)
+    return _new_event(
         name=name,
         attributes=dict(record.attributes or {}),
         timestamp_ns=record.timestamp or record.observed_timestamp or 0,
@@ -130,7 +190,10 @@ def _log_record(item: Any, kind: RecordKind, thread: str | None) -> EventRecord:
         resource=resource.attributes if resource is not None else _EMPTY,
         schema_url=resource.schema_url if resource is not None else "",
         thread=thread,
-        **_scope_fields(scope),
+        scope=scope_name,
+        scope_version=scope_version,
+        scope_attributes=scope_attributes,
+        scope_schema_url=scope_schema_url,
     )
 
 
@@ -154,29 +217,48 @@ def entry_records(
 
     An ended span stands for its ``SpanRecord`` followed by one ``EventRecord`` (kind
     ``SPAN_EVENT``) per span event: span events become visible when their span ends. With
-    ``spans=False`` span entries give only their span events.
+    ``spans=False`` span entries give only their span events, and an ended span's own record
+    is not built for them (see :class:`SpanEventViews`).
     """
     kind = entry[0]
     item = entry[1]
-    if type(item) is not CachedViews:
-        item = _build(entry, kind, item)
+    if type(item) is CachedViews:
+        if spans or kind not in _SPAN_KINDS:
+            return list(item)
+        return list(item[1:])
     if spans or kind not in _SPAN_KINDS:
-        return list(item)
-    return list(item[1:])
+        return list(_build(entry, kind, item))
+    # Only the span events: a wait for events (a woken test runs this before it returns).
+    if kind is _SPAN_START:
+        return []  # a span start has no span events
+    if type(item) is SpanEventViews:
+        return list(item[1])
+    if type(item) is not tuple:  # not the compact fields of an ended span (a sink's record)
+        return list(_build(entry, kind, item)[1:])
+    events = _span_events(item, entry[3])
+    if type(entry) is list:
+        entry[1] = SpanEventViews((item, tuple(events)))
+    return events  # type: ignore[return-value]
 
 
 def _build(entry: Entry, kind: RecordKind, item: Any) -> CachedViews:
     thread = entry[3]
     cache = True
-    if kind is RecordKind.SPAN_START or kind is RecordKind.SPAN_END:
+    if kind is _SPAN_START or kind is _SPAN_END:
         if isinstance(item, SpanRecord):
-            views = CachedViews([item, *_span_events(item)] if item.ended else [item])
+            views = CachedViews([item, *_events_of_record(item)] if item.ended else [item])
+        elif type(item) is SpanEventViews:
+            fields, events = item
+            record = _span_record(fields, thread, started=False, event_records=events)
+            views = CachedViews([record, *events])
         else:
             if type(item) is not tuple:  # an SDK span; still running if it has no end time
                 item = compact_span(item)
                 cache = item[9] is not None
-            record = _span_record(item, thread, started=kind is RecordKind.SPAN_START)
-            views = CachedViews([record, *_span_events(record)])
+            started = kind is _SPAN_START
+            events = () if started or not item[4] else tuple(_span_events(item, thread))
+            record = _span_record(item, thread, started=started, event_records=events)
+            views = CachedViews([record, *events])
     elif isinstance(item, EventRecord | MetricPoint):
         views = CachedViews((item,))
     elif kind is RecordKind.METRIC:
@@ -188,13 +270,14 @@ def _build(entry: Entry, kind: RecordKind, item: Any) -> CachedViews:
     return views
 
 
-def _span_events(span: SpanRecord) -> list[EventRecord]:
+def _events_of_record(span: SpanRecord) -> list[EventRecord]:
+    """Return the ``SPAN_EVENT`` records of a ``SpanRecord`` someone appended (the sink)."""
     return [
-        EventRecord(
+        _new_event(
             name=event.name,
             attributes=event.attributes,
             timestamp_ns=event.timestamp_ns,
-            kind=RecordKind.SPAN_EVENT,
+            kind=_SPAN_EVENT,
             trace_id=span.trace_id,
             span_id=span.span_id,
             resource=span.resource,
