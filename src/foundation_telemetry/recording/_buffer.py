@@ -48,25 +48,36 @@ class Waiter(Protocol):
 
 
 class ThreadWaiter:
-    """Blocks a thread until the next append: an ``Event`` cleared before each look."""
+    """Blocks a thread until the next append, on one raw lock used as a one-slot signal.
 
-    __slots__ = ("_event", "kinds")
+    The lock is held while nothing happened: :meth:`wake` releases it, :meth:`wait` blocks
+    acquiring it, :meth:`arm` takes it back without blocking. Each is one C call, where a
+    ``threading.Event`` runs its ``Condition`` in Python on both sides of the wake-up.
+    """
+
+    __slots__ = ("_signal", "kinds")
 
     def __init__(self, kinds: frozenset[RecordKind] | None = None) -> None:
-        self._event = threading.Event()
+        self._signal = threading.Lock()
+        self._signal.acquire()
         self.kinds = kinds
 
     def wake(self) -> None:
-        """Release a blocked :meth:`wait`."""
-        self._event.set()
+        """Release a blocked :meth:`wait` (the next one returns at once if nobody waits yet)."""
+        try:  # noqa: SIM105 - suppress() would build a context manager on every append
+            self._signal.release()
+        except RuntimeError:  # already woken since the last arm(): one signal is enough
+            pass
 
     def arm(self) -> None:
         """Forget earlier wake-ups; call before looking at the buffer, then :meth:`wait`."""
-        self._event.clear()
+        self._signal.acquire(False)
 
     def wait(self, timeout: float | None) -> bool:
         """Block until woken or *timeout* seconds passed; ``True`` when woken."""
-        return self._event.wait(timeout)
+        if timeout is None:
+            return self._signal.acquire()
+        return self._signal.acquire(True, min(max(timeout, 0.0), threading.TIMEOUT_MAX))
 
 
 class AsyncWaiter:
@@ -179,6 +190,8 @@ class RecordBuffer:
         overflowed or :meth:`clear` discarded them).
         """
         with self._lock:
+            if since == self._appended - 1 and self._entries:
+                return since, [self._entries[-1]], 0  # the usual look: one new entry
             first = self._appended - len(self._entries)
             start = max(since, first)
             wanted = self._appended - start
@@ -208,4 +221,7 @@ class RecordBuffer:
     def remove_waiter(self, waiter: Waiter) -> None:
         """Stop waking *waiter* (no error if it was not added)."""
         with self._lock:
-            self._waiters = tuple(w for w in self._waiters if w is not waiter)
+            waiters = list(self._waiters)
+            if waiter in waiters:
+                waiters.remove(waiter)
+                self._waiters = tuple(waiters)
