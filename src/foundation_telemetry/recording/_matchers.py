@@ -158,6 +158,16 @@ def value_matches(expected: Any, actual: Any) -> bool:
         return False
 
 
+_PLAIN_TYPES: Final = frozenset({str, int, bool, bytes, type(None)})
+
+
+def _is_plain(expected: Any) -> bool:
+    """Whether *expected* matches exactly what ``==`` says (a scalar; NaN is never equal)."""
+    if type(expected) is float:
+        return expected == expected
+    return type(expected) in _PLAIN_TYPES
+
+
 def _has_custom_eq(value: Any) -> bool:
     # dirty-equals instances are callable-free; a few matcher libraries make them callable too,
     # and for those equality is the contract.
@@ -237,17 +247,37 @@ class RecordMatcher:
         self.attributes: Mapping[str, Any] = dict(attributes or {})
         self.fields: Mapping[str, Any] = dict(fields or {})
         self.parent = parent
+        # The common case read in one C comparison each: the record kinds of a known `accepts`,
+        # an exact name, plain expected values.
+        self._event_kinds = _EVENT_KINDS.get(accepts)
+        self._exact_name = name if isinstance(name, str) and _GLOB_CHARS.isdisjoint(name) else None
+        self._plain_items = (
+            dict(self.attributes).items()
+            if all(_is_plain(value) for value in self.attributes.values())
+            else None
+        )
 
     def matches(self, record: Record, spans: SpanIndex | None = None) -> bool:
         """Return whether *record* is a candidate and every expected part matches."""
-        if not self.accepts(record):
+        if self._event_kinds is not None:
+            if type(record) is not EventRecord or record.kind not in self._event_kinds:
+                return False
+        elif not self.accepts(record):
             return False
-        if self.name is not None and not name_matches(self.name, record.name):
+        if self._exact_name is not None:
+            if self._exact_name != record.name:
+                return False
+        elif self.name is not None and not name_matches(self.name, record.name):
             return False
         attributes = record.attributes
-        for key, expected in self.attributes.items():
-            if key not in attributes or not value_matches(expected, attributes[key]):
+        if self._plain_items is not None and type(attributes) is dict:
+            # Each expected (key, value) is in the record's items: `key in` and `==`, as below.
+            if not attributes.items() >= self._plain_items:
                 return False
+        else:
+            for key, expected in self.attributes.items():
+                if key not in attributes or not value_matches(expected, attributes[key]):
+                    return False
         for field, expected in self.fields.items():
             if not value_matches(expected, getattr(record, field, None)):
                 return False
@@ -356,6 +386,12 @@ def is_metric(record: Record) -> bool:
     """Metric measurements and data points."""
     return isinstance(record, MetricPoint)
 
+
+# The EventRecord kinds that is_event and is_log accept (EventRecord is final).
+_EVENT_KINDS: Final[dict[Callable[[Any], bool], tuple[RecordKind, ...]]] = {
+    is_event: (RecordKind.EVENT, RecordKind.SPAN_EVENT),
+    is_log: (RecordKind.LOG, RecordKind.EVENT),
+}
 
 _KINDS: Final[dict[Callable[[Any], bool], frozenset[RecordKind]]] = {
     is_event: frozenset({RecordKind.EVENT, RecordKind.SPAN_END}),
