@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Final, NoReturn, Self, final
 
-from ._failures import Report, format_record
+from ._failures import Report, TelemetryAssertionError, format_record
 from ._matchers import Record, RecordMatcher
 from ._source import TelemetrySource, resolve_timeout
 from ._timeouts import check_timeout
@@ -181,6 +181,12 @@ class _Matching(_FirstRecord, Expectation):
     def done(self) -> bool:
         """Return whether *count* records matched."""
         return len(self.records) >= self.count
+
+    def error(self) -> TelemetryAssertionError | None:
+        """Return ``None`` once *count* records matched (without building a report)."""
+        if len(self.records) >= self.count:
+            return None
+        return super().error()
 
     def failure(self) -> Report | None:
         """Explain what was received instead."""
@@ -424,8 +430,9 @@ class Collector(BaseWait[Any]):
         return super()._begin(timeout)
 
     def _outcome(self) -> Any:
-        records = self._matching.records
-        return records[0] if self.count == 1 else list(records[: self.count])
+        matching = self._matching
+        records = matching.records
+        return records[0] if matching.count == 1 else list(records[: matching.count])
 
     def _pending_label(self) -> str:
         return f"{self._call} ({len(self.records)}/{self.count} collected)"

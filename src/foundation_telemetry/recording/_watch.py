@@ -236,7 +236,10 @@ class Waitable(abc.ABC):
 
     def step(self, late: bool = False) -> bool:
         """Feed everything new (or until done, see ``stop_early``); return :meth:`done`."""
-        kinds, spans = self._filters()
+        try:
+            kinds, spans = self._filter_memo
+        except AttributeError:
+            kinds, spans = self._filters()
         if self.stop_early and not late:
             for record, foreign in self.watch.poll(kinds, spans):
                 self.feed(record, foreign, late)
@@ -295,14 +298,16 @@ def run_sync(waitable: Waitable, deadline: float) -> None:
     """
     __tracebackhide__ = True
     buffer = waitable.watch.buffer
-    waiter = ThreadWaiter(waitable.kinds())
+    waiter = ThreadWaiter(waitable._filters()[0])
     buffer.add_waiter(waiter)
     try:
         for seconds in _looks(waitable, deadline, waiter):
             waiter.wait(seconds)
     finally:
         buffer.remove_waiter(waiter)
-    _raise_if_failed(waitable)
+    error = waitable.error()
+    if error is not None:
+        raise error
 
 
 async def run_async(waitable: Waitable, deadline: float) -> None:
@@ -314,7 +319,7 @@ async def run_async(waitable: Waitable, deadline: float) -> None:
     __tracebackhide__ = True
     buffer = waitable.watch.buffer
     try:
-        waiter = AsyncWaiter(waitable.kinds())
+        waiter = AsyncWaiter(waitable._filters()[0])
     except RuntimeError:
         msg = (
             "`async with` expectations and `await` waits need a running asyncio event loop "
