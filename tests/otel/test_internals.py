@@ -738,7 +738,7 @@ class TestSpanEventParts:
         assert resource == span.resource.attributes
         assert scope == span.instrumentation_scope.name == "parts.scope"
         assert events == [
-            (event.name, dict(event.attributes or {}), event.timestamp) for event in span.events
+            (event.name, dict(event.attributes or {}), event.timestamp, 0) for event in span.events
         ]
         assert events[0][:2] == ("one", {"k": 1})
         assert type(events[0][1]) is dict  # a copy: the record never shares the SDK's mapping
@@ -758,5 +758,5 @@ class TestSpanEventParts:
             8,
             {"r": 1},
             "other.scope",
-            [("foreign", {"a": 1}, 9)],
+            [("foreign", {"a": 1}, 9, 0)],
         )

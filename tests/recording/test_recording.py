@@ -460,6 +460,37 @@ class TestEntryRecords:
         assert record.events[0].attributes is events[0].attributes
         assert (record.name, record.attributes, record.ended) == ("carrier", {"a": 1}, True)
 
+    @pytest.mark.parametrize("events_first", [True, False], ids=["events-first", "span-first"])
+    def test_span_events_keep_their_dropped_attribute_count(self, events_first):
+        """An event past the event attribute limit says how many it dropped, on both views."""
+        from opentelemetry.sdk.trace import SpanLimits
+
+        recorder = Recorder()
+        provider = TracerProvider(
+            shutdown_on_exit=False, span_limits=SpanLimits(max_event_attributes=1)
+        )
+        provider.add_span_processor(recorder.span_processor)
+        with provider.get_tracer("t").start_as_current_span("limited") as span:
+            span.add_event("crowded", {"a": 1, "b": 2, "c": 3})
+        _, end = recorder.buffer.read(0)[1]
+        if events_first:
+            entry_records(end, spans=False)
+        record, event = entry_records(end)
+        assert (len(event.attributes), event.dropped_attributes_count) == (1, 2)
+        assert record.events[0].dropped_attributes_count == 2
+
+    def test_a_received_span_passes_its_event_dropped_count_on(self):
+        """A SpanRecord the sink appended gives span-event records with the event's count."""
+        from foundation_telemetry.recording._records import SpanEventView
+
+        span = SpanRecord("got", {}, 1, 2, None, 0, 5, events=(SpanEventView("e", {}, 3, 4),))
+        _, event = entry_records([RecordKind.SPAN_END, span, 0, None])
+        assert (event.name, event.kind, event.dropped_attributes_count) == (
+            "e",
+            RecordKind.SPAN_EVENT,
+            4,
+        )
+
     def test_views_are_built_once_and_cached(self, standalone):
         """A second read of an ended span returns the very same record objects."""
         with standalone.tracer.start_as_current_span("cached") as span:

@@ -640,11 +640,12 @@ def compact_span(span: ReadableSpan) -> tuple[Any, ...]:
 
 def span_event_parts(
     fields: tuple[Any, ...],
-) -> tuple[int, int, Any, str | None, list[tuple[str, dict[str, Any], int]]]:
+) -> tuple[int, int, Any, str | None, list[tuple[str, dict[str, Any], int, int]]]:
     """Return what the span-event records of an ended span need, from its compact fields.
 
-    ``(trace_id, span_id, resource attributes, scope name, [(name, attributes, timestamp)])``
-    for a :func:`compact_span` tuple, each event's attributes a plain copy. Read from the
+    ``(trace_id, span_id, resource attributes, scope name, [(name, attributes, timestamp,
+    dropped attributes)])`` for a :func:`compact_span` tuple, each event's attributes a plain
+    copy. Read from the
     slots the properties return (one frame instead of one per property: a woken test waiter
     runs this before it returns).
     """
@@ -652,15 +653,13 @@ def span_event_parts(
     events = []
     for event in raw_events:
         if type(event) is Event:
-            attributes = event._attributes  # noqa: SLF001 - read-only, what .attributes returns
-            if type(attributes) is BoundedAttributes:
-                attributes = attributes._dict  # noqa: SLF001 - as above
-            events.append(
-                (event._name, dict(attributes) if attributes else {}, event._timestamp)  # noqa: SLF001 - as above
-            )
+            name, timestamp = event._name, event._timestamp  # noqa: SLF001 - what the properties return
+            attributes = event._attributes  # noqa: SLF001 - as above
         else:
-            attributes = plain_attributes(event.attributes)
-            events.append((event.name, dict(attributes) if attributes else {}, event.timestamp))
+            name, timestamp, attributes = event.name, event.timestamp, event.attributes
+        dropped = getattr(attributes, "dropped", 0)  # past the event attribute limit
+        attributes = plain_attributes(attributes)
+        events.append((name, dict(attributes) if attributes else {}, timestamp, dropped))
     if type(context) is SpanContext:
         trace_id, span_id = context[0], context[1]  # what .trace_id and .span_id return
     else:

@@ -92,6 +92,7 @@ def _span_record(
                     name=record.name,
                     attributes=record.attributes,
                     timestamp_ns=record.timestamp_ns,
+                    dropped_attributes_count=record.dropped_attributes_count,
                 )
                 for record in event_records
             )
@@ -135,12 +136,13 @@ def _span_events(fields: tuple[Any, ...], thread: str | None) -> list[EventRecor
     if resource is None:
         resource = _EMPTY
     records = []
-    for name, attributes, timestamp in events:
+    for name, attributes, timestamp, dropped in events:
         records.append(
             _new_event(
                 name=name,
                 attributes=attributes,
                 timestamp_ns=timestamp,
+                dropped_attributes_count=dropped,
                 kind=_SPAN_EVENT,
                 trace_id=trace_id,
                 span_id=span_id,
@@ -277,6 +279,7 @@ def _events_of_record(span: SpanRecord) -> list[EventRecord]:
             name=event.name,
             attributes=event.attributes,
             timestamp_ns=event.timestamp_ns,
+            dropped_attributes_count=event.dropped_attributes_count,
             kind=_SPAN_EVENT,
             trace_id=span.trace_id,
             span_id=span.span_id,
